@@ -15,7 +15,11 @@ export interface ActionCreationConfig {
   function_call_cost_per_byte: Fee;
   transfer_cost: Fee;
   stake_cost: Fee;
-  add_key_cost: { full_access_cost: Fee; function_call_cost: Fee; function_call_cost_per_byte: Fee };
+  add_key_cost: {
+    full_access_cost: Fee;
+    function_call_cost: Fee;
+    function_call_cost_per_byte: Fee;
+  };
   delete_key_cost: Fee;
   delete_account_cost: Fee;
   delegate_cost: Fee;
@@ -84,7 +88,10 @@ export interface RuntimeConfig {
   storage_amount_per_byte: string;
   transaction_costs: TransactionCosts;
   wasm_config: WasmConfig;
-  account_creation_config: { min_allowed_top_level_account_length: number; registrar_account_id: string };
+  account_creation_config: {
+    min_allowed_top_level_account_length: number;
+    registrar_account_id: string;
+  };
 }
 
 /** Protocol version that localnet implements: what near-sandbox 2.6.2 runs. */

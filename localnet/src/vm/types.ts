@@ -108,18 +108,17 @@ export interface GasProfileEntry {
 }
 
 /**
- * nearcore's FunctionCallError, shaped like its JSON in RPC responses, for example
- * { FunctionCallError: { ExecutionError: "Smart contract panicked: ..." } } is made by the chain
- * from { kind: "ExecutionError", message }.
+ * Why a call failed, in the two forms nearcore shows it:
+ * - `view`: the FunctionCallError exactly as RPC serializes it inside ActionErrorKind, e.g.
+ *   { ExecutionError: "Smart contract panicked: boom" } or { MethodResolveError: "MethodNotFound" };
+ * - `debug`: Rust's Debug formatting of the VM error, which nearcore puts into view-call errors
+ *   ("wasm execution failed with error: ..." is added by the RPC layer), e.g.
+ *   'HostError(GuestPanic { panic_msg: "boom" })'.
  */
-export type FunctionCallError =
-  | { kind: "CompilationError"; detail: unknown }
-  | { kind: "LinkError"; msg: string }
-  | { kind: "MethodResolveError"; error: "MethodEmptyName" | "MethodNotFound" | "MethodInvalidSignature" }
-  | { kind: "WasmTrap"; trap: string }
-  | { kind: "HostError"; error: unknown }
-  /** The form nearcore's RPC reports for panics, aborts and most host errors: a message string. */
-  | { kind: "ExecutionError"; message: string };
+export interface FunctionCallError {
+  view: Record<string, unknown>;
+  debug: string;
+}
 
 export interface VMOutcome {
   /** Balance of the current account after the call (deposits attached to new receipts subtracted). */
@@ -135,3 +134,16 @@ export interface VMOutcome {
   /** Set when the call failed; state writes must then be discarded by the chain. */
   aborted: FunctionCallError | null;
 }
+
+export interface FunctionCallInput {
+  /** The account's deployed wasm as stored (unprepared); the VM prepares and caches it by hash. */
+  code: Uint8Array;
+  /** sha256 of `code`, the cache key. */
+  codeHash: Uint8Array;
+  methodName: string;
+  context: VMContext;
+  ext: External;
+}
+
+/** Runs one function call synchronously. Never throws for contract faults: they go in `aborted`. */
+export type RunFunctionCall = (input: FunctionCallInput) => VMOutcome;
