@@ -137,6 +137,8 @@ export interface ApplyResult {
   /** Tokens burnt in this chunk (for total supply). */
   tokensBurnt: bigint;
   gasBurnt: bigint;
+  /** Transactions dropped at apply time because they were no longer valid (no outcome, no receipt). */
+  invalidTransactions: { hash: CryptoHash; error: InvalidTxError }[];
 }
 
 /**
@@ -144,8 +146,11 @@ export interface ApplyResult {
  * does; throws an InvalidTxError (view JSON under `error`) when it cannot be included.
  */
 export interface InvalidTxError extends Error {
-  /** nearcore's InvalidTxError as RPC serializes it, e.g. { InvalidNonce: { tx_nonce, ak_nonce } }. */
-  view: Record<string, unknown>;
+  /**
+   * nearcore's InvalidTxError as RPC serializes it, e.g. { InvalidNonce: { tx_nonce, ak_nonce } };
+   * unit variants serialize as a bare string: "InvalidSignature", "Expired", "CostOverflow".
+   */
+  view: Record<string, unknown> | string;
 }
 
 /**
