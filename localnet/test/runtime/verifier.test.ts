@@ -17,7 +17,7 @@ store.applyRecords([
       public_key: fcKey.text,
       access_key: {
         nonce: 5,
-        permission: { FunctionCall: { allowance: "1000000000000000000000", receiver_id: "app.near", method_names: ["go"] } },
+        permission: { FunctionCall: { allowance: "100000000000000000000000", receiver_id: "app.near", method_names: ["go"] } },
       },
     },
   },
@@ -159,7 +159,7 @@ describe("validateTransaction", () => {
     const e = errorOf(fc({ actions: [call("go", 0n, 300n * TGAS)] }));
     const inner = (e.view as { InvalidAccessKeyError: { NotEnoughAllowance: Record<string, string> } }).InvalidAccessKeyError
       .NotEnoughAllowance;
-    expect(inner).toMatchObject({ account_id: "alice.near", public_key: fcKey.text, allowance: "1000000000000000000000" });
+    expect(inner).toMatchObject({ account_id: "alice.near", public_key: fcKey.text, allowance: "100000000000000000000000" });
     expect(() => validateTransaction(store, fc({}), ctx)).not.toThrow();
   });
 
