@@ -1,0 +1,134 @@
+/**
+ * The registry's records as they are stored, returned by views and carried in events. Shared with
+ * escrow (eligibility), the indexer (events) and scripts. Amounts are u128 decimal strings, times
+ * are block timestamps in nanoseconds as u64 decimal strings.
+ */
+
+export type ProviderStatus = "active" | "paused" | "retired" | "slashed";
+
+export interface Provider {
+  account_id: string;
+  name: string;
+  endpoint: string;
+  region: string;
+  bond: string;
+  status: ProviderStatus;
+  created_at: string;
+  updated_at: string;
+  /** Set when the provider retires or is slashed; the bond may be withdrawn from then on. */
+  unbonding_ends_at: string | null;
+}
+
+export type TeeType = "tdx" | "sev-snp" | "none-dev";
+export type CcMode = "on" | "off" | "devtools";
+
+export interface GpuSpec {
+  model: string;
+  count: number;
+  vram_mib: number;
+  driver: string;
+  vbios: string;
+  cc_mode: CcMode;
+}
+
+export interface Hardware {
+  gpus: GpuSpec[];
+  cpu_cores: number;
+  ram_mib: number;
+}
+
+export type MachineStatus = "active" | "inactive";
+
+/** The machine's latest evidence (the bytes themselves are in the submitting transaction). */
+export interface Evidence {
+  hash: string;
+  size: number;
+  nonce: string;
+  submitted_at: string;
+}
+
+export interface Machine {
+  id: string;
+  provider: string;
+  machine_public_key: string;
+  tee_type: TeeType;
+  hardware: Hardware;
+  price_per_unit: string;
+  status: MachineStatus;
+  created_at: string;
+  updated_at: string;
+  evidence: Evidence;
+}
+
+export interface Measurements {
+  mrtd: string;
+  rtmr0: string;
+  rtmr1: string;
+  rtmr2: string;
+  rtmr3: string;
+  gpu_driver: string;
+  gpu_vbios: string;
+}
+
+export interface Verdict {
+  verifier: string;
+  approve: boolean;
+  measurement_id: string | null;
+  posted_at: string;
+}
+
+export type VerdictOutcome = "pending" | "verified" | "rejected";
+
+/** The verdicts on a machine's latest evidence. */
+export interface VerdictSet {
+  machine_id: string;
+  evidence_hash: string;
+  outcome: VerdictOutcome;
+  verdicts: Verdict[];
+}
+
+/** A machine's verified attestation: stays valid until expires_at, even while newer evidence is pending. */
+export interface Attestation {
+  machine_id: string;
+  evidence_hash: string;
+  nonce: string;
+  measurement_id: string;
+  measurements: Measurements;
+  approvers: string[];
+  verified_at: string;
+  expires_at: string;
+  /** The verifier whose verdict completed it; it paid the record's storage and gets it back. */
+  paid_by: string;
+}
+
+export type AttestationState = "pending" | "verified" | "rejected" | "expired";
+
+export interface RegistryParams {
+  min_bond: string;
+  unbonding_period_ns: string;
+  challenge_ttl_ns: string;
+  attestation_ttl_ns: string;
+  max_evidence_bytes: number;
+}
+
+export interface Challenge {
+  provider: string;
+  machine_public_key: string;
+  nonce: string;
+  expires_at: string;
+}
+
+export interface AllowedMeasurement {
+  measurement_id: string;
+  label: string;
+  added_at: string;
+}
+
+export interface Eligibility {
+  machine_id: string;
+  eligible: boolean;
+  reason?: string;
+  machine_public_key: string | null;
+  price_per_unit: string | null;
+  provider: string | null;
+}

@@ -1,0 +1,184 @@
+/** Machines: added with evidence answering a challenge, repriced, (de)activated, removed. */
+import { near } from "near-sdk-js";
+import { fail } from "../../common/src/errors.ts";
+import { emitEvent } from "../../common/src/events.ts";
+import type { Machine, MachineStatus } from "../../common/src/registry-types.ts";
+import { StorageMeter } from "../../common/src/storage-meter.ts";
+import { readRecord, removeRecord, writeRecord } from "../../common/src/store.ts";
+import { parseU128 } from "../../common/src/u128.ts";
+import {
+  requireAccountId,
+  requireEnum,
+  requireObject,
+  requireOnlyKeys,
+  requirePage,
+} from "../../common/src/validate.ts";
+import { releaseAttestation, releaseVerdicts } from "./attestations.ts";
+import { consumeChallenge } from "./challenges.ts";
+import { acceptEvidence } from "./evidence.ts";
+import { parseHardware } from "./hardware.ts";
+import { machineKey, machineSet, providerMachineSet, publicKeyKey } from "./keys.ts";
+import { parseMachineKey } from "./machine-key.ts";
+import { getMachine, parseMachineId, requireMachine, saveMachine } from "./machine-store.ts";
+import { requireCallerProvider } from "./providers.ts";
+import { LIMITS, type RegistryState } from "./state.ts";
+
+function parsePrice(value: unknown): string {
+  const price = parseU128(value, "price_per_unit");
+  if (price === 0n) {
+    fail("price_per_unit: must be greater than 0");
+  }
+  return price.toString();
+}
+
+/** The machine named by args.machine_id, which the caller must own. */
+function requireOwnMachine(args: Record<string, unknown>, method: string): Machine {
+  const machine = requireMachine(parseMachineId(args.machine_id, "machine_id"));
+  const caller = near.predecessorAccountId();
+  if (machine.provider !== caller) {
+    fail(`only its provider (${machine.provider}) may call ${method} on machine ${machine.id}`);
+  }
+  return machine;
+}
+
+export function addMachine(state: RegistryState, value: unknown): Machine {
+  const args = requireObject(value, "args");
+  requireOnlyKeys(args, "args", [
+    "machine_public_key",
+    "tee_type",
+    "hardware",
+    "price_per_unit",
+    "evidence",
+  ]);
+  const key = parseMachineKey(args.machine_public_key, "machine_public_key");
+  const teeType = requireEnum(args.tee_type, "tee_type", ["tdx", "sev-snp", "none-dev"]);
+  const hardware = parseHardware(args.hardware, "hardware");
+  const price = parsePrice(args.price_per_unit);
+  const provider = requireCallerProvider(["active"], "add_machine");
+  const existing = readRecord<string>(publicKeyKey(key.text));
+  if (existing !== null) {
+    fail(`machine key ${key.text} is already registered (machine ${existing})`);
+  }
+  const meter = new StorageMeter();
+  const challenge = consumeChallenge(provider.account_id, key.text);
+  const evidence = acceptEvidence(args.evidence, state.params, challenge.nonce);
+  const id = state.next_machine_id;
+  state.next_machine_id = (BigInt(id) + 1n).toString();
+  const machine: Machine = {
+    id,
+    provider: provider.account_id,
+    machine_public_key: key.text,
+    tee_type: teeType,
+    hardware,
+    price_per_unit: price,
+    status: "active",
+    created_at: evidence.submitted_at,
+    updated_at: evidence.submitted_at,
+    evidence,
+  };
+  saveMachine(machine);
+  writeRecord(publicKeyKey(key.text), id);
+  machineSet().add(id);
+  providerMachineSet(provider.account_id).add(id);
+  meter.settle();
+  emitEvent({ event: "machine_added", data: machine });
+  return machine;
+}
+
+/** New evidence for a machine (re-attestation); its previous attestation stays valid until expiry. */
+export function submitEvidence(state: RegistryState, value: unknown): Machine {
+  const args = requireObject(value, "args");
+  requireOnlyKeys(args, "args", ["machine_id", "evidence"]);
+  const machine = requireOwnMachine(args, "submit_evidence");
+  requireCallerProvider(["active", "paused"], "submit_evidence");
+  const meter = new StorageMeter();
+  const challenge = consumeChallenge(machine.provider, machine.machine_public_key);
+  const evidence = acceptEvidence(args.evidence, state.params, challenge.nonce);
+  releaseVerdicts(meter, machine.id);
+  machine.evidence = evidence;
+  machine.updated_at = evidence.submitted_at;
+  saveMachine(machine);
+  meter.settle();
+  emitEvent({
+    event: "evidence_submitted",
+    data: { machine_id: machine.id, provider: machine.provider, ...evidence },
+  });
+  return machine;
+}
+
+export function updateMachinePrice(value: unknown): Machine {
+  const args = requireObject(value, "args");
+  requireOnlyKeys(args, "args", ["machine_id", "price_per_unit"]);
+  const price = parsePrice(args.price_per_unit);
+  const machine = requireOwnMachine(args, "update_machine_price");
+  const meter = new StorageMeter();
+  machine.price_per_unit = price;
+  machine.updated_at = near.blockTimestamp().toString();
+  saveMachine(machine);
+  meter.settle();
+  emitEvent({ event: "machine_price_updated", data: machine });
+  return machine;
+}
+
+export function setMachineActive(value: unknown, active: boolean): Machine {
+  const method = active ? "reactivate_machine" : "deactivate_machine";
+  const args = requireObject(value, "args");
+  requireOnlyKeys(args, "args", ["machine_id"]);
+  const machine = requireOwnMachine(args, method);
+  const wanted: MachineStatus = active ? "active" : "inactive";
+  if (machine.status === wanted) {
+    fail(`machine ${machine.id} is already ${wanted}`);
+  }
+  if (active) {
+    requireCallerProvider(["active", "paused"], method);
+  }
+  const meter = new StorageMeter();
+  machine.status = wanted;
+  machine.updated_at = near.blockTimestamp().toString();
+  saveMachine(machine);
+  meter.settle();
+  emitEvent({ event: active ? "machine_reactivated" : "machine_deactivated", data: machine });
+  return machine;
+}
+
+/** Deletes the machine and its attestation records; their storage goes back to who paid it. */
+export function removeMachine(value: unknown): { id: string; provider: string } {
+  const args = requireObject(value, "args");
+  requireOnlyKeys(args, "args", ["machine_id"]);
+  const machine = requireOwnMachine(args, "remove_machine");
+  const meter = new StorageMeter();
+  releaseVerdicts(meter, machine.id);
+  releaseAttestation(meter, machine.id);
+  removeRecord(machineKey(machine.id));
+  machineSet().remove(machine.id);
+  providerMachineSet(machine.provider).remove(machine.id);
+  meter.settle();
+  const data = {
+    id: machine.id,
+    provider: machine.provider,
+    machine_public_key: machine.machine_public_key,
+  };
+  emitEvent({ event: "machine_removed", data });
+  return data;
+}
+
+/** View: a page of machines, of one provider when given; `status` filters within the page. */
+export function listMachines(value: unknown): Machine[] {
+  const args = requireObject(value, "args");
+  requireOnlyKeys(args, "args", ["provider", "status", "from_index", "limit"]);
+  const { from, limit } = requirePage(args, LIMITS.pageLimit);
+  const set =
+    args.provider === undefined
+      ? machineSet()
+      : providerMachineSet(requireAccountId(args.provider, "provider"));
+  const status =
+    args.status === undefined ? null : requireEnum(args.status, "status", ["active", "inactive"]);
+  const out: Machine[] = [];
+  for (const id of set.page(from, limit)) {
+    const machine = getMachine(id);
+    if (machine !== null && (status === null || machine.status === status)) {
+      out.push(machine);
+    }
+  }
+  return out;
+}

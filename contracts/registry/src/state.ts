@@ -1,0 +1,42 @@
+/** The registry's small root state (serialized to STATE on every call) and its fixed limits. */
+import type { RegistryParams } from "../../common/src/registry-types.ts";
+
+/** Layout version of STATE and records; `migrate` upgrades older layouts to this one. */
+export const CONTRACT_VERSION = 1;
+
+export interface RegistryState {
+  version: number;
+  owner: string;
+  treasury: string;
+  params: RegistryParams;
+  verifiers: string[];
+  threshold: number;
+  dev_mode: boolean;
+  next_machine_id: string;
+}
+
+export const LIMITS = {
+  /** Most methods' JSON arguments. */
+  argsBytes: 4096,
+  /** Hard ceiling for params.max_evidence_bytes (decoded evidence). */
+  evidenceBytesCeiling: 32768,
+  maxVerifiers: 10,
+  maxGpus: 16,
+  pageLimit: 100,
+  batchEligibility: 50,
+} as const;
+
+/**
+ * Fixed storage fees of verifier-paid records, upper bounds of their measured size (the meter
+ * checks that): a fixed fee makes the refund on release exact whatever else changed meanwhile.
+ */
+export const VERDICT_STORAGE_BYTES = 500n;
+export const ATTESTATION_STORAGE_BYTES = 2200n;
+
+export const DEFAULT_PARAMS: RegistryParams = {
+  min_bond: "1000000000000000000000000",
+  unbonding_period_ns: "604800000000000",
+  challenge_ttl_ns: "3600000000000",
+  attestation_ttl_ns: "86400000000000",
+  max_evidence_bytes: 8192,
+};
