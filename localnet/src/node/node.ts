@@ -169,7 +169,9 @@ export class LocalNode {
   /** Applies state records (sandbox_patch_state) and seals them into a new block. */
   patchState(records: StateRecordView[]): Block {
     this.state.applyRecords(records);
-    return this.produceBlock();
+    const block = this.produceBlock();
+    this.#settle();
+    return block;
   }
 
   /** Moves the chain `delta` heights ahead in one block (heights in between are skipped). */
@@ -178,6 +180,7 @@ export class LocalNode {
     this.#clockOffsetNs += delta * FAST_FORWARD_NS_PER_BLOCK;
     const block = this.produceBlock(delta);
     this.#produceUntilIdle();
+    this.#settle();
     return block;
   }
 
@@ -277,9 +280,12 @@ export class LocalNode {
       this.produceBlock();
       produced = true;
     }
-    if (produced) {
-      for (let i = 0; i < FINALITY_DEPTH; i++) this.produceBlock();
-    }
+    if (produced) this.#settle();
+  }
+
+  /** Blocks on top of the head so that it becomes final. */
+  #settle(): void {
+    for (let i = 0; i < FINALITY_DEPTH; i++) this.produceBlock();
   }
 
   #armTimer(): void {

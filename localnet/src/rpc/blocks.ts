@@ -13,6 +13,7 @@ import {
   parseField,
   resolveBlock,
 } from "./params.ts";
+import { runtimeConfigView } from "./runtime-config-view.ts";
 
 /** Legacy positional form `[block_id]` or the named form. */
 function blockReferenceOf(
@@ -211,7 +212,7 @@ export function protocolConfig(params: unknown, ctx: RpcContext): unknown {
     protocol_version: PROTOCOL_VERSION,
     target_validator_mandates_per_shard: 68,
     shuffle_shard_assignment_for_chunk_producers: false,
-    runtime_config: ctx.node.config,
+    runtime_config: runtimeConfigView(ctx.node.config),
   };
 }
 

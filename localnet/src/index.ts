@@ -1,0 +1,94 @@
+/**
+ * localnet's programmatic API: start a node with its RPC server in this process.
+ *
+ *   const net = await startLocalnet({ runtime });
+ *   // net.rpcUrl, net.accounts.validator (test.near's key), net.node
+ *   await net.stop();
+ */
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { publicKeyToString } from "./node/encoding.ts";
+import { type Home, initHome, loadHome } from "./node/home.ts";
+import { LocalNode } from "./node/node.ts";
+import type { RuntimeApi } from "./node/runtime-api.ts";
+import type { RpcContext } from "./rpc/context.ts";
+import { startServer } from "./rpc/server.ts";
+
+export { initHome, loadHome } from "./node/home.ts";
+export { LocalNode } from "./node/node.ts";
+export type { RuntimeApi } from "./node/runtime-api.ts";
+
+export interface LocalnetOptions {
+  /** Runtime and VM; see node/runtime-api.ts. */
+  runtime: RuntimeApi;
+  /** Home folder; an existing one is used as is, a missing one is initialised. Default: a new temporary folder. */
+  home?: string;
+  host?: string;
+  /** 0 (default) picks a free port. */
+  port?: number;
+  /** Empty blocks are produced at this interval when idle (default 1000; 0: only when there is work). */
+  blockIntervalMs?: number;
+  /** How long send_tx/tx wait before TIMEOUT_ERROR (default 10 s, as nearcore). */
+  txTimeoutMs?: number;
+}
+
+export interface AccountKey {
+  accountId: string;
+  publicKey: string;
+  secretKey: string;
+}
+
+export interface Localnet {
+  rpcUrl: string;
+  home: string;
+  accounts: { validator: AccountKey };
+  node: LocalNode;
+  stop(): Promise<void>;
+}
+
+function homeFor(dir: string | undefined, rpcAddr: string): Home {
+  if (dir === undefined) return initHome(mkdtempSync(join(tmpdir(), "localnet-")), rpcAddr);
+  try {
+    return loadHome(dir);
+  } catch {
+    return initHome(dir, rpcAddr);
+  }
+}
+
+export async function startLocalnet(options: LocalnetOptions): Promise<Localnet> {
+  const host = options.host ?? "127.0.0.1";
+  const home = homeFor(options.home, `${host}:${options.port ?? 0}`);
+  const node = new LocalNode({
+    genesis: home.genesis,
+    runtime: options.runtime,
+    blockIntervalMs: options.blockIntervalMs ?? 1000,
+  });
+  const ctx: RpcContext = {
+    node,
+    validatorKey: home.validatorKey,
+    nodeKey: home.nodeKey,
+    rpcAddr: `${host}:${options.port ?? 0}`,
+    startedAt: Date.now(),
+    txTimeoutMs: options.txTimeoutMs ?? 10_000,
+  };
+  const server = await startServer(ctx, host, options.port ?? 0);
+  ctx.rpcAddr = `${host}:${server.port}`;
+  node.start();
+  return {
+    rpcUrl: `http://${host}:${server.port}`,
+    home: home.dir,
+    accounts: {
+      validator: {
+        accountId: "test.near",
+        publicKey: publicKeyToString(home.validatorKey.publicKey),
+        secretKey: home.validatorKey.secretKey,
+      },
+    },
+    node,
+    async stop() {
+      node.stop();
+      await server.close();
+    },
+  };
+}
