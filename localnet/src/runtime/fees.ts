@@ -47,8 +47,8 @@ function feeN(f: Fee): FeeN {
 
 const send = (f: FeeN, sir: boolean): bigint => (sir ? f.sendSir : f.sendNotSir);
 function minSendAndExec(f: FeeN): bigint {
-  const cheapestSend = f.sendSir < f.sendNotSir ? f.sendSir : f.sendNotSir;
-  return cheapestSend + f.exec;
+  if (f.sendSir < f.sendNotSir) return f.sendSir + f.exec;
+  return f.sendNotSir + f.exec;
 }
 
 export function feeTable(config: RuntimeConfig): FeeTable {

@@ -21,8 +21,12 @@ function chain() {
 }
 
 let nonce = 100n;
-const from = (signerId: string, receiverId: string, actions: Action[], key = signerId === "bob.near" ? bob : alice) =>
-  signTx(key, { signerId, receiverId, nonce: nonce++, actions });
+const from = (
+  signerId: string,
+  receiverId: string,
+  actions: Action[],
+  key = signerId === "bob.near" ? bob : alice,
+) => signTx(key, { signerId, receiverId, nonce: nonce++, actions });
 
 const failure = (c: TestChain, txHash: Uint8Array) => {
   const receiptOutcome = c.outcome(c.outcome(txHash).receiptIds[0] as Uint8Array);
@@ -77,17 +81,26 @@ describe("transfer", () => {
     // The implicit creation fee (create account + full access key) is charged on top of the transfer.
     const outcome = c.trace(tx)[1];
     expect(outcome?.gasBurnt).toBe(
-      RECEIPT + TRANSFER + BigInt(fees.create_account_cost.execution) + BigInt(fees.add_key_cost.full_access_cost.execution),
+      RECEIPT +
+        TRANSFER +
+        BigInt(fees.create_account_cost.execution) +
+        BigInt(fees.add_key_cost.full_access_cost.execution),
     );
   });
 
   it("implicit accounts cannot be made with CreateAccount", () => {
     const c = chain();
     const implicitId = "a".repeat(64);
-    const tx = from("alice.near", implicitId, [{ kind: "createAccount" }, { kind: "transfer", deposit: NEAR }]);
+    const tx = from("alice.near", implicitId, [
+      { kind: "createAccount" },
+      { kind: "transfer", deposit: NEAR },
+    ]);
     c.run([tx]);
     expect(failure(c, tx.hash)).toEqual({
-      ActionError: { index: 0, kind: { OnlyImplicitAccountCreationAllowed: { account_id: implicitId } } },
+      ActionError: {
+        index: 0,
+        kind: { OnlyImplicitAccountCreationAllowed: { account_id: implicitId } },
+      },
     });
   });
 });
@@ -104,13 +117,22 @@ describe("create account", () => {
     const results = c.run([tx]);
     const account = c.store.getAccount("sub.alice.near");
     expect(account).toMatchObject({ amount: 2n * NEAR, locked: 0n, storageUsage: 182n });
-    expect(c.store.getAccessKey("sub.alice.near", key.publicKey)?.nonce).toBe((c.height - 1n - 1n) * 1_000_000n);
+    expect(c.store.getAccessKey("sub.alice.near", key.publicKey)?.nonce).toBe(
+      (c.height - 1n - 1n) * 1_000_000n,
+    );
     const changes = results.flatMap((r) => r.stateChanges);
     expect(changes).toContainEqual(
       expect.objectContaining({
-        cause: { type: "receipt_processing", receipt_hash: hashToString(c.outcome(tx.hash).receiptIds[0] as Uint8Array) },
+        cause: {
+          type: "receipt_processing",
+          receipt_hash: hashToString(c.outcome(tx.hash).receiptIds[0] as Uint8Array),
+        },
         type: "account_update",
-        change: expect.objectContaining({ account_id: "sub.alice.near", amount: (2n * NEAR).toString(), storage_usage: 182 }),
+        change: expect.objectContaining({
+          account_id: "sub.alice.near",
+          amount: (2n * NEAR).toString(),
+          storage_usage: 182,
+        }),
       }),
     );
     expect(changes).toContainEqual(
@@ -123,22 +145,39 @@ describe("create account", () => {
 
   it("CreateAccountNotAllowed for someone else's sub-account, CreateAccountOnlyByRegistrar for short top-level names, AccountAlreadyExists", () => {
     const c = chain();
-    const notMine = from("alice.near", "sub.bob.near", [{ kind: "createAccount" }, { kind: "transfer", deposit: NEAR }]);
+    const notMine = from("alice.near", "sub.bob.near", [
+      { kind: "createAccount" },
+      { kind: "transfer", deposit: NEAR },
+    ]);
     const deep = from("alice.near", "a.b.alice.near", [{ kind: "createAccount" }]);
     const topLevel = from("alice.near", "shortname", [{ kind: "createAccount" }]);
     const exists = from("alice.near", "bob.near", [{ kind: "createAccount" }]);
     c.run([notMine, deep, topLevel, exists]);
     expect(failure(c, notMine.hash)).toEqual({
-      ActionError: { index: 0, kind: { CreateAccountNotAllowed: { account_id: "sub.bob.near", predecessor_id: "alice.near" } } },
+      ActionError: {
+        index: 0,
+        kind: {
+          CreateAccountNotAllowed: { account_id: "sub.bob.near", predecessor_id: "alice.near" },
+        },
+      },
     });
     expect(failure(c, deep.hash)).toEqual({
-      ActionError: { index: 0, kind: { CreateAccountNotAllowed: { account_id: "a.b.alice.near", predecessor_id: "alice.near" } } },
+      ActionError: {
+        index: 0,
+        kind: {
+          CreateAccountNotAllowed: { account_id: "a.b.alice.near", predecessor_id: "alice.near" },
+        },
+      },
     });
     expect(failure(c, topLevel.hash)).toEqual({
       ActionError: {
         index: 0,
         kind: {
-          CreateAccountOnlyByRegistrar: { account_id: "shortname", registrar_account_id: "registrar", predecessor_id: "alice.near" },
+          CreateAccountOnlyByRegistrar: {
+            account_id: "shortname",
+            registrar_account_id: "registrar",
+            predecessor_id: "alice.near",
+          },
         },
       },
     });
@@ -158,11 +197,15 @@ describe("create account", () => {
       { kind: "addKey", publicKey: key.publicKey, nonce: 0n, permission: { kind: "fullAccess" } },
     ]);
     c.run([tx]);
-    const error = failure(c, tx.hash) as { ActionError: { index: null; kind: { LackBalanceForState: Record<string, string> } } };
+    const error = failure(c, tx.hash) as {
+      ActionError: { index: null; kind: { LackBalanceForState: Record<string, string> } };
+    };
     expect(error.ActionError.index).toBeNull();
     expect(error.ActionError.kind.LackBalanceForState.account_id).toBe("tiny.alice.near");
     // 100 + 2000 + 182-100 bytes at 1e19 each, minus the 1 yocto it holds.
-    expect(BigInt(error.ActionError.kind.LackBalanceForState.amount)).toBe(2182n * 10n ** 19n - 1n);
+    expect(BigInt(error.ActionError.kind.LackBalanceForState.amount ?? "")).toBe(
+      2182n * 10n ** 19n - 1n,
+    );
     expect(c.store.getAccount("tiny.alice.near")).toBeNull();
     expect(c.store.getCode("tiny.alice.near")).toBeNull();
     // The 1 yocto deposit went back to alice.
@@ -181,7 +224,12 @@ describe("keys, contracts, deletion", () => {
         kind: "addKey",
         publicKey: k.publicKey,
         nonce: 0n,
-        permission: { kind: "functionCall", allowance: NEAR, receiverId: "app.near", methodNames: ["a", "bc"] },
+        permission: {
+          kind: "functionCall",
+          allowance: NEAR,
+          receiverId: "app.near",
+          methodNames: ["a", "bc"],
+        },
       },
     ]);
     c.run([add]);
@@ -193,24 +241,37 @@ describe("keys, contracts, deletion", () => {
     const del = from("alice.near", "alice.near", [{ kind: "deleteKey", publicKey: k.publicKey }]);
     c.run([again]);
     c.run([del]);
-    const delAgain = from("alice.near", "alice.near", [{ kind: "deleteKey", publicKey: k.publicKey }]);
+    const delAgain = from("alice.near", "alice.near", [
+      { kind: "deleteKey", publicKey: k.publicKey },
+    ]);
     c.run([delAgain]);
     expect(failure(c, again.hash)).toEqual({
-      ActionError: { index: 0, kind: { AddKeyAlreadyExists: { account_id: "alice.near", public_key: k.text } } },
+      ActionError: {
+        index: 0,
+        kind: { AddKeyAlreadyExists: { account_id: "alice.near", public_key: k.text } },
+      },
     });
     expect(failure(c, del.hash)).toBeNull();
     expect(failure(c, delAgain.hash)).toEqual({
-      ActionError: { index: 0, kind: { DeleteKeyDoesNotExist: { account_id: "alice.near", public_key: k.text } } },
+      ActionError: {
+        index: 0,
+        kind: { DeleteKeyDoesNotExist: { account_id: "alice.near", public_key: k.text } },
+      },
     });
     expect(c.store.getAccount("alice.near")?.storageUsage).toBe(before);
   });
 
   it("ActorNoPermission when acting on another account's keys or code", () => {
     const c = chain();
-    const tx = from("alice.near", "bob.near", [{ kind: "deployContract", code: new Uint8Array([1, 2, 3]) }]);
+    const tx = from("alice.near", "bob.near", [
+      { kind: "deployContract", code: new Uint8Array([1, 2, 3]) },
+    ]);
     c.run([tx]);
     expect(failure(c, tx.hash)).toEqual({
-      ActionError: { index: 0, kind: { ActorNoPermission: { account_id: "bob.near", actor_id: "alice.near" } } },
+      ActionError: {
+        index: 0,
+        kind: { ActorNoPermission: { account_id: "bob.near", actor_id: "alice.near" } },
+      },
     });
   });
 
@@ -229,12 +290,20 @@ describe("keys, contracts, deletion", () => {
   it("deletes an account: keys, code and data go, the beneficiary receives the balance", () => {
     const c = chain();
     c.store.applyRecords([
-      { Data: { account_id: "bob.near", data_key: Buffer.from("k").toString("base64"), value: Buffer.from("v").toString("base64") } },
+      {
+        Data: {
+          account_id: "bob.near",
+          data_key: Buffer.from("k").toString("base64"),
+          value: Buffer.from("v").toString("base64"),
+        },
+      },
     ]);
     c.run([from("bob.near", "bob.near", [{ kind: "deployContract", code: new Uint8Array(10) }])]);
     const bobBalance = c.balance("bob.near");
     const aliceBefore = c.balance("alice.near");
-    const tx = from("bob.near", "bob.near", [{ kind: "deleteAccount", beneficiaryId: "alice.near" }]);
+    const tx = from("bob.near", "bob.near", [
+      { kind: "deleteAccount", beneficiaryId: "alice.near" },
+    ]);
     c.run([tx]);
     expect(c.store.getAccount("bob.near")).toBeNull();
     expect(c.store.listAccessKeys("bob.near")).toEqual([]);
@@ -261,16 +330,22 @@ describe("keys, contracts, deletion", () => {
 
   it("stakes lock balance; TriesToUnstake and TriesToStake are reported", () => {
     const c = chain();
-    const stake = (amount: bigint) => from("bob.near", "bob.near", [{ kind: "stake", stake: amount, publicKey: bob.publicKey }]);
+    const stake = (amount: bigint) =>
+      from("bob.near", "bob.near", [{ kind: "stake", stake: amount, publicKey: bob.publicKey }]);
     const unstake = stake(0n);
     c.run([unstake]);
-    expect(failure(c, unstake.hash)).toEqual({ ActionError: { index: 0, kind: { TriesToUnstake: { account_id: "bob.near" } } } });
+    expect(failure(c, unstake.hash)).toEqual({
+      ActionError: { index: 0, kind: { TriesToUnstake: { account_id: "bob.near" } } },
+    });
     c.run([stake(4n * NEAR)]);
     expect(c.store.getAccount("bob.near")?.locked).toBe(4n * NEAR);
     const tooMuch = stake(100n * NEAR);
     c.run([tooMuch]);
     expect(failure(c, tooMuch.hash)).toMatchObject({
-      ActionError: { index: 0, kind: { TriesToStake: { account_id: "bob.near", stake: (100n * NEAR).toString() } } },
+      ActionError: {
+        index: 0,
+        kind: { TriesToStake: { account_id: "bob.near", stake: (100n * NEAR).toString() } },
+      },
     });
   });
 });

@@ -18,7 +18,13 @@ function chain() {
     { Contract: { account_id: "other.near", code: Buffer.from(code).toString("base64") } },
   ]);
   c.store.applyRecords([
-    { Data: { account_id: "other.near", data_key: Buffer.from("x").toString("base64"), value: Buffer.from("42").toString("base64") } },
+    {
+      Data: {
+        account_id: "other.near",
+        data_key: Buffer.from("x").toString("base64"),
+        value: Buffer.from("42").toString("base64"),
+      },
+    },
   ]);
   return c;
 }
@@ -29,7 +35,16 @@ const call = (receiverId: string, methodName: string, args = "", deposit = 0n, g
     signerId: "alice.near",
     receiverId,
     nonce: nonce++,
-    actions: [{ kind: "functionCall", methodName, args: new TextEncoder().encode(args), gas, deposit, gasWeight: 0n }],
+    actions: [
+      {
+        kind: "functionCall",
+        methodName,
+        args: new TextEncoder().encode(args),
+        gas,
+        deposit,
+        gasWeight: 0n,
+      },
+    ],
   });
 
 const text = (v: Uint8Array) => new TextDecoder().decode(v);
@@ -43,8 +58,12 @@ describe("function calls", () => {
     const [txOutcome, receiptOutcome, refund] = c.trace(tx);
     expect(receiptOutcome?.status).toEqual({ kind: "successValue", value: new Uint8Array() });
     expect(receiptOutcome?.logs).toEqual(["set k"]);
-    expect(receiptOutcome?.profile).toEqual([{ costCategory: "WASM_HOST_COST", cost: "WASM_INSTRUCTION", gasUsed: CALL_BURN }]);
-    expect(text(c.store.getData("app.near", new TextEncoder().encode("k")) as Uint8Array)).toBe("v");
+    expect(receiptOutcome?.profile).toEqual([
+      { costCategory: "WASM_HOST_COST", cost: "WASM_INSTRUCTION", gasUsed: CALL_BURN },
+    ]);
+    expect(text(c.store.getData("app.near", new TextEncoder().encode("k")) as Uint8Array)).toBe(
+      "v",
+    );
     expect(c.store.getAccount("app.near")?.storageUsage).toBe(182n + 8n + 1n + 1n + 40n);
     const reward = ((CALL_BURN * 3n) / 10n) * GAS_PRICE;
     expect(c.balance("app.near")).toBe(appBefore + 2n * NEAR + reward);
@@ -62,7 +81,12 @@ describe("function calls", () => {
     const [, receiptOutcome, ...refunds] = c.trace(tx);
     expect(receiptOutcome?.status).toEqual({
       kind: "failure",
-      error: { ActionError: { index: 0, kind: { FunctionCallError: { ExecutionError: "Smart contract panicked: boom" } } } },
+      error: {
+        ActionError: {
+          index: 0,
+          kind: { FunctionCallError: { ExecutionError: "Smart contract panicked: boom" } },
+        },
+      },
     });
     expect(receiptOutcome?.logs).toEqual(["about to panic"]);
     expect(c.store.getData("app.near", new TextEncoder().encode("panic"))).toBeNull();
@@ -84,13 +108,22 @@ describe("function calls", () => {
       error: {
         ActionError: {
           index: 0,
-          kind: { FunctionCallError: { CompilationError: { CodeDoesNotExist: { account_id: "alice.near" } } } },
+          kind: {
+            FunctionCallError: {
+              CompilationError: { CodeDoesNotExist: { account_id: "alice.near" } },
+            },
+          },
         },
       },
     });
     expect(c.trace(missing)[1]?.status).toEqual({
       kind: "failure",
-      error: { ActionError: { index: 0, kind: { FunctionCallError: { MethodResolveError: "MethodNotFound" } } } },
+      error: {
+        ActionError: {
+          index: 0,
+          kind: { FunctionCallError: { MethodResolveError: "MethodNotFound" } },
+        },
+      },
     });
   });
 
@@ -115,13 +148,17 @@ describe("cross-contract calls with data dependencies", () => {
     const executors = outcomes.map((o) => o.executorId);
     expect(executors.slice(0, 4)).toEqual(["alice.near", "app.near", "other.near", "app.near"]);
     const first = outcomes[1];
-    const callback = outcomes.find((o) => o.logs.includes("ok:none") || o.logs.some((l) => l.startsWith("ok:")));
+    const callback = outcomes.find(
+      (o) => o.logs.includes("ok:none") || o.logs.some((l) => l.startsWith("ok:")),
+    );
     expect(callback?.logs).toEqual(["ok:none"]);
     // The first receipt returned the callback's promise: its status names the callback receipt.
     expect(first?.status).toEqual({ kind: "successReceiptId", receiptId: callback?.id });
     // The callback was postponed in one block and ran when the data arrived in the next.
     const blockOf = (id: Uint8Array | undefined) =>
-      results.findIndex((r) => r.receiptOutcomes.some((x) => Buffer.from(x.outcome.id).equals(Buffer.from(id ?? []))));
+      results.findIndex((r) =>
+        r.receiptOutcomes.some((x) => Buffer.from(x.outcome.id).equals(Buffer.from(id ?? []))),
+      );
     expect(blockOf(callback?.id)).toBe(blockOf(outcomes[2]?.id) + 1);
     expect(c.store.columns.postponedReceipt.current.size).toBe(0);
     expect(c.store.columns.receivedData.current.size).toBe(0);
@@ -132,7 +169,10 @@ describe("cross-contract calls with data dependencies", () => {
     const tx = call("app.near", "call_other", "other.near:panic");
     c.run([tx]);
     const callback = c.trace(tx).find((o) => o.logs.includes("failed"));
-    expect(callback?.status).toEqual({ kind: "successValue", value: new TextEncoder().encode("failed") });
+    expect(callback?.status).toEqual({
+      kind: "successValue",
+      value: new TextEncoder().encode("failed"),
+    });
   });
 
   it("runs a postponed receipt whether its data arrives before or after it", () => {
@@ -148,7 +188,16 @@ describe("cross-contract calls with data dependencies", () => {
         gasPrice: GAS_PRICE,
         outputDataReceivers: [],
         inputDataIds: [dataId],
-        actions: [{ kind: "functionCall", methodName: "on_result", args: new Uint8Array(), gas: 10n * TGAS, deposit: 0n, gasWeight: 0n }],
+        actions: [
+          {
+            kind: "functionCall",
+            methodName: "on_result",
+            args: new Uint8Array(),
+            gas: 10n * TGAS,
+            deposit: 0n,
+            gasWeight: 0n,
+          },
+        ],
       },
     };
     const data: Receipt = {
@@ -157,7 +206,10 @@ describe("cross-contract calls with data dependencies", () => {
       receiptId: new Uint8Array(32).fill(2),
       body: { kind: "data", dataId, data: new TextEncoder().encode("hi") },
     };
-    for (const order of [[waiting, data], [data, waiting]]) {
+    for (const order of [
+      [waiting, data],
+      [data, waiting],
+    ]) {
       const c = chain();
       const result = applyChunk(c.store, context(2n), [], order, { vm: fakeContract });
       expect(result.receiptOutcomes.map((r) => r.outcome.logs)).toEqual([["ok:hi"]]);
@@ -194,7 +246,12 @@ describe("delegate actions (NEP-366)", () => {
   };
   let relayNonce = 10n;
   const relay = (action: Action, receiverId = "alice.near") =>
-    signTx(relayerKey, { signerId: "relayer.near", receiverId, nonce: relayNonce++, actions: [action] });
+    signTx(relayerKey, {
+      signerId: "relayer.near",
+      receiverId,
+      nonce: relayNonce++,
+      actions: [action],
+    });
 
   it("the relayer pays; the inner actions run as the sender; the sender's key nonce advances", () => {
     const c = relayChain();
@@ -214,16 +271,36 @@ describe("delegate actions (NEP-366)", () => {
     const cases: [Action, string, unknown][] = [
       [delegate({}, makeKey()), "alice.near", "DelegateActionInvalidSignature"],
       [delegate({ maxBlockHeight: 1n }), "alice.near", "DelegateActionExpired"],
-      [delegate({}), "other.near", { DelegateActionSenderDoesNotMatchTxReceiver: { sender_id: "alice.near", receiver_id: "other.near" } }],
-      [delegate({ nonce: 0n }), "alice.near", { DelegateActionInvalidNonce: { delegate_nonce: 0, ak_nonce: 0 } }],
-      [delegate({ nonce: 10n ** 12n }), "alice.near", { DelegateActionNonceTooLarge: { delegate_nonce: 10 ** 12, upper_bound: 3_000_000 } }],
+      [
+        delegate({}),
+        "other.near",
+        {
+          DelegateActionSenderDoesNotMatchTxReceiver: {
+            sender_id: "alice.near",
+            receiver_id: "other.near",
+          },
+        },
+      ],
+      [
+        delegate({ nonce: 0n }),
+        "alice.near",
+        { DelegateActionInvalidNonce: { delegate_nonce: 0, ak_nonce: 0 } },
+      ],
+      [
+        delegate({ nonce: 10n ** 12n }),
+        "alice.near",
+        { DelegateActionNonceTooLarge: { delegate_nonce: 10 ** 12, upper_bound: 3_000_000 } },
+      ],
     ];
     const txs = cases.map(([action, receiver]) => relay(action, receiver));
     c.block(txs);
     c.block();
     txs.forEach((tx, i) => {
       const receiptOutcome = c.outcome(c.outcome(tx.hash).receiptIds[0] as Uint8Array);
-      expect(receiptOutcome.status).toEqual({ kind: "failure", error: { ActionError: { index: 0, kind: cases[i]?.[2] } } });
+      expect(receiptOutcome.status).toEqual({
+        kind: "failure",
+        error: { ActionError: { index: 0, kind: cases[i]?.[2] } },
+      });
     });
     const stranger = makeKey();
     const unknownKey = relay(delegate({ publicKey: stranger.publicKey }, stranger));
@@ -233,7 +310,11 @@ describe("delegate actions (NEP-366)", () => {
       error: {
         ActionError: {
           index: 0,
-          kind: { DelegateActionAccessKeyError: { AccessKeyNotFound: { account_id: "alice.near", public_key: stranger.text } } },
+          kind: {
+            DelegateActionAccessKeyError: {
+              AccessKeyNotFound: { account_id: "alice.near", public_key: stranger.text },
+            },
+          },
         },
       },
     });
@@ -245,7 +326,12 @@ describe("chunk gas limit", () => {
     const c = chain();
     // Local receipts (alice -> alice) would run in the same chunk; a tiny limit delays them.
     const self = Array.from({ length: 6 }, (_, i) =>
-      signTx(alice, { signerId: "alice.near", receiverId: "alice.near", nonce: nonce++, actions: [{ kind: "transfer", deposit: BigInt(i + 1) }] }),
+      signTx(alice, {
+        signerId: "alice.near",
+        receiverId: "alice.near",
+        nonce: nonce++,
+        actions: [{ kind: "transfer", deposit: BigInt(i + 1) }],
+      }),
     );
     const limit = { gasLimit: 1_500_000_000_000n };
     const first = c.block(self, limit);
@@ -254,7 +340,9 @@ describe("chunk gas limit", () => {
     let applied = first.receiptOutcomes.length;
     const order = first.receiptOutcomes.map((r) => r.receipt);
     while (c.delayedCount() > 0) {
-      const next = c.block([], limit).receiptOutcomes.filter((r) => r.receipt.predecessorId !== "system");
+      const next = c
+        .block([], limit)
+        .receiptOutcomes.filter((r) => r.receipt.predecessorId !== "system");
       applied += next.length;
       order.push(...next.map((r) => r.receipt));
     }

@@ -35,13 +35,28 @@ export const fakeContract: RunFunctionCall = ({ methodName, context, ext }) => {
     aborted: null,
   };
   const args = dec.decode(context.input);
-  const functionCall = (receiverId: string, method: string, gas: bigint, inputDataIds: Uint8Array[]): ReceiptDraft => {
+  const functionCall = (
+    receiverId: string,
+    method: string,
+    gas: bigint,
+    inputDataIds: Uint8Array[],
+  ): ReceiptDraft => {
     const bytes = BigInt(method.length);
     out.burntGas += receiptFee + fcSend + fcByteSend * bytes;
-    out.usedGas += receiptFee + fcSend + fcByteSend * bytes + receiptExec + fcExec + fcByteExec * bytes + gas;
+    out.usedGas +=
+      receiptFee + fcSend + fcByteSend * bytes + receiptExec + fcExec + fcByteExec * bytes + gas;
     return {
       receiverId,
-      actions: [{ kind: "functionCall", methodName: method, args: new Uint8Array(), gas, deposit: 0n, gasWeight: 0n }],
+      actions: [
+        {
+          kind: "functionCall",
+          methodName: method,
+          args: new Uint8Array(),
+          gas,
+          deposit: 0n,
+          gasWeight: 0n,
+        },
+      ],
       inputDataIds,
       outputDataReceivers: [],
     };
@@ -50,7 +65,10 @@ export const fakeContract: RunFunctionCall = ({ methodName, context, ext }) => {
     case "set": {
       const [key = "", value = ""] = args.split("=");
       const previous = ext.storageSet(enc.encode(key), enc.encode(value));
-      out.storageUsage += previous === null ? BigInt(key.length + value.length + 40) : BigInt(value.length - previous.length);
+      out.storageUsage +=
+        previous === null
+          ? BigInt(key.length + value.length + 40)
+          : BigInt(value.length - previous.length);
       out.logs.push(`set ${key}`);
       return out;
     }
@@ -62,7 +80,10 @@ export const fakeContract: RunFunctionCall = ({ methodName, context, ext }) => {
     case "panic":
       out.logs.push("about to panic");
       ext.storageSet(enc.encode("panic"), enc.encode("written"));
-      out.aborted = { view: { ExecutionError: "Smart contract panicked: boom" }, debug: 'HostError(GuestPanic { panic_msg: "boom" })' };
+      out.aborted = {
+        view: { ExecutionError: "Smart contract panicked: boom" },
+        debug: 'HostError(GuestPanic { panic_msg: "boom" })',
+      };
       return out;
     case "call_other": {
       // args: "<account>:<method>" -> other.method().then(self.on_result())
@@ -87,14 +108,22 @@ export const fakeContract: RunFunctionCall = ({ methodName, context, ext }) => {
       out.burntGas += receiptFee + transferSend;
       out.usedGas += receiptFee + transferSend + receiptExec + transferExec;
       out.balance -= amount;
-      out.receipts.push({ receiverId: args, actions: [{ kind: "transfer", deposit: amount }], inputDataIds: [], outputDataReceivers: [] });
+      out.receipts.push({
+        receiverId: args,
+        actions: [{ kind: "transfer", deposit: amount }],
+        inputDataIds: [],
+        outputDataReceivers: [],
+      });
       return out;
     }
     default:
       out.burntGas = 0n;
       out.usedGas = 0n;
       out.profile = [];
-      out.aborted = { view: { MethodResolveError: "MethodNotFound" }, debug: "MethodResolveError(MethodNotFound)" };
+      out.aborted = {
+        view: { MethodResolveError: "MethodNotFound" },
+        debug: "MethodResolveError(MethodNotFound)",
+      };
       return out;
   }
 };

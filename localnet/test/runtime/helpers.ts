@@ -4,7 +4,11 @@ import { runtimeConfig } from "../../src/config/runtime-config.ts";
 import { applyChunk } from "../../src/runtime/apply.ts";
 import { publicKeyToString } from "../../src/runtime/keys.ts";
 import { MemoryStateStore } from "../../src/runtime/state-store.ts";
-import { encodeSignedTransaction, sha256, decodeSignedTransaction } from "../../src/runtime/transaction-codec.ts";
+import {
+  decodeSignedTransaction,
+  encodeSignedTransaction,
+  sha256,
+} from "../../src/runtime/transaction-codec.ts";
 import type {
   Action,
   ApplyContext,
@@ -60,7 +64,13 @@ export function context(height: bigint, overrides: Partial<ApplyContext> = {}): 
 
 export function signTx(
   key: TestKey,
-  fields: { signerId: string; receiverId: string; nonce: bigint; actions: Action[]; blockHash?: Uint8Array },
+  fields: {
+    signerId: string;
+    receiverId: string;
+    nonce: bigint;
+    actions: Action[];
+    blockHash?: Uint8Array;
+  },
 ): SignedTransaction {
   const tx: Transaction = {
     signerId: fields.signerId,
@@ -75,18 +85,31 @@ export function signTx(
   return decodeSignedTransaction(encodeSignedTransaction(tx, key.sign(hash)));
 }
 
-export function accountRecord(accountId: string, amount: bigint, key: TestKey | null): Record<string, unknown>[] {
+export function accountRecord(
+  accountId: string,
+  amount: bigint,
+  key: TestKey | null,
+): Record<string, unknown>[] {
   const records: Record<string, unknown>[] = [
     {
       Account: {
         account_id: accountId,
-        account: { amount: amount.toString(), locked: "0", code_hash: "11111111111111111111111111111111", storage_usage: 0 },
+        account: {
+          amount: amount.toString(),
+          locked: "0",
+          code_hash: "11111111111111111111111111111111",
+          storage_usage: 0,
+        },
       },
     },
   ];
   if (key !== null) {
     records.push({
-      AccessKey: { account_id: accountId, public_key: key.text, access_key: { nonce: 0, permission: "FullAccess" } },
+      AccessKey: {
+        account_id: accountId,
+        public_key: key.text,
+        access_key: { nonce: 0, permission: "FullAccess" },
+      },
     });
   }
   return records;
@@ -113,15 +136,22 @@ export class TestChain {
     this.store.commitBlock(this.height);
   }
 
-  block(transactions: SignedTransaction[] = [], overrides: Partial<ApplyContext> = {}): ApplyResult {
+  block(
+    transactions: SignedTransaction[] = [],
+    overrides: Partial<ApplyContext> = {},
+  ): ApplyResult {
     this.height += 1n;
     const incoming = this.pending;
-    const result = applyChunk(this.store, context(this.height, overrides), transactions, incoming, { vm: this.vm });
+    const result = applyChunk(this.store, context(this.height, overrides), transactions, incoming, {
+      vm: this.vm,
+    });
     this.store.commitBlock(this.height);
     this.pending = result.outgoingReceipts;
     this.burnt += result.tokensBurnt;
-    for (const o of result.transactionOutcomes) this.outcomes.set(Buffer.from(o.id).toString("hex"), o);
-    for (const { outcome } of result.receiptOutcomes) this.outcomes.set(Buffer.from(outcome.id).toString("hex"), outcome);
+    for (const o of result.transactionOutcomes)
+      this.outcomes.set(Buffer.from(o.id).toString("hex"), o);
+    for (const { outcome } of result.receiptOutcomes)
+      this.outcomes.set(Buffer.from(outcome.id).toString("hex"), outcome);
     this.results.push(result);
     return result;
   }

@@ -1,5 +1,18 @@
-import { actions, createTransaction, encodeTransaction, KeyPair, PublicKey as NapiPublicKey, SignedTransaction as NapiSignedTransaction, Signature as NapiSignature, buildDelegateAction, encodeDelegateAction, encodeSignedDelegate } from "near-api-js";
+import {
+  actions,
+  buildDelegateAction,
+  createTransaction,
+  encodeDelegateAction,
+  encodeSignedDelegate,
+  encodeTransaction,
+  KeyPair,
+  PublicKey as NapiPublicKey,
+  Signature as NapiSignature,
+  SignedTransaction as NapiSignedTransaction,
+} from "near-api-js";
 import { describe, expect, it } from "vitest";
+import { RuntimeInvalidTxError } from "../../src/runtime/errors.ts";
+import { publicKeyToString, verifySignature } from "../../src/runtime/keys.ts";
 import {
   decodeSignedTransaction,
   decodeSignedTransactionBase64,
@@ -8,13 +21,23 @@ import {
   encodeTransaction as ourEncodeTransaction,
   sha256,
 } from "../../src/runtime/transaction-codec.ts";
-import { publicKeyToString, verifySignature } from "../../src/runtime/keys.ts";
-import { RuntimeInvalidTxError } from "../../src/runtime/errors.ts";
 
 const blockHash = sha256(new TextEncoder().encode("block"));
 
-function napiSigned(keyPair: KeyPair, actionList: unknown[], signerId = "alice.test.near", receiverId = "bob.test.near") {
-  const tx = createTransaction(signerId, keyPair.getPublicKey(), receiverId, 42n, actionList as never, blockHash);
+function napiSigned(
+  keyPair: KeyPair,
+  actionList: unknown[],
+  signerId = "alice.test.near",
+  receiverId = "bob.test.near",
+) {
+  const tx = createTransaction(
+    signerId,
+    keyPair.getPublicKey(),
+    receiverId,
+    42n,
+    actionList as never,
+    blockHash,
+  );
   const bytes = encodeTransaction(tx);
   const hash = sha256(bytes);
   const { signature } = keyPair.sign(hash);
@@ -62,7 +85,12 @@ describe("transaction codec", () => {
     ]);
     expect(t.actions[2]).toMatchObject({ methodName: "do_it", gas: 30n * 10n ** 12n, deposit: 5n });
     expect(t.actions[5]).toMatchObject({
-      permission: { kind: "functionCall", allowance: 250n, receiverId: "app.test.near", methodNames: ["m1", "m2"] },
+      permission: {
+        kind: "functionCall",
+        allowance: 250n,
+        receiverId: "app.test.near",
+        methodNames: ["m1", "m2"],
+      },
     });
     expect(verifySignature(decoded.hash, decoded.signature, t.publicKey)).toBe(true);
     // Our encoder reproduces the exact bytes.
@@ -87,21 +115,41 @@ describe("transaction codec", () => {
       delegateAction,
       signature: new NapiSignature({ keyType: 0, data: signature }),
     } as never);
-    expect(encodeSignedDelegate({ delegateAction, signature: new NapiSignature({ keyType: 0, data: signature }) } as never).length).toBeGreaterThan(0);
+    expect(
+      encodeSignedDelegate({
+        delegateAction,
+        signature: new NapiSignature({ keyType: 0, data: signature }),
+      } as never).length,
+    ).toBeGreaterThan(0);
     const { bytes } = napiSigned(relayer, [signed], "relayer.test.near", "alice.test.near");
     const decoded = decodeSignedTransaction(bytes);
     const action = decoded.transaction.actions[0];
     if (action?.kind !== "delegate") throw new Error("expected a delegate action");
-    expect(action.delegateAction).toMatchObject({ senderId: "alice.test.near", receiverId: "carol.test.near", nonce: 7n, maxBlockHeight: 1000n });
+    expect(action.delegateAction).toMatchObject({
+      senderId: "alice.test.near",
+      receiverId: "carol.test.near",
+      nonce: 7n,
+      maxBlockHeight: 1000n,
+    });
     expect(delegateActionHash(action.delegateAction)).toEqual(sha256(encoded));
-    expect(verifySignature(delegateActionHash(action.delegateAction), action.signature, action.delegateAction.publicKey)).toBe(true);
+    expect(
+      verifySignature(
+        delegateActionHash(action.delegateAction),
+        action.signature,
+        action.delegateAction.publicKey,
+      ),
+    ).toBe(true);
   });
 
   it("rejects truncated input, trailing bytes, unknown tags and V1 transactions with clear errors", () => {
     const keyPair = KeyPair.fromRandom("ed25519");
     const { bytes } = napiSigned(keyPair, [actions.transfer(1n)]);
-    expect(() => decodeSignedTransaction(bytes.subarray(0, bytes.length - 10))).toThrow(/unexpected end of input reading signature/);
-    expect(() => decodeSignedTransaction(new Uint8Array([...bytes, 0]))).toThrow(/1 trailing bytes/);
+    expect(() => decodeSignedTransaction(bytes.subarray(0, bytes.length - 10))).toThrow(
+      /unexpected end of input reading signature/,
+    );
+    expect(() => decodeSignedTransaction(new Uint8Array([...bytes, 0]))).toThrow(
+      /1 trailing bytes/,
+    );
     const badTag = bytes.slice();
     // signer id (4+15) + key (33) + nonce (8) + receiver (4+13) + hash (32) + vec len (4) -> action tag
     badTag[4 + 15 + 33 + 8 + 4 + 13 + 32 + 4] = 42;
@@ -116,7 +164,9 @@ describe("transaction codec", () => {
     expect(error).toBeInstanceOf(RuntimeInvalidTxError);
     expect((error as RuntimeInvalidTxError).view).toBe("InvalidTransactionVersion");
     expect(() => decodeSignedTransactionBase64("not base64!")).toThrow(/base64/);
-    expect(decodeSignedTransactionBase64(Buffer.from(bytes).toString("base64")).size).toBe(bytes.length);
+    expect(decodeSignedTransactionBase64(Buffer.from(bytes).toString("base64")).size).toBe(
+      bytes.length,
+    );
   });
 
   it("rejects a signature made by another key", () => {
@@ -124,6 +174,8 @@ describe("transaction codec", () => {
     const { bytes } = napiSigned(keyPair, [actions.transfer(1n)]);
     const decoded = decodeSignedTransaction(bytes);
     const other = NapiPublicKey.fromString(KeyPair.fromRandom("ed25519").getPublicKey().toString());
-    expect(verifySignature(decoded.hash, decoded.signature, { keyType: 0, data: other.data })).toBe(false);
+    expect(verifySignature(decoded.hash, decoded.signature, { keyType: 0, data: other.data })).toBe(
+      false,
+    );
   });
 });

@@ -3,7 +3,7 @@ import { runtimeConfig } from "../../src/config/runtime-config.ts";
 import { RuntimeInvalidTxError } from "../../src/runtime/errors.ts";
 import { MemoryStateStore } from "../../src/runtime/state-store.ts";
 import type { Action, SignedTransaction } from "../../src/runtime/types.ts";
-import { validateTransaction, type VerifyContext } from "../../src/runtime/verifier.ts";
+import { type VerifyContext, validateTransaction } from "../../src/runtime/verifier.ts";
 import { accountRecord, GAS_PRICE, makeKey, NEAR, signTx, TGAS } from "./helpers.ts";
 
 const alice = makeKey();
@@ -17,7 +17,13 @@ store.applyRecords([
       public_key: fcKey.text,
       access_key: {
         nonce: 5,
-        permission: { FunctionCall: { allowance: "100000000000000000000000", receiver_id: "app.near", method_names: ["go"] } },
+        permission: {
+          FunctionCall: {
+            allowance: "100000000000000000000000",
+            receiver_id: "app.near",
+            method_names: ["go"],
+          },
+        },
       },
     },
   },
@@ -42,7 +48,10 @@ const call = (method: string, deposit = 0n, gas = 10n * TGAS): Action => ({
   gasWeight: 0n,
 });
 
-function errorOf(tx: SignedTransaction, c: VerifyContext = ctx): { view: unknown; message: string } {
+function errorOf(
+  tx: SignedTransaction,
+  c: VerifyContext = ctx,
+): { view: unknown; message: string } {
   try {
     validateTransaction(store, tx, c);
   } catch (e) {
@@ -83,12 +92,19 @@ describe("validateTransaction", () => {
     const other = makeKey();
     const signed = tx({});
     const forged = { ...signed, signature: other.sign(signed.hash) };
-    expect(errorOf(forged)).toEqual({ view: "InvalidSignature", message: "Transaction is not signed with the given public key" });
+    expect(errorOf(forged)).toEqual({
+      view: "InvalidSignature",
+      message: "Transaction is not signed with the given public key",
+    });
   });
 
   it("InvalidSignerId and InvalidReceiverId", () => {
-    expect(errorOf(tx({ signerId: "Alice" })).view).toEqual({ InvalidSignerId: { signer_id: "Alice" } });
-    expect(errorOf(tx({ receiverId: "bob..near" })).view).toEqual({ InvalidReceiverId: { receiver_id: "bob..near" } });
+    expect(errorOf(tx({ signerId: "Alice" })).view).toEqual({
+      InvalidSignerId: { signer_id: "Alice" },
+    });
+    expect(errorOf(tx({ receiverId: "bob..near" })).view).toEqual({
+      InvalidReceiverId: { receiver_id: "bob..near" },
+    });
   });
 
   it("SignerDoesNotExist", () => {
@@ -101,12 +117,16 @@ describe("validateTransaction", () => {
   it("AccessKeyNotFound", () => {
     const stranger = makeKey();
     expect(errorOf(tx({ key: stranger })).view).toEqual({
-      InvalidAccessKeyError: { AccessKeyNotFound: { account_id: "alice.near", public_key: stranger.text } },
+      InvalidAccessKeyError: {
+        AccessKeyNotFound: { account_id: "alice.near", public_key: stranger.text },
+      },
     });
   });
 
   it("InvalidNonce and NonceTooLarge", () => {
-    expect(errorOf(tx({ key: fcKey, receiverId: "app.near", nonce: 5n, actions: [call("go")] }))).toEqual({
+    expect(
+      errorOf(tx({ key: fcKey, receiverId: "app.near", nonce: 5n, actions: [call("go")] })),
+    ).toEqual({
       view: { InvalidNonce: { tx_nonce: 5, ak_nonce: 5 } },
       message: "Transaction nonce 5 must be larger than nonce of the used access key 5",
     });
@@ -117,11 +137,15 @@ describe("validateTransaction", () => {
 
   it("NotEnoughBalance with balance and cost", () => {
     const e = errorOf(tx({ actions: [transfer(1000n * NEAR)] }));
-    const view = e.view as { NotEnoughBalance: { signer_id: string; balance: string; cost: string } };
+    const view = e.view as {
+      NotEnoughBalance: { signer_id: string; balance: string; cost: string };
+    };
     expect(view.NotEnoughBalance.signer_id).toBe("alice.near");
     expect(view.NotEnoughBalance.balance).toBe((100n * NEAR).toString());
     expect(BigInt(view.NotEnoughBalance.cost)).toBeGreaterThan(1000n * NEAR);
-    expect(e.message).toMatch(/^Sender "alice.near" does not have enough balance 100000000000000000000000000 for operation costing \d+$/);
+    expect(e.message).toMatch(
+      /^Sender "alice.near" does not have enough balance 100000000000000000000000000 for operation costing \d+$/,
+    );
   });
 
   it("LackBalanceForState when the charge leaves too little for storage", () => {
@@ -130,15 +154,26 @@ describe("validateTransaction", () => {
     const records = accountRecord("rich-but-big.near", 2n * 10n ** 21n, alice);
     poorStore.applyRecords([
       ...records,
-      { Data: { account_id: "rich-but-big.near", data_key: "AA==", value: Buffer.alloc(1000).toString("base64") } },
+      {
+        Data: {
+          account_id: "rich-but-big.near",
+          data_key: "AA==",
+          value: Buffer.alloc(1000).toString("base64"),
+        },
+      },
     ]);
     let view: unknown;
     try {
-      validateTransaction(poorStore, tx({ signerId: "rich-but-big.near", actions: [transfer(1n)] }), ctx);
+      validateTransaction(
+        poorStore,
+        tx({ signerId: "rich-but-big.near", actions: [transfer(1n)] }),
+        ctx,
+      );
     } catch (e) {
       view = (e as RuntimeInvalidTxError).view;
     }
-    const lack = (view as { LackBalanceForState: { signer_id: string; amount: string } }).LackBalanceForState;
+    const lack = (view as { LackBalanceForState: { signer_id: string; amount: string } })
+      .LackBalanceForState;
     expect(lack.signer_id).toBe("rich-but-big.near");
     expect(BigInt(lack.amount)).toBeGreaterThan(0n);
   });
@@ -146,34 +181,58 @@ describe("validateTransaction", () => {
   it("function-call key: RequiresFullAccess, DepositWithFunctionCall, ReceiverMismatch, MethodNameMismatch, NotEnoughAllowance", () => {
     const fc = (fields: Partial<Parameters<typeof signTx>[1]>) =>
       tx({ key: fcKey, receiverId: "app.near", nonce: 6n, actions: [call("go")], ...fields });
-    expect(errorOf(fc({ actions: [transfer(1n)] })).view).toEqual({ InvalidAccessKeyError: "RequiresFullAccess" });
-    expect(errorOf(fc({ actions: [call("go", 0n, TGAS), call("go", 0n, TGAS)] })).view).toEqual({ InvalidAccessKeyError: "RequiresFullAccess" });
-    expect(errorOf(fc({ actions: [call("go", 1n)] })).view).toEqual({ InvalidAccessKeyError: "DepositWithFunctionCall" });
+    expect(errorOf(fc({ actions: [transfer(1n)] })).view).toEqual({
+      InvalidAccessKeyError: "RequiresFullAccess",
+    });
+    expect(errorOf(fc({ actions: [call("go", 0n, TGAS), call("go", 0n, TGAS)] })).view).toEqual({
+      InvalidAccessKeyError: "RequiresFullAccess",
+    });
+    expect(errorOf(fc({ actions: [call("go", 1n)] })).view).toEqual({
+      InvalidAccessKeyError: "DepositWithFunctionCall",
+    });
     expect(errorOf(fc({ receiverId: "other.near" })).view).toEqual({
-      InvalidAccessKeyError: { ReceiverMismatch: { tx_receiver: "other.near", ak_receiver: "app.near" } },
+      InvalidAccessKeyError: {
+        ReceiverMismatch: { tx_receiver: "other.near", ak_receiver: "app.near" },
+      },
     });
     expect(errorOf(fc({ actions: [call("stop")] }))).toEqual({
       view: { InvalidAccessKeyError: { MethodNameMismatch: { method_name: "stop" } } },
       message: 'Transaction method name "stop" isn\'t allowed by the access key',
     });
     const e = errorOf(fc({ actions: [call("go", 0n, 300n * TGAS)] }));
-    const inner = (e.view as { InvalidAccessKeyError: { NotEnoughAllowance: Record<string, string> } }).InvalidAccessKeyError
-      .NotEnoughAllowance;
-    expect(inner).toMatchObject({ account_id: "alice.near", public_key: fcKey.text, allowance: "100000000000000000000000" });
+    const inner = (
+      e.view as { InvalidAccessKeyError: { NotEnoughAllowance: Record<string, string> } }
+    ).InvalidAccessKeyError.NotEnoughAllowance;
+    expect(inner).toMatchObject({
+      account_id: "alice.near",
+      public_key: fcKey.text,
+      allowance: "100000000000000000000000",
+    });
     expect(() => validateTransaction(store, fc({}), ctx)).not.toThrow();
   });
 
   it("ActionsValidation errors", () => {
     const validation = (actions: Action[]) => errorOf(tx({ actions })).view;
-    expect(validation([call("go", 0n, 0n)])).toEqual({ ActionsValidation: "FunctionCallZeroAttachedGas" });
-    expect(validation([call("a", 0n, 200n * TGAS), call("b", 0n, 200n * TGAS)])).toEqual({
-      ActionsValidation: { TotalPrepaidGasExceeded: { total_prepaid_gas: 400_000_000_000_000, limit: 300_000_000_000_000 } },
+    expect(validation([call("go", 0n, 0n)])).toEqual({
+      ActionsValidation: "FunctionCallZeroAttachedGas",
     });
-    expect(validation([{ kind: "deleteAccount", beneficiaryId: "bob.near" }, transfer(1n)])).toEqual({
+    expect(validation([call("a", 0n, 200n * TGAS), call("b", 0n, 200n * TGAS)])).toEqual({
+      ActionsValidation: {
+        TotalPrepaidGasExceeded: {
+          total_prepaid_gas: 400_000_000_000_000,
+          limit: 300_000_000_000_000,
+        },
+      },
+    });
+    expect(
+      validation([{ kind: "deleteAccount", beneficiaryId: "bob.near" }, transfer(1n)]),
+    ).toEqual({
       ActionsValidation: "DeleteActionMustBeFinal",
     });
     expect(validation(Array.from({ length: 101 }, () => transfer(1n)))).toEqual({
-      ActionsValidation: { TotalNumberOfActionsExceeded: { total_number_of_actions: 101, limit: 100 } },
+      ActionsValidation: {
+        TotalNumberOfActionsExceeded: { total_number_of_actions: 101, limit: 100 },
+      },
     });
     expect(validation([call("x".repeat(257))])).toEqual({
       ActionsValidation: { FunctionCallMethodNameLengthExceeded: { length: 257, limit: 256 } },
@@ -184,7 +243,12 @@ describe("validateTransaction", () => {
           kind: "addKey",
           publicKey: makeKey().publicKey,
           nonce: 0n,
-          permission: { kind: "functionCall", allowance: null, receiverId: "Not Valid", methodNames: [] },
+          permission: {
+            kind: "functionCall",
+            allowance: null,
+            receiverId: "Not Valid",
+            methodNames: [],
+          },
         },
       ]),
     ).toEqual({ ActionsValidation: { InvalidAccountId: { account_id: "Not Valid" } } });
@@ -195,10 +259,14 @@ describe("validateTransaction", () => {
 
   it("TransactionSizeExceeded", () => {
     const big = tx({ actions: [{ kind: "deployContract", code: new Uint8Array(1_600_000) }] });
-    expect(errorOf(big).view).toEqual({ TransactionSizeExceeded: { size: big.size, limit: 1_572_864 } });
+    expect(errorOf(big).view).toEqual({
+      TransactionSizeExceeded: { size: big.size, limit: 1_572_864 },
+    });
   });
 
   it("CostOverflow when the deposits overflow u128", () => {
-    expect(errorOf(tx({ actions: [transfer(2n ** 127n), transfer(2n ** 127n)] })).view).toBe("CostOverflow");
+    expect(errorOf(tx({ actions: [transfer(2n ** 127n), transfer(2n ** 127n)] })).view).toBe(
+      "CostOverflow",
+    );
   });
 });
