@@ -4,8 +4,8 @@
  */
 import { Account, actions, createTransaction, KeyPairSigner } from "near-api-js";
 import { afterAll, beforeAll, expect, test } from "vitest";
-import { createRuntime } from "../../src/node/default-runtime.ts";
 import { fromBase58 } from "../../src/node/encoding.ts";
+import { createRuntime } from "../../src/runtime/index.ts";
 import { ONE_NEAR, randomKey, rpc, rpcResult, startTestNet, type TestNet } from "../rpc/helpers.ts";
 import { fakeRunFunctionCall } from "./fake-runtime.ts";
 
