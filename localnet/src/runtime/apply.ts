@@ -110,7 +110,7 @@ class ChunkApplier {
       publicKey: t.publicKey,
       accessKey: charged.accessKey,
     });
-    this.update.commit({ type: "transaction_processing", tx_hash: hashToString(tx.hash) });
+    this.update.commit({ type: "transaction_processing", txHash: tx.hash });
     const receiptId = receiptIdFromTransaction(tx.hash, this.ctx.blockHash);
     const outcome: ExecutionOutcome = {
       id: tx.hash,
@@ -182,7 +182,7 @@ class ChunkApplier {
   private process(receipt: Receipt): void {
     const receiverId = receipt.receiverId;
     const body = receipt.body;
-    const cause = { type: "receipt_processing", receipt_hash: hashToString(receipt.receiptId) };
+    const cause = { type: "receipt_processing", receiptHash: receipt.receiptId };
     if (body.kind === "data") {
       this.update.write("receivedData", keys.byId(receiverId, body.dataId), { data: body.data });
       const waitingKey = keys.byId(receiverId, body.dataId);
@@ -222,14 +222,14 @@ class ChunkApplier {
     this.update.write("postponedReceipt", key, receipt);
     this.update.commit({
       type: "postponed_receipt",
-      receipt_hash: hashToString(receipt.receiptId),
+      receiptHash: receipt.receiptId,
     });
   }
 
   private applyActionReceipt(receipt: Receipt): void {
     const body = receipt.body as ActionBody;
     const accountId = receipt.receiverId;
-    const receiptHash = hashToString(receipt.receiptId);
+    const receiptHash = receipt.receiptId;
     const u = this.update;
     const ctx = this.ctx;
     const promiseResults = body.inputDataIds.map((id) => {
@@ -242,7 +242,7 @@ class ChunkApplier {
         ? { kind: "failed" as const }
         : { kind: "successful" as const, data: received.data };
     });
-    u.commit({ type: "action_receipt_processing_started", receipt_hash: receiptHash });
+    u.commit({ type: "action_receipt_processing_started", receiptHash });
 
     const stored = u.getAccount(accountId);
     const env: ReceiptEnv = {
@@ -295,7 +295,7 @@ class ChunkApplier {
       if (isRefund) this.result.tokensBurnt += totalDeposit(body.actions);
     } else {
       if (env.account !== null) u.write("account", accountId, env.account);
-      u.commit({ type: "receipt_processing", receipt_hash: receiptHash });
+      u.commit({ type: "receipt_processing", receiptHash });
     }
 
     const deficit = isRefund ? 0n : this.generateRefunds(receipt, body, result);
@@ -311,7 +311,7 @@ class ChunkApplier {
       if (account !== null) {
         burntAfterReward -= reward;
         u.write("account", accountId, { ...account, amount: account.amount + reward });
-        u.commit({ type: "action_receipt_gas_reward", receipt_hash: receiptHash });
+        u.commit({ type: "action_receipt_gas_reward", receiptHash });
       }
     }
 

@@ -5,21 +5,33 @@
 import { publicKeyToString } from "./keys.ts";
 import type { StoredAccessKey } from "./state-store.ts";
 import { keys } from "./state-store.ts";
-import type { CommittedChange } from "./state-update.ts";
+import type { CommittedChange, StateChangeCause } from "./state-update.ts";
 import type { Account, StateChangeView } from "./types.ts";
-import { accessKeyToView, accountToView } from "./views.ts";
+import { accessKeyToView, accountToView, hashToString } from "./views.ts";
 
 const b64 = (bytes: Uint8Array): string => Buffer.from(bytes).toString("base64");
 
 export function stateChangeViews(changes: CommittedChange[]): StateChangeView[] {
   const out: StateChangeView[] = [];
   for (const { cause, writes } of changes) {
+    let causeView: Record<string, unknown> | null = null;
     for (const w of writes) {
       const view = changeView(w.column, w.key, w.value);
-      if (view !== null) out.push({ cause, ...view });
+      if (view === null) continue;
+      causeView ??= causeToView(cause);
+      out.push({ cause: causeView, ...view });
     }
   }
   return out;
+}
+
+/** { type: "receipt_processing", receipt_hash } and the like, hashes in base58. */
+function causeToView(cause: StateChangeCause): Record<string, unknown> {
+  if (cause.txHash !== undefined) return { type: cause.type, tx_hash: hashToString(cause.txHash) };
+  if (cause.receiptHash !== undefined) {
+    return { type: cause.type, receipt_hash: hashToString(cause.receiptHash) };
+  }
+  return { type: cause.type };
 }
 
 function changeView(
@@ -37,8 +49,8 @@ function changeView(
         change: { account_id: accountId, ...accountToView(value as Account) },
       };
     case "accessKey": {
-      const publicKey = key.slice(accountId.length + 1);
       if (value === undefined) {
+        const publicKey = publicKeyToString(keys.accessKeyPublicKey(key));
         return {
           type: "access_key_deletion",
           change: { account_id: accountId, public_key: publicKey },

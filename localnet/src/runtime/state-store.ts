@@ -60,8 +60,16 @@ const latin1 = (bytes: Uint8Array): string =>
 const fromLatin1 = (text: string): Uint8Array => new Uint8Array(Buffer.from(text, "latin1"));
 
 export const keys = {
+  /** Key type digit + hex of the key: cheap to build, sorts like nearcore's trie keys. */
   accessKey: (accountId: string, publicKey: PublicKey): string =>
-    `${accountId} ${publicKeyToString(publicKey)}`,
+    `${accountId} ${publicKey.keyType}${Buffer.from(publicKey.data.buffer, publicKey.data.byteOffset, publicKey.data.byteLength).toString("hex")}`,
+  accessKeyPublicKey: (storeKey: string): PublicKey => {
+    const text = storeKey.slice(storeKey.indexOf(" ") + 1);
+    return {
+      keyType: text[0] === "1" ? 1 : 0,
+      data: new Uint8Array(Buffer.from(text.slice(1), "hex")),
+    };
+  },
   data: (accountId: string, key: Uint8Array): string => `${accountId} ${latin1(key)}`,
   dataKeyBytes: (storeKey: string): Uint8Array =>
     fromLatin1(storeKey.slice(storeKey.indexOf(" ") + 1)),

@@ -12,8 +12,12 @@ interface Write {
   value: unknown;
 }
 
-/** Why a group of writes happened (nearcore's StateChangeCause view). */
-export type StateChangeCause = Record<string, unknown>;
+/** Why a group of writes happened (nearcore's StateChangeCause); hashes become base58 in views. */
+export interface StateChangeCause {
+  type: string;
+  txHash?: Uint8Array;
+  receiptHash?: Uint8Array;
+}
 
 export interface CommittedChange {
   cause: StateChangeCause;

@@ -35,6 +35,9 @@ export interface ChargedTransaction {
   accessKey: AccessKey;
 }
 
+/** Transactions whose signature was checked (validated on entry, then applied: verify once). */
+const verifiedSignatures = new WeakSet<SignedTransaction>();
+
 function checkStateless(tx: SignedTransaction, ctx: VerifyContext): TransactionCost {
   const t = tx.transaction;
   const limits = ctx.config.wasm_config.limit_config;
@@ -48,8 +51,10 @@ function checkStateless(tx: SignedTransaction, ctx: VerifyContext): TransactionC
   if (!isValidAccountId(t.signerId)) throw invalidTx("InvalidSignerId", { signer_id: t.signerId });
   if (!isValidAccountId(t.receiverId))
     throw invalidTx("InvalidReceiverId", { receiver_id: t.receiverId });
-  if (ctx.verifySignature !== false && !verifySignature(tx.hash, tx.signature, t.publicKey)) {
-    throw invalidTx("InvalidSignature", null);
+  if (ctx.verifySignature !== false && !verifiedSignatures.has(tx)) {
+    if (!verifySignature(tx.hash, tx.signature, t.publicKey))
+      throw invalidTx("InvalidSignature", null);
+    verifiedSignatures.add(tx);
   }
   const actionsError = validateActions(limits, t.actions);
   if (actionsError !== null) throw actionsValidation(actionsError);
@@ -72,9 +77,12 @@ export function chargeTransaction(
   const account = state.getAccount(t.signerId);
   if (account === null) throw invalidTx("SignerDoesNotExist", { signer_id: t.signerId });
   const key = state.getAccessKey(t.signerId, t.publicKey);
-  const publicKey = publicKeyToString(t.publicKey);
+  const publicKey = (): string => publicKeyToString(t.publicKey);
   if (key === null)
-    throw invalidAccessKey("AccessKeyNotFound", { account_id: t.signerId, public_key: publicKey });
+    throw invalidAccessKey("AccessKeyNotFound", {
+      account_id: t.signerId,
+      public_key: publicKey(),
+    });
   if (t.nonce <= key.nonce) {
     throw invalidTx("InvalidNonce", { tx_nonce: u64Json(t.nonce), ak_nonce: u64Json(key.nonce) });
   }
@@ -98,7 +106,7 @@ export function chargeTransaction(
     if (permission.allowance < cost.totalCost) {
       throw invalidAccessKey("NotEnoughAllowance", {
         account_id: t.signerId,
-        public_key: publicKey,
+        public_key: publicKey(),
         allowance: permission.allowance.toString(),
         cost: cost.totalCost.toString(),
       });

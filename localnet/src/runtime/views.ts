@@ -6,8 +6,16 @@ import type { AccessKey, Account, PublicKey } from "./types.ts";
 
 export const ZERO_HASH = new Uint8Array(32);
 
+const hashStrings = new WeakMap<Uint8Array, string>();
+
+/** Base58 of a hash; memoized per array since the same ids are shown many times. */
 export function hashToString(hash: Uint8Array): string {
-  return base58.encode(hash);
+  let text = hashStrings.get(hash);
+  if (text === undefined) {
+    text = base58.encode(hash);
+    hashStrings.set(hash, text);
+  }
+  return text;
 }
 
 export function parseHash(text: unknown, what: string): Uint8Array {

@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
 import { runtimeConfig } from "../../src/config/runtime-config.ts";
-import { keys } from "../../src/runtime/state-store.ts";
 import { sha256 } from "../../src/runtime/transaction-codec.ts";
 import type { Action } from "../../src/runtime/types.ts";
 import { hashToString } from "../../src/runtime/views.ts";
@@ -366,6 +365,5 @@ describe("state records and versions", () => {
         access_key: { nonce: 0, permission: "FullAccess" },
       },
     });
-    expect(keys.accessKey("bob.near", bob.publicKey)).toBe(`bob.near ${bob.text}`);
   });
 });
