@@ -1,0 +1,369 @@
+/** Shared setup and assertions of the registry suites. */
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { KeyPair, type NearAccount, type TransactionResult, type Worker } from "near-workspaces";
+import { expect } from "vitest";
+import { contractWasm } from "../../src/contracts.ts";
+import { rpc } from "../../src/rpc.ts";
+
+export const ONE_NEAR = 10n ** 24n;
+export const MILLI_NEAR = 10n ** 21n;
+export const TGAS = 1_000_000_000_000n;
+export const GAS = 300n * TGAS;
+/** More than any one call here burns in gas: a failure may cost the caller at most this. */
+export const GAS_FEE_BOUND = ONE_NEAR / 100n;
+export const SECOND_NS = 1_000_000_000n;
+
+export const registryWasm = (): Buffer => readFileSync(contractWasm("registry"));
+
+export interface RegistryParams {
+  min_bond?: string;
+  unbonding_period_ns?: string;
+  challenge_ttl_ns?: string;
+  attestation_ttl_ns?: string;
+  max_evidence_bytes?: number;
+}
+
+/** A sub-account of root with the registry deployed and initialized. */
+export async function deployRegistry(
+  root: NearAccount,
+  name: string,
+  owner: NearAccount,
+  treasury: NearAccount,
+  params: RegistryParams = {},
+): Promise<NearAccount> {
+  const registry = await root.createSubAccount(name, { initialBalance: 30n * ONE_NEAR });
+  await registry.deploy(registryWasm());
+  await registry.call(
+    registry,
+    "init",
+    { owner: owner.accountId, treasury: treasury.accountId, params },
+    { gas: GAS },
+  );
+  return registry;
+}
+
+export async function balanceOf(account: NearAccount): Promise<bigint> {
+  return BigInt((await account.accountView()).amount);
+}
+
+/** Every storage entry of the contract, as sorted key=value lines. */
+export async function stateOf(contract: NearAccount): Promise<string[]> {
+  const items = await contract.viewStateRaw();
+  return items
+    .map((item) => {
+      const key = Buffer.from(item.key, "base64").toString("latin1");
+      return `${key}=${Buffer.from(item.value, "base64").toString("latin1")}`;
+    })
+    .sort();
+}
+
+export interface GpuMarketEvent {
+  standard: string;
+  version: string;
+  event: string;
+  data: Record<string, unknown>[];
+}
+
+export function eventsOf(result: TransactionResult): GpuMarketEvent[] {
+  return result.logs
+    .filter((line) => line.startsWith("EVENT_JSON:"))
+    .map((line) => JSON.parse(line.slice("EVENT_JSON:".length)) as GpuMarketEvent);
+}
+
+/** The single event a successful call emitted, checked to be well-formed and of `name`. */
+export function onlyEvent(result: TransactionResult, name: string): Record<string, unknown> {
+  expect(result.failed, result.receiptFailureMessages.join("\n")).toBe(false);
+  const events = eventsOf(result);
+  expect(events.map((e) => e.event)).toEqual([name]);
+  const [event] = events;
+  expect(event?.standard).toBe("gpumarket");
+  expect(event?.version).toBe("1.0.0");
+  expect(event?.data).toHaveLength(1);
+  return event?.data[0] ?? {};
+}
+
+export interface Call {
+  method: string;
+  args: Record<string, unknown> | Uint8Array;
+  deposit?: bigint;
+}
+
+export function callRaw(
+  caller: NearAccount,
+  contract: NearAccount,
+  { method, args, deposit = 0n }: Call,
+): Promise<TransactionResult> {
+  return caller.callRaw(contract, method, args, { gas: GAS, attachedDeposit: deposit });
+}
+
+/** Calls and requires success; returns the transaction result. */
+export async function callOk(
+  caller: NearAccount,
+  contract: NearAccount,
+  call: Call,
+): Promise<TransactionResult> {
+  const result = await callRaw(caller, contract, call);
+  expect(result.failed, result.receiptFailureMessages.join("\n")).toBe(false);
+  return result;
+}
+
+/**
+ * The call fails with `message`, leaves every storage entry of the contract as it was, costs the
+ * caller only gas (the deposit came back), and moves no money to `watched` accounts.
+ */
+export async function expectRejected(
+  caller: NearAccount,
+  contract: NearAccount,
+  call: Call,
+  message: string | RegExp,
+  watched: NearAccount[] = [],
+): Promise<void> {
+  const stateBefore = await stateOf(contract);
+  const callerBefore = await balanceOf(caller);
+  const contractBefore = await balanceOf(contract);
+  const watchedBefore = await Promise.all(watched.map(balanceOf));
+  const result = await callRaw(caller, contract, call);
+  expect(result.failed, `${call.method} should have failed`).toBe(true);
+  const failure = result.receiptFailureMessages.join("\n");
+  if (typeof message === "string") {
+    expect(failure).toContain(message);
+  } else {
+    expect(failure).toMatch(message);
+  }
+  expect(eventsOf(result)).toEqual([]);
+  expect(await stateOf(contract)).toEqual(stateBefore);
+  const spent = callerBefore - (await balanceOf(caller));
+  expect(spent).toBeGreaterThan(0n);
+  expect(spent).toBeLessThan(GAS_FEE_BOUND);
+  const contractGain = (await balanceOf(contract)) - contractBefore;
+  expect(contractGain).toBeGreaterThanOrEqual(0n);
+  expect(contractGain).toBeLessThan(GAS_FEE_BOUND);
+  expect(await Promise.all(watched.map(balanceOf))).toEqual(watchedBefore);
+}
+
+// Machines and evidence
+
+export interface MachineKey {
+  text: string;
+  bytes: Uint8Array;
+}
+
+export function newMachineKey(): MachineKey {
+  const publicKey = KeyPair.fromRandom("ed25519").getPublicKey();
+  return { text: publicKey.toString(), bytes: Uint8Array.from(publicKey.data) };
+}
+
+export interface EvidenceBytes {
+  base64: string;
+  hash: string;
+  size: number;
+}
+
+export function newEvidence(size = 512): EvidenceBytes {
+  const bytes = Buffer.alloc(size);
+  for (let i = 0; i < size; i += 32) {
+    createHash("sha256").update(`${Math.random()}-${i}`).digest().copy(bytes, i);
+  }
+  return {
+    base64: bytes.toString("base64"),
+    hash: createHash("sha256").update(bytes).digest("hex"),
+    size,
+  };
+}
+
+export const HARDWARE = {
+  gpus: [
+    {
+      model: "NVIDIA H100 80GB HBM3",
+      count: 1,
+      vram_mib: 81559,
+      driver: "580.159.04",
+      vbios: "96.00.CF.00.01",
+      cc_mode: "on",
+    },
+  ],
+  cpu_cores: 16,
+  ram_mib: 131072,
+};
+
+export const MEASUREMENTS = {
+  mrtd: "a1".repeat(48),
+  rtmr0: "b2".repeat(48),
+  rtmr1: "c3".repeat(48),
+  rtmr2: "d4".repeat(48),
+  rtmr3: "",
+  gpu_driver: "580.159.04",
+  gpu_vbios: "96.00.CF.00.01",
+};
+
+/** sha256 hex of the canonical measurement JSON (sorted keys, no whitespace). */
+export function measurementIdOf(m: typeof MEASUREMENTS): string {
+  const canonical = JSON.stringify({
+    gpu_driver: m.gpu_driver,
+    gpu_vbios: m.gpu_vbios,
+    mrtd: m.mrtd,
+    rtmr0: m.rtmr0,
+    rtmr1: m.rtmr1,
+    rtmr2: m.rtmr2,
+    rtmr3: m.rtmr3,
+  });
+  return createHash("sha256").update(canonical).digest("hex");
+}
+
+/** REPORTDATA as the README specifies it, computed independently of the contract. */
+export function reportDataOf(
+  registry: string,
+  provider: string,
+  machineKey: Uint8Array,
+  nonceHex: string,
+): string {
+  const digest = createHash("sha256")
+    .update("gpumarket/v1/report-data")
+    .update(Buffer.from([0]))
+    .update(registry)
+    .update(Buffer.from([0]))
+    .update(provider)
+    .update(Buffer.from([0]))
+    .update(machineKey)
+    .update(Buffer.from(nonceHex, "hex"))
+    .digest();
+  return Buffer.concat([digest, Buffer.alloc(32)]).toString("hex");
+}
+
+export const CHALLENGE_DEPOSIT = 10n * MILLI_NEAR;
+export const MACHINE_DEPOSIT = 100n * MILLI_NEAR;
+export const VERDICT_DEPOSIT = 30n * MILLI_NEAR;
+
+export async function registerProvider(
+  registry: NearAccount,
+  provider: NearAccount,
+  deposit = 3n * ONE_NEAR,
+): Promise<TransactionResult> {
+  return callOk(provider, registry, {
+    method: "register_provider",
+    args: {
+      name: `Provider ${provider.accountId}`,
+      endpoint: "https://gpu.example.com/v1",
+      region: "eu-west-1",
+    },
+    deposit,
+  });
+}
+
+export async function requestChallenge(
+  registry: NearAccount,
+  provider: NearAccount,
+  key: MachineKey,
+): Promise<{ nonce: string; report_data: string; expires_at: string }> {
+  const result = await callOk(provider, registry, {
+    method: "request_challenge",
+    args: { machine_public_key: key.text },
+    deposit: CHALLENGE_DEPOSIT,
+  });
+  return result.parseResult();
+}
+
+export interface AddedMachine {
+  id: string;
+  key: MachineKey;
+  evidence: EvidenceBytes;
+  nonce: string;
+  result: TransactionResult;
+}
+
+export function addMachineArgs(
+  key: MachineKey,
+  evidence: EvidenceBytes,
+  teeType = "tdx",
+): Record<string, unknown> {
+  return {
+    machine_public_key: key.text,
+    tee_type: teeType,
+    hardware: HARDWARE,
+    price_per_unit: "1000000000000000000",
+    evidence: evidence.base64,
+  };
+}
+
+/** Challenge then add_machine with fresh key and evidence. */
+export async function addMachine(
+  registry: NearAccount,
+  provider: NearAccount,
+  teeType = "tdx",
+): Promise<AddedMachine> {
+  const key = newMachineKey();
+  const evidence = newEvidence();
+  const { nonce } = await requestChallenge(registry, provider, key);
+  const result = await callOk(provider, registry, {
+    method: "add_machine",
+    args: addMachineArgs(key, evidence, teeType),
+    deposit: MACHINE_DEPOSIT,
+  });
+  const machine = result.parseResult<{ id: string }>();
+  return { id: machine.id, key, evidence, nonce, result };
+}
+
+export function verdictArgs(
+  machineId: string,
+  evidenceHash: string,
+  approve: boolean,
+  measurements: typeof MEASUREMENTS | null = MEASUREMENTS,
+): Record<string, unknown> {
+  return {
+    machine_id: machineId,
+    evidence_hash: evidenceHash,
+    approve,
+    measurements,
+    tcb_status: approve ? "UpToDate" : "OutOfDate",
+    reason: approve ? "" : "quote does not verify",
+  };
+}
+
+export async function postVerdict(
+  registry: NearAccount,
+  verifier: NearAccount,
+  machineId: string,
+  evidenceHash: string,
+  approve: boolean,
+  measurements: typeof MEASUREMENTS | null = MEASUREMENTS,
+): Promise<TransactionResult> {
+  return callOk(verifier, registry, {
+    method: "post_verdict",
+    args: verdictArgs(machineId, evidenceHash, approve, measurements),
+    deposit: VERDICT_DEPOSIT,
+  });
+}
+
+export interface Eligibility {
+  machine_id: string;
+  eligible: boolean;
+  reason?: string;
+  machine_public_key: string | null;
+  price_per_unit: string | null;
+  provider: string | null;
+}
+
+export function isEligible(registry: NearAccount, machineId: string): Promise<Eligibility> {
+  return registry.view("is_eligible", { machine_id: machineId }) as Promise<Eligibility>;
+}
+
+/** Latest block timestamp (ns) of the node. */
+export async function nowNs(worker: Worker): Promise<bigint> {
+  const block = await rpc<{ header: { timestamp_nanosec: string } }>(worker, "block", {
+    finality: "optimistic",
+  });
+  return BigInt(block.header.timestamp_nanosec);
+}
+
+/** Fast-forwards blocks until the node's clock passes `targetNs` (about a second per block). */
+export async function advancePast(worker: Worker, targetNs: bigint): Promise<void> {
+  for (let i = 0; i < 10; i++) {
+    const now = await nowNs(worker);
+    if (now > targetNs) {
+      return;
+    }
+    await worker.provider.fastForward(Number((targetNs - now) / SECOND_NS) + 2);
+  }
+  expect(await nowNs(worker)).toBeGreaterThan(targetNs);
+}

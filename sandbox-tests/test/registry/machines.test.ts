@@ -1,0 +1,503 @@
+/** Registry: challenges, REPORTDATA binding, adding machines with evidence, re-attestation, machine upkeep. */
+import { type NearAccount, Worker } from "near-workspaces";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import {
+  type AddedMachine,
+  addMachine,
+  addMachineArgs,
+  advancePast,
+  balanceOf,
+  CHALLENGE_DEPOSIT,
+  callOk,
+  deployRegistry,
+  expectRejected,
+  GAS_FEE_BOUND,
+  HARDWARE,
+  MACHINE_DEPOSIT,
+  newEvidence,
+  newMachineKey,
+  ONE_NEAR,
+  onlyEvent,
+  registerProvider,
+  reportDataOf,
+  requestChallenge,
+  SECOND_NS,
+} from "./helpers.ts";
+
+const BYTE_COST = 10n ** 19n;
+
+let worker: Worker;
+let root: NearAccount;
+let owner: NearAccount;
+let alice: NearAccount;
+let bob: NearAccount;
+let carol: NearAccount;
+let registry: NearAccount;
+let first: AddedMachine;
+
+interface MachineView {
+  id: string;
+  provider: string;
+  machine_public_key: string;
+  status: string;
+  price_per_unit: string;
+  evidence: { hash: string; size: number; nonce: string; submitted_at: string };
+  attestation_state: string;
+}
+
+const machine = (id: string): Promise<MachineView | null> =>
+  registry.view("machine", { machine_id: id }) as Promise<MachineView | null>;
+
+async function storageUsage(account: NearAccount): Promise<bigint> {
+  return BigInt((await account.accountView()).storage_usage);
+}
+
+beforeAll(async () => {
+  worker = await Worker.init();
+  root = worker.rootAccount;
+  owner = await root.createSubAccount("gov", { initialBalance: 20n * ONE_NEAR });
+  alice = await root.createSubAccount("alice", { initialBalance: 50n * ONE_NEAR });
+  bob = await root.createSubAccount("bob", { initialBalance: 50n * ONE_NEAR });
+  carol = await root.createSubAccount("carol", { initialBalance: 50n * ONE_NEAR });
+  registry = await deployRegistry(root, "registry", owner, owner, {
+    min_bond: ONE_NEAR.toString(),
+    challenge_ttl_ns: (60n * SECOND_NS).toString(),
+    max_evidence_bytes: 2048,
+  });
+  await registerProvider(registry, alice);
+  await registerProvider(registry, bob);
+});
+
+afterAll(async () => {
+  await worker?.tearDown();
+});
+
+describe("request_challenge", () => {
+  test("issues a nonce whose REPORTDATA binds registry, provider and machine key", async () => {
+    const key = newMachineKey();
+    const before = await balanceOf(alice);
+    const result = await callOk(alice, registry, {
+      method: "request_challenge",
+      args: { machine_public_key: key.text },
+      deposit: CHALLENGE_DEPOSIT,
+    });
+    const event = onlyEvent(result, "challenge_issued");
+    const nonce = event.nonce as string;
+    expect(nonce).toMatch(/^[0-9a-f]{64}$/);
+    const expected = reportDataOf(registry.accountId, alice.accountId, key.bytes, nonce);
+    expect(expected.endsWith("0".repeat(64))).toBe(true);
+    expect(event).toMatchObject({
+      provider: alice.accountId,
+      machine_public_key: key.text,
+      report_data: expected,
+    });
+    expect(result.parseResult()).toEqual(event);
+    expect(
+      await registry.view("report_data", {
+        provider: alice.accountId,
+        machine_public_key: key.text,
+      }),
+    ).toBe(expected);
+    // Only the challenge's storage was kept; the rest of the deposit came back.
+    expect(before - (await balanceOf(alice))).toBeLessThan(CHALLENGE_DEPOSIT);
+    // A second request replaces the nonce.
+    const again = await requestChallenge(registry, alice, key);
+    expect(again.nonce).not.toBe(nonce);
+  });
+
+  test("failures", async () => {
+    const key = newMachineKey();
+    await expectRejected(
+      carol,
+      registry,
+      {
+        method: "request_challenge",
+        args: { machine_public_key: key.text },
+        deposit: CHALLENGE_DEPOSIT,
+      },
+      `${carol.accountId} is not a registered provider`,
+    );
+    await expectRejected(
+      alice,
+      registry,
+      { method: "request_challenge", args: { machine_public_key: key.text } },
+      "attached deposit 0 is less than",
+    );
+    for (const bad of [
+      "ed25519:abc",
+      "secp256k1:4uQeVj5tqViQh7yWWGStvkEG1Zmhx6uasJtWCJziojk",
+      key.text.replace(/.$/, "0"),
+    ]) {
+      await expectRejected(
+        alice,
+        registry,
+        {
+          method: "request_challenge",
+          args: { machine_public_key: bad },
+          deposit: CHALLENGE_DEPOSIT,
+        },
+        "machine_public_key: ",
+      );
+    }
+    await expect(
+      registry.view("report_data", { provider: alice.accountId, machine_public_key: key.text }),
+    ).rejects.toThrow(/no open challenge/);
+  });
+});
+
+describe("add_machine", () => {
+  test("stores the machine with evidence bound to the consumed challenge", async () => {
+    const usageBefore = await storageUsage(registry);
+    const balanceBefore = await balanceOf(alice);
+    first = await addMachine(registry, alice);
+    const event = onlyEvent(first.result, "machine_added");
+    expect(first.id).toBe("0");
+    expect(event).toMatchObject({
+      id: "0",
+      provider: alice.accountId,
+      machine_public_key: first.key.text,
+      tee_type: "tdx",
+      hardware: HARDWARE,
+      status: "active",
+      evidence: { hash: first.evidence.hash, size: first.evidence.size, nonce: first.nonce },
+    });
+    const { attestation_state, ...stored } = (await machine("0")) as MachineView;
+    expect(stored).toEqual(event);
+    expect(attestation_state).toBe("pending");
+    // The challenge is gone: the nonce cannot be answered twice.
+    await expect(
+      registry.view("report_data", {
+        provider: alice.accountId,
+        machine_public_key: first.key.text,
+      }),
+    ).rejects.toThrow(/no open challenge/);
+    expect(
+      await registry.view("expected_report_data", {
+        machine_id: "0",
+        evidence_hash: first.evidence.hash,
+      }),
+    ).toBe(reportDataOf(registry.accountId, alice.accountId, first.key.bytes, first.nonce));
+    // The provider paid the storage it added (challenge + machine), plus gas.
+    const added = (await storageUsage(registry)) - usageBefore;
+    const spent = balanceBefore - (await balanceOf(alice));
+    expect(spent).toBeGreaterThan(added * BYTE_COST - 100n * BYTE_COST);
+    expect(spent).toBeLessThan(added * BYTE_COST + GAS_FEE_BOUND);
+  });
+
+  test("refuses a machine key registered before, even with a fresh challenge", async () => {
+    await requestChallenge(registry, alice, first.key);
+    await expectRejected(
+      alice,
+      registry,
+      {
+        method: "add_machine",
+        args: addMachineArgs(first.key, newEvidence()),
+        deposit: MACHINE_DEPOSIT,
+      },
+      `machine key ${first.key.text} is already registered (machine 0)`,
+    );
+  });
+
+  test("refuses replayed evidence", async () => {
+    const key = newMachineKey();
+    await requestChallenge(registry, alice, key);
+    await expectRejected(
+      alice,
+      registry,
+      {
+        method: "add_machine",
+        args: addMachineArgs(key, first.evidence),
+        deposit: MACHINE_DEPOSIT,
+      },
+      `evidence ${first.evidence.hash} was already submitted`,
+    );
+  });
+
+  test("refuses evidence without a challenge, and after the challenge expired", async () => {
+    const key = newMachineKey();
+    await expectRejected(
+      alice,
+      registry,
+      { method: "add_machine", args: addMachineArgs(key, newEvidence()), deposit: MACHINE_DEPOSIT },
+      "no open challenge",
+    );
+    const { expires_at } = await requestChallenge(registry, alice, key);
+    await advancePast(worker, BigInt(expires_at));
+    await expectRejected(
+      alice,
+      registry,
+      { method: "add_machine", args: addMachineArgs(key, newEvidence()), deposit: MACHINE_DEPOSIT },
+      `the challenge for ${key.text} expired`,
+    );
+  });
+
+  test.each([
+    [
+      "an unknown TEE type",
+      { tee_type: "sgx" },
+      "tee_type: expected one of tdx, sev-snp, none-dev",
+    ],
+    ["no GPUs", { hardware: { ...HARDWARE, gpus: [] } }, "hardware.gpus: expected 1 to 16 entries"],
+    [
+      "a bad CC mode",
+      { hardware: { ...HARDWARE, gpus: [{ ...HARDWARE.gpus[0], cc_mode: "maybe" }] } },
+      "hardware.gpus[0].cc_mode: ",
+    ],
+    [
+      "a zero GPU count",
+      { hardware: { ...HARDWARE, gpus: [{ ...HARDWARE.gpus[0], count: 0 }] } },
+      "hardware.gpus[0].count: must be between 1 and 64",
+    ],
+    ["a zero price", { price_per_unit: "0" }, "price_per_unit: must be greater than 0"],
+    ["a numeric price", { price_per_unit: 5 }, "price_per_unit: expected a u128 decimal string"],
+    ["a price above u128", { price_per_unit: (1n << 128n).toString() }, "does not fit in u128"],
+    ["non-base64 evidence", { evidence: "not base64!" }, "evidence: "],
+    ["evidence over max_evidence_bytes", { evidence: newEvidence(2049).base64 }, "evidence: "],
+    ["an unknown field", { gpu: "H100" }, 'args: unknown field "gpu"'],
+  ])("rejects %s", async (_what, override, message) => {
+    const key = newMachineKey();
+    await requestChallenge(registry, alice, key);
+    await expectRejected(
+      alice,
+      registry,
+      {
+        method: "add_machine",
+        args: { ...addMachineArgs(key, newEvidence()), ...override },
+        deposit: MACHINE_DEPOSIT,
+      },
+      message,
+    );
+  });
+
+  test("rejects a short deposit, a non-provider, a paused provider and oversized arguments", async () => {
+    const key = newMachineKey();
+    await requestChallenge(registry, alice, key);
+    const args = addMachineArgs(key, newEvidence());
+    await expectRejected(
+      alice,
+      registry,
+      { method: "add_machine", args, deposit: 1n },
+      "attached deposit 1 is less than",
+    );
+    await expectRejected(
+      carol,
+      registry,
+      { method: "add_machine", args, deposit: MACHINE_DEPOSIT },
+      "is not a registered provider",
+    );
+    await expectRejected(
+      alice,
+      registry,
+      {
+        method: "add_machine",
+        args: { ...args, evidence: "A".repeat(8000) },
+        deposit: MACHINE_DEPOSIT,
+      },
+      "add_machine: arguments are",
+    );
+    await callOk(alice, registry, { method: "pause_provider", args: {} });
+    await expectRejected(
+      alice,
+      registry,
+      { method: "add_machine", args, deposit: MACHINE_DEPOSIT },
+      "is paused; add_machine needs it active",
+    );
+    await callOk(alice, registry, { method: "resume_provider", args: {} });
+  });
+});
+
+describe("submit_evidence", () => {
+  test("replaces the machine's evidence with one answering a fresh challenge", async () => {
+    const { nonce } = await requestChallenge(registry, alice, first.key);
+    const evidence = newEvidence(700);
+    const result = await callOk(alice, registry, {
+      method: "submit_evidence",
+      args: { machine_id: first.id, evidence: evidence.base64 },
+      deposit: MACHINE_DEPOSIT,
+    });
+    expect(onlyEvent(result, "evidence_submitted")).toMatchObject({
+      machine_id: first.id,
+      provider: alice.accountId,
+      hash: evidence.hash,
+      size: 700,
+      nonce,
+    });
+    expect((await machine(first.id))?.evidence).toMatchObject({ hash: evidence.hash, nonce });
+    expect(
+      await registry.view("expected_report_data", {
+        machine_id: first.id,
+        evidence_hash: evidence.hash,
+      }),
+    ).toBe(reportDataOf(registry.accountId, alice.accountId, first.key.bytes, nonce));
+    await expect(
+      registry.view("expected_report_data", {
+        machine_id: first.id,
+        evidence_hash: first.evidence.hash,
+      }),
+    ).rejects.toThrow(/neither the latest nor the attested evidence/);
+  });
+
+  test("failures: replay, no challenge, someone else's machine, unknown or malformed id", async () => {
+    await expectRejected(
+      alice,
+      registry,
+      {
+        method: "submit_evidence",
+        args: { machine_id: first.id, evidence: newEvidence().base64 },
+        deposit: MACHINE_DEPOSIT,
+      },
+      "no open challenge",
+    );
+    await requestChallenge(registry, alice, first.key);
+    await expectRejected(
+      alice,
+      registry,
+      {
+        method: "submit_evidence",
+        args: { machine_id: first.id, evidence: first.evidence.base64 },
+        deposit: MACHINE_DEPOSIT,
+      },
+      "was already submitted",
+    );
+    await expectRejected(
+      bob,
+      registry,
+      {
+        method: "submit_evidence",
+        args: { machine_id: first.id, evidence: newEvidence().base64 },
+        deposit: MACHINE_DEPOSIT,
+      },
+      `only its provider (${alice.accountId}) may call submit_evidence on machine 0`,
+    );
+    await expectRejected(
+      alice,
+      registry,
+      {
+        method: "submit_evidence",
+        args: { machine_id: "999", evidence: newEvidence().base64 },
+        deposit: MACHINE_DEPOSIT,
+      },
+      "unknown machine 999",
+    );
+    await expectRejected(
+      alice,
+      registry,
+      {
+        method: "submit_evidence",
+        args: { machine_id: 0, evidence: newEvidence().base64 },
+        deposit: MACHINE_DEPOSIT,
+      },
+      "machine_id: expected a u64 decimal string",
+    );
+  });
+});
+
+describe("machine upkeep", () => {
+  test("update_machine_price", async () => {
+    const result = await callOk(alice, registry, {
+      method: "update_machine_price",
+      args: { machine_id: first.id, price_per_unit: "2500000000000000000" },
+      deposit: MACHINE_DEPOSIT,
+    });
+    expect(onlyEvent(result, "machine_price_updated")).toMatchObject({
+      price_per_unit: "2500000000000000000",
+    });
+    expect((await machine(first.id))?.price_per_unit).toBe("2500000000000000000");
+    await expectRejected(
+      bob,
+      registry,
+      { method: "update_machine_price", args: { machine_id: first.id, price_per_unit: "1" } },
+      "only its provider",
+    );
+    await expectRejected(
+      alice,
+      registry,
+      { method: "update_machine_price", args: { machine_id: first.id, price_per_unit: "01" } },
+      "price_per_unit: ",
+    );
+  });
+
+  test("deactivate and reactivate, each only from the other state", async () => {
+    const off = await callOk(alice, registry, {
+      method: "deactivate_machine",
+      args: { machine_id: first.id },
+    });
+    expect(onlyEvent(off, "machine_deactivated")).toMatchObject({ status: "inactive" });
+    await expectRejected(
+      alice,
+      registry,
+      { method: "deactivate_machine", args: { machine_id: first.id } },
+      "is already inactive",
+    );
+    const on = await callOk(alice, registry, {
+      method: "reactivate_machine",
+      args: { machine_id: first.id },
+    });
+    expect(onlyEvent(on, "machine_reactivated")).toMatchObject({ status: "active" });
+    await expectRejected(
+      bob,
+      registry,
+      { method: "deactivate_machine", args: { machine_id: first.id } },
+      "only its provider",
+    );
+  });
+
+  test("machines view filters by provider and status", async () => {
+    const bobs = await addMachine(registry, bob);
+    await callOk(bob, registry, { method: "deactivate_machine", args: { machine_id: bobs.id } });
+    const all = (await registry.view("machines", {})) as MachineView[];
+    expect(all.map((m) => m.id)).toEqual([first.id, bobs.id]);
+    const ofBob = (await registry.view("machines", { provider: bob.accountId })) as MachineView[];
+    expect(ofBob.map((m) => m.id)).toEqual([bobs.id]);
+    const active = (await registry.view("machines", { status: "active" })) as MachineView[];
+    expect(active.map((m) => m.id)).toEqual([first.id]);
+    await expect(registry.view("machines", { status: "broken" })).rejects.toThrow(
+      /status: expected one of/,
+    );
+    expect(await registry.view("machine", { machine_id: "12345" })).toBeNull();
+  });
+
+  test("remove_machine refunds the freed storage and the key stays used", async () => {
+    const extra = await addMachine(registry, alice);
+    await expectRejected(
+      bob,
+      registry,
+      { method: "remove_machine", args: { machine_id: extra.id } },
+      "only its provider",
+    );
+    const usageBefore = await storageUsage(registry);
+    const before = await balanceOf(alice);
+    const result = await callOk(alice, registry, {
+      method: "remove_machine",
+      args: { machine_id: extra.id },
+    });
+    expect(onlyEvent(result, "machine_removed")).toEqual({
+      id: extra.id,
+      provider: alice.accountId,
+      machine_public_key: extra.key.text,
+    });
+    const freed = usageBefore - (await storageUsage(registry));
+    expect(freed).toBeGreaterThan(300n);
+    const gained = (await balanceOf(alice)) - before;
+    expect(gained).toBeLessThanOrEqual(freed * BYTE_COST);
+    expect(gained).toBeGreaterThan(freed * BYTE_COST - GAS_FEE_BOUND);
+    expect(await machine(extra.id)).toBeNull();
+    await requestChallenge(registry, alice, extra.key);
+    await expectRejected(
+      alice,
+      registry,
+      {
+        method: "add_machine",
+        args: addMachineArgs(extra.key, newEvidence()),
+        deposit: MACHINE_DEPOSIT,
+      },
+      "is already registered",
+    );
+    await expectRejected(
+      alice,
+      registry,
+      { method: "remove_machine", args: { machine_id: extra.id } },
+      `unknown machine ${extra.id}`,
+    );
+  });
+});
