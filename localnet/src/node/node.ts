@@ -42,7 +42,11 @@ export class TransactionRejected extends Error {
 }
 
 function isInvalidTxError(error: unknown): error is InvalidTxError {
-  return error instanceof Error && typeof (error as Partial<InvalidTxError>).view === "object";
+  const view = (error as Partial<InvalidTxError>).view;
+  return (
+    error instanceof Error &&
+    (typeof view === "string" || (typeof view === "object" && view !== null))
+  );
 }
 
 function concatHashes(parts: Uint8Array[]): Uint8Array {
@@ -78,6 +82,8 @@ export class LocalNode {
   /** Added to the wall clock: sandbox_fast_forward moves time ahead. */
   #clockOffsetNs = 0n;
   #scheduled = false;
+  /** Empty blocks still to produce so that the last work becomes final. */
+  #settleLeft = 0;
   #timer: NodeJS.Timeout | null = null;
   #stopped = false;
 
@@ -170,7 +176,7 @@ export class LocalNode {
   patchState(records: StateRecordView[]): Block {
     this.state.applyRecords(records);
     const block = this.produceBlock();
-    this.#settle();
+    this.#drain();
     return block;
   }
 
@@ -179,8 +185,7 @@ export class LocalNode {
     if (delta < 1n) throw new Error(`delta_height must be at least 1, got ${delta}`);
     this.#clockOffsetNs += delta * FAST_FORWARD_NS_PER_BLOCK;
     const block = this.produceBlock(delta);
-    this.#produceUntilIdle();
-    this.#settle();
+    this.#drain();
     return block;
   }
 
@@ -266,26 +271,27 @@ export class LocalNode {
   #schedule(): void {
     if (this.#scheduled) return;
     this.#scheduled = true;
-    // Transactions that arrive in the same tick go into the same block.
+    // One block per turn of the event loop: transactions that arrive meanwhile join the next one.
     setImmediate(() => {
       this.#scheduled = false;
-      if (!this.#stopped) this.#produceUntilIdle();
+      if (!this.#stopped) this.#step();
     });
   }
 
-  /** Produces blocks until no transaction or receipt waits, then enough to make them final. */
-  #produceUntilIdle(): void {
-    let produced = false;
-    while (this.hasWork) {
-      this.produceBlock();
-      produced = true;
-    }
-    if (produced) this.#settle();
+  /** Produces a block if there is work or the last work is not final yet, and schedules the next. */
+  #step(): void {
+    if (!this.hasWork && this.#settleLeft === 0) return;
+    const hadWork = this.hasWork;
+    this.produceBlock();
+    this.#settleLeft = hadWork ? FINALITY_DEPTH : this.#settleLeft - 1;
+    if (this.hasWork || this.#settleLeft > 0) this.#schedule();
   }
 
-  /** Blocks on top of the head so that it becomes final. */
-  #settle(): void {
+  /** Produces blocks at once until no work waits and the last of it is final. */
+  #drain(): void {
+    while (this.hasWork) this.produceBlock();
     for (let i = 0; i < FINALITY_DEPTH; i++) this.produceBlock();
+    this.#settleLeft = 0;
   }
 
   #armTimer(): void {
