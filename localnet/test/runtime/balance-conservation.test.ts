@@ -117,4 +117,47 @@ describe("balance conservation", () => {
     expect(checked).toBeGreaterThan(0);
     expect(c.burnt).toBeGreaterThan(0n);
   });
+
+  it("stays exact when the gas price changes between the transaction and its receipts (refund or deficit)", () => {
+    const users = Array.from({ length: 4 }, (_, i) => ({ id: `u${i}.near`, key: makeKey() }));
+    const code = Buffer.from([0, 97, 115, 109]).toString("base64");
+    const c = new TestChain(fakeContract, [
+      ...users.flatMap((u) => accountRecord(u.id, 100n * NEAR, u.key)),
+      ...accountRecord("app.near", 10n * NEAR, null),
+      { Contract: { account_id: "app.near", code } },
+    ]);
+    const initial = totalSupply(c.store, runtimeConfig, []);
+    const prices = [100_000_000n, 400_000_000n, 50_000_000n, 1_000_000_000n, 100_000_000n];
+    let n = 0n;
+    for (const [block, gasPrice] of prices.entries()) {
+      n += 1n;
+      const txs = users.map((u, i) =>
+        signTx(u.key, {
+          signerId: u.id,
+          receiverId:
+            i % 2 === 0 ? "app.near" : (users[(i + 1) % users.length] as (typeof users)[number]).id,
+          nonce: n,
+          actions:
+            i % 2 === 0
+              ? [
+                  {
+                    kind: "functionCall",
+                    methodName: block % 2 === 0 ? "set" : "call_other",
+                    args: new TextEncoder().encode("app.near:get"),
+                    gas: 40n * TGAS,
+                    deposit: 7n,
+                    gasWeight: 0n,
+                  },
+                ]
+              : [{ kind: "transfer", deposit: NEAR }],
+        }),
+      );
+      c.block(txs, { gasPrice });
+      expect(totalSupply(c.store, runtimeConfig, c.pending) + c.burnt).toBe(initial);
+    }
+    while (c.pending.length > 0) {
+      c.block([], { gasPrice: 2_000_000_000n });
+      expect(totalSupply(c.store, runtimeConfig, c.pending) + c.burnt).toBe(initial);
+    }
+  });
 });
