@@ -137,6 +137,48 @@ describe("function calls", () => {
     // alice paid every outcome's burnt tokens (the contract's reward among them) and got 1 NEAR.
     expect(c.balance("alice.near")).toBe(aliceBefore + NEAR - paid);
   });
+  it("a gas refund gives the allowance back to the function-call key that paid", () => {
+    const c = chain();
+    const fcKey = makeKey();
+    const allowance = NEAR;
+    c.store.applyRecords([
+      {
+        AccessKey: {
+          account_id: "alice.near",
+          public_key: fcKey.text,
+          access_key: {
+            nonce: 0,
+            permission: {
+              FunctionCall: {
+                allowance: allowance.toString(),
+                receiver_id: "app.near",
+                method_names: [],
+              },
+            },
+          },
+        },
+      },
+    ]);
+    const tx = signTx(fcKey, {
+      signerId: "alice.near",
+      receiverId: "app.near",
+      nonce: 1n,
+      actions: [
+        {
+          kind: "functionCall",
+          methodName: "set",
+          args: new TextEncoder().encode("a=b"),
+          gas: 100n * TGAS,
+          deposit: 0n,
+          gasWeight: 0n,
+        },
+      ],
+    });
+    c.run([tx]);
+    const spent = c.trace(tx).reduce((sum, o) => sum + o.tokensBurnt, 0n);
+    const key = c.store.getAccessKey("alice.near", fcKey.publicKey);
+    expect(key?.permission).toMatchObject({ kind: "functionCall", allowance: allowance - spent });
+  });
 });
 
 describe("cross-contract calls with data dependencies", () => {
