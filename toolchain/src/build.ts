@@ -73,16 +73,13 @@ export async function buildContract(
     checkMethods(bundle.exports),
   );
   const source = await runStep(contract, "nep330", progress, () => {
-    const outputWasmPath = path
-      .relative(options.root, wasmPath(options.outDir, contract.name))
-      .split(path.sep)
-      .join("/");
     const metadata = sourceMetadata({
       version: contract.version,
       link: contract.link,
       standards: contract.standards,
       contractPath: contract.relativeDir,
-      outputWasmPath,
+      // Where `npm run build:contracts` writes it, whatever outDir this build uses.
+      outputWasmPath: `build/contracts/${contract.name}.wasm`,
     });
     return bundle.code + metadataExport(metadata);
   });

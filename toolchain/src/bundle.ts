@@ -18,9 +18,21 @@ function sdkTool(relative: string): string {
   return path.join(packageDir("near-sdk-js"), relative);
 }
 
-type Rollup = typeof import("rollup");
-type NodeResolve = typeof import("@rollup/plugin-node-resolve");
-type Babel = typeof import("@rollup/plugin-babel");
+// The slices of rollup 2 and its plugins that we call (they are near-sdk-js's dependencies).
+type Plugin = { name: string };
+type Warning = { code?: string; message: string };
+type OutputChunk = { code: string; exports: string[] };
+type Rollup = {
+  rollup(options: { input: string; plugins: Plugin[]; onwarn(warning: Warning): void }): Promise<{
+    generate(options: {
+      format: "es";
+      sourcemap: false;
+    }): Promise<{ output: [OutputChunk, ...unknown[]] }>;
+    close(): Promise<void>;
+  }>;
+};
+type NodeResolve = { nodeResolve(options: { extensions: string[] }): Plugin };
+type Babel = { babel(options: Record<string, unknown>): Plugin };
 
 export async function bundleContract(entry: string): Promise<Bundle> {
   const { rollup } = await sdkImport<Rollup>("rollup");

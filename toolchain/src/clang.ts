@@ -1,7 +1,7 @@
-// Runs clang and wasm-ld from @yowasp/clang (LLVM compiled to WebAssembly) on an
+// Runs clang (which drives wasm-ld) from @yowasp/clang (LLVM compiled to WebAssembly) on an
 // in-memory file tree. The tree is rooted at "/" inside the tool; we only ever use
 // relative paths, so no machine path can reach the output.
-import { runClang, runLLVM } from "@yowasp/clang";
+import { commands, runLLVM } from "@yowasp/clang";
 
 export type FileTree = { [name: string]: FileTree | string | Uint8Array };
 
@@ -31,28 +31,21 @@ function loadResources(): Promise<unknown> {
   return resources;
 }
 
-async function run(tool: "clang" | "wasm-ld", args: string[], files: FileTree): Promise<FileTree> {
+export async function clang(args: string[], files: FileTree): Promise<FileTree> {
   await loadResources();
   const out = collector();
   const options = { stdout: out.write, stderr: out.write, fetchProgress: () => {} };
   try {
-    const result =
-      tool === "clang"
-        ? await runClang(["clang", ...args], files, options)
-        : await runLLVM(["wasm-ld", ...args], files, options);
-    if (!result) throw new ToolError(tool, out.text());
+    const result = await commands.clang(args, files, options);
+    if (!result) throw new ToolError("clang", out.text());
     return result as FileTree;
   } catch (error) {
     if (error instanceof ToolError) throw error;
     throw new ToolError(
-      tool,
+      "clang",
       `${out.text()}\n${error instanceof Error ? error.message : String(error)}`,
     );
   }
-}
-
-export function clang(args: string[], files: FileTree): Promise<FileTree> {
-  return run("clang", args, files);
 }
 
 /** A file from a result tree, by a "dir/name" path. */

@@ -1,6 +1,7 @@
 // After linking, every import must be a NEAR host function that our C glue declares:
 // --allow-undefined would otherwise turn any missing C symbol into a bogus `env` import
 // that fails only at deploy time.
+import { listImports } from "./wasm-imports.ts";
 
 /** Names declared `extern` in C sources (builder.c, near-extra-host.c, ...). */
 export function declaredHostFunctions(cSources: string[]): Set<string> {
@@ -14,7 +15,7 @@ export function declaredHostFunctions(cSources: string[]): Set<string> {
 
 export function checkImports(wasm: Uint8Array, allowed: Set<string>): void {
   const problems: string[] = [];
-  for (const entry of WebAssembly.Module.imports(new WebAssembly.Module(wasm))) {
+  for (const entry of listImports(wasm)) {
     if (entry.module !== "env")
       problems.push(`${entry.module}.${entry.name} (only env imports are allowed)`);
     else if (entry.kind !== "function") problems.push(`env.${entry.name} is a ${entry.kind}`);

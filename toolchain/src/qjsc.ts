@@ -3,16 +3,10 @@
 
 const ENOSYS = 52;
 
-function stubImports(module: WebAssembly.Module): WebAssembly.Imports {
-  const imports: Record<string, Record<string, () => number>> = {};
-  for (const entry of WebAssembly.Module.imports(module)) {
-    if (entry.kind !== "function")
-      throw new Error(`qjsc imports unexpected ${entry.kind} ${entry.module}.${entry.name}`);
-    imports[entry.module] ??= {};
-    (imports[entry.module] as Record<string, () => number>)[entry.name] = () => ENOSYS;
-  }
-  return imports;
-}
+/** Every import (only WASI functions are expected) answers ENOSYS. */
+const stubImports = new Proxy({} as WebAssembly.Imports, {
+  get: () => new Proxy({}, { get: () => () => ENOSYS }),
+});
 
 type QjscExports = {
   memory: WebAssembly.Memory;
@@ -31,13 +25,11 @@ function writeCString(exports: QjscExports, bytes: Uint8Array): number {
 }
 
 /** Compiles an ES module; a syntax error throws with QuickJS's message and position. */
-export async function compileModule(
-  qjscWasm: Uint8Array,
-  source: string,
-  filename: string,
-): Promise<Uint8Array> {
-  const module = await WebAssembly.compile(qjscWasm);
-  const instance = await WebAssembly.instantiate(module, stubImports(module));
+export function compileModule(qjscWasm: Uint8Array, source: string, filename: string): Uint8Array {
+  const instance = new WebAssembly.Instance(
+    new WebAssembly.Module(new Uint8Array(qjscWasm)),
+    stubImports,
+  );
   const exports = instance.exports as unknown as QjscExports;
   const sourceBytes = new TextEncoder().encode(source);
   const sourcePointer = writeCString(exports, sourceBytes);

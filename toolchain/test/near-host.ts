@@ -58,7 +58,7 @@ export class NearHost {
   private readonly module: WebAssembly.Module;
 
   constructor(wasm: Uint8Array) {
-    this.module = new WebAssembly.Module(wasm);
+    this.module = new WebAssembly.Module(new Uint8Array(wasm));
   }
 
   /** Reads a storage value written under a UTF-8 key. */
@@ -216,15 +216,14 @@ export class NearHost {
       },
     };
 
-    const env: Record<string, (...args: bigint[]) => bigint | void> = {};
-    for (const entry of WebAssembly.Module.imports(this.module)) {
-      const implementation = host[entry.name];
-      env[entry.name] =
-        implementation ??
+    // Host functions the test host lacks throw when called, not at instantiation.
+    const env = new Proxy(host, {
+      get: (target, name: string) =>
+        target[name] ??
         (() => {
-          throw new Error(`host function ${entry.name} is not implemented in the test host`);
-        });
-    }
+          throw new Error(`host function ${name} is not implemented in the test host`);
+        }),
+    });
     const instance = new WebAssembly.Instance(this.module, { env });
     memory = instance.exports.memory as WebAssembly.Memory;
     const exported = instance.exports[method];
