@@ -281,7 +281,7 @@ function deleteAccount(
   if (usage > MAX_ACCOUNT_DELETION_STORAGE_USAGE) {
     return fail(result, index, "DeleteAccountWithLargeState", { account_id: accountId });
   }
-  if (account.amount > 0n) result.newReceipts.push(balanceRefund(beneficiaryId, account.amount));
+  if (account.amount > 0n) result.newReceipts.push(refundReceipt(beneficiaryId, account.amount));
   const u = env.update;
   u.write("account", accountId, undefined);
   u.write("code", accountId, undefined);
@@ -293,7 +293,7 @@ function deleteAccount(
 }
 
 /** A refund from "system": costs no gas, burnt if it cannot be delivered. */
-export function balanceRefund(receiverId: string, amount: bigint): Receipt {
+export function refundReceipt(receiverId: string, amount: bigint): Receipt {
   return {
     predecessorId: "system",
     receiverId,

@@ -7,7 +7,7 @@ import type { RunFunctionCall } from "../vm/types.ts";
 import { isSystemAccount, isValidAccountId } from "./account-id.ts";
 import { type ActionResult, emptyResult, isError, mergeResult } from "./action-result.ts";
 import { validateActions } from "./action-validation.ts";
-import { applyAction, type ReceiptEnv, balanceRefund as refundReceipt } from "./actions.ts";
+import { applyAction, type ReceiptEnv, refundReceipt } from "./actions.ts";
 import { stateChangeViews } from "./change-views.ts";
 import { actionError, actionFailure, type ErrorView, RuntimeInvalidTxError } from "./errors.ts";
 import {
@@ -40,7 +40,7 @@ type ActionBody = Extract<Receipt["body"], { kind: "action" }>;
 export interface ApplyOptions {
   /** The VM that runs FunctionCall actions. */
   vm: RunFunctionCall;
-  /** Default true. Transactions were checked on entry by validateTransaction; this re-checks signatures. */
+  /** Default true: check signatures not already verified by validateTransaction on the same object. */
   verifySignatures?: boolean;
 }
 
