@@ -117,3 +117,30 @@ describe("running out of gas", () => {
     expect(out.burntGas).toBe(prepaid);
   });
 });
+
+describe("stack height limit", () => {
+  // Each frame reserves 64 + 8 (the i64 parameter) bytes plus 16 bytes of operands: 88 bytes.
+  // max_stack_height is 256 KiB: after the entry frame (80 bytes), 2977 such frames fit.
+  const code = wat(`(module (import "env" "input" (func $input (param i64)))
+    (import "env" "read_register" (func $rr (param i64 i64)))
+    (memory 1)
+    (func $down (param i64) (if (i64.ne (local.get 0) (i64.const 0))
+      (then (call $down (i64.sub (local.get 0) (i64.const 1))))))
+    (func (export "f") (call $input (i64.const 0)) (call $rr (i64.const 0) (i64.const 0))
+      (call $down (i64.load (i32.const 0)))))`);
+  const depth = (n: bigint) => {
+    const input = new Uint8Array(8);
+    new DataView(input.buffer).setBigUint64(0, n, true);
+    return run(code, "f", { input }).aborted;
+  };
+
+  test("deep recursion within the limit runs; one frame more overflows", () => {
+    // "f" itself takes one frame of 64 + 16 bytes.
+    const fits = (262144n - 80n) / 88n;
+    expect(depth(fits - 1n)).toBeNull();
+    expect(depth(fits)).toEqual({
+      view: { ExecutionError: "WebAssembly trap: Stack overflow." },
+      debug: "WasmTrap(StackOverflow)",
+    });
+  });
+});

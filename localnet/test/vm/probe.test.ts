@@ -12,9 +12,15 @@ const VIEW = { view: { maxGasBurnt: 300n * TGAS } };
 
 describe.skipIf(!existsSync(PROBE))("probe.wasm", () => {
   const code = existsSync(PROBE) ? new Uint8Array(readFileSync(PROBE)) : new Uint8Array();
-  const call = (method: string, args: unknown, ctx: Partial<VMContext> = {}, ext = new MemoryExternal()) => {
+  const call = (
+    method: string,
+    args: unknown,
+    ctx: Partial<VMContext> = {},
+    ext = new MemoryExternal(),
+  ) => {
     const out = run(code, method, { input: enc(args), ...ctx }, ext);
-    const value = out.returnData.kind === "value" ? new TextDecoder().decode(out.returnData.data) : null;
+    const value =
+      out.returnData.kind === "value" ? new TextDecoder().decode(out.returnData.data) : null;
     return { out, value };
   };
 
@@ -22,7 +28,9 @@ describe.skipIf(!existsSync(PROBE))("probe.wasm", () => {
     const ext = new MemoryExternal();
     const { out } = call("set", { key: "a", value: "hello" }, {}, ext);
     expect(out.aborted).toBeNull();
-    expect(ext.storageGet(new TextEncoder().encode("kv:a"))).toEqual(new TextEncoder().encode("hello"));
+    expect(ext.storageGet(new TextEncoder().encode("kv:a"))).toEqual(
+      new TextEncoder().encode("hello"),
+    );
     expect(out.storageUsage).toBeGreaterThan(1000n + 4n + 5n + 40n);
     // near-sdk-js 2.0 cannot reload this contract's saved state (its `last_result: null` field
     // breaks _reconstruct), so read the value back without it.
@@ -59,20 +67,38 @@ describe.skipIf(!existsSync(PROBE))("probe.wasm", () => {
   });
 
   test("call_other produces the call and its callback", () => {
-    const { out } = call("call_other", { account: "other.test.near", method: "ping", args: { x: 1 }, gas: "20000000000000" });
+    const { out } = call("call_other", {
+      account: "other.test.near",
+      method: "ping",
+      args: { x: 1 },
+      gas: "20000000000000",
+    });
     expect(out.aborted).toBeNull();
     const [other, callback] = out.receipts;
     expect(other?.receiverId).toBe("other.test.near");
-    expect(other?.actions[0]).toMatchObject({ kind: "functionCall", methodName: "ping", gas: 20n * TGAS, deposit: 0n });
+    expect(other?.actions[0]).toMatchObject({
+      kind: "functionCall",
+      methodName: "ping",
+      gas: 20n * TGAS,
+      deposit: 0n,
+    });
     expect(callback?.receiverId).toBe("contract.test.near");
-    expect(callback?.actions[0]).toMatchObject({ kind: "functionCall", methodName: "on_result", gas: 30n * TGAS });
+    expect(callback?.actions[0]).toMatchObject({
+      kind: "functionCall",
+      methodName: "on_result",
+      gas: 30n * TGAS,
+    });
     expect(callback?.inputDataIds).toEqual([other?.outputDataReceivers[0]?.dataId]);
     expect(out.returnData).toEqual({ kind: "receiptIndex", index: 1 });
     expect(out.usedGas - out.burntGas).toBeGreaterThanOrEqual(50n * TGAS);
   });
 
   test("transfer_to attaches the amount and deducts it from the balance", () => {
-    const { out } = call("transfer_to", { receiver: "bob.test.near", amount: "1000" }, { accountBalance: 10n ** 24n });
+    const { out } = call(
+      "transfer_to",
+      { receiver: "bob.test.near", amount: "1000" },
+      { accountBalance: 10n ** 24n },
+    );
     expect(out.receipts[0]?.actions).toEqual([{ kind: "transfer", deposit: 1000n }]);
     expect(out.balance).toBe(10n ** 24n - 1000n);
   });
