@@ -32,7 +32,8 @@ export function requireOnlyKeys(
 ): void {
   for (const key of Object.keys(value)) {
     if (!allowed.includes(key)) {
-      fail(`${field}: unknown field "${key}" (allowed: ${allowed.join(", ")})`);
+      const known = allowed.length > 0 ? `allowed: ${allowed.join(", ")}` : "takes no fields";
+      fail(`${field}: unknown field "${key}" (${known})`);
     }
   }
 }

@@ -15,7 +15,11 @@ import {
   registerProvider,
   registryWasm,
   stateOf,
+  TGAS,
 } from "./helpers.ts";
+
+/** Deploying ~550 KB costs ~40 Tgas; migrate gets at least 30 Tgas plus what is left. */
+const UPGRADE_GAS = 200n * TGAS;
 
 let worker: Worker;
 let root: NearAccount;
@@ -26,7 +30,7 @@ let registry: NearAccount;
 beforeAll(async () => {
   worker = await Worker.init();
   root = worker.rootAccount;
-  owner = await root.createSubAccount("gov", { initialBalance: 20n * ONE_NEAR });
+  owner = await root.createSubAccount("gov", { initialBalance: 60n * ONE_NEAR });
   alice = await root.createSubAccount("alice", { initialBalance: 50n * ONE_NEAR });
   registry = await deployRegistry(root, "registry", owner, owner, {
     min_bond: ONE_NEAR.toString(),
@@ -133,7 +137,11 @@ describe("upgrade", () => {
 
   test("redeploys and migrates in one receipt, keeping every record", async () => {
     const before = await stateOf(registry);
-    const result = await callRaw(owner, registry, { method: "upgrade", args: registryWasm() });
+    const result = await callRaw(owner, registry, {
+      method: "upgrade",
+      args: registryWasm(),
+      gas: UPGRADE_GAS,
+    });
     expect(result.failed, result.receiptFailureMessages.join("\n")).toBe(false);
     expect(eventsOf(result).map((e) => e.event)).toEqual([
       "contract_upgrade_started",
@@ -153,6 +161,7 @@ describe("upgrade", () => {
     const result = await callRaw(owner, registry, {
       method: "upgrade",
       args: readFileSync(contractWasm("probe")),
+      gas: UPGRADE_GAS,
     });
     expect(result.failed).toBe(true);
     expect(result.receiptFailureMessages.join("\n")).toMatch(/MethodNotFound|migrate/);

@@ -9,7 +9,7 @@ import { rpc } from "../../src/rpc.ts";
 export const ONE_NEAR = 10n ** 24n;
 export const MILLI_NEAR = 10n ** 21n;
 export const TGAS = 1_000_000_000_000n;
-export const GAS = 300n * TGAS;
+export const GAS = 100n * TGAS;
 /** More than any one call here burns in gas: a failure may cost the caller at most this. */
 export const GAS_FEE_BOUND = ONE_NEAR / 100n;
 export const SECOND_NS = 1_000_000_000n;
@@ -87,14 +87,15 @@ export interface Call {
   method: string;
   args: Record<string, unknown> | Uint8Array;
   deposit?: bigint;
+  gas?: bigint;
 }
 
 export function callRaw(
   caller: NearAccount,
   contract: NearAccount,
-  { method, args, deposit = 0n }: Call,
+  { method, args, deposit = 0n, gas = GAS }: Call,
 ): Promise<TransactionResult> {
-  return caller.callRaw(contract, method, args, { gas: GAS, attachedDeposit: deposit });
+  return caller.callRaw(contract, method, args, { gas, attachedDeposit: deposit });
 }
 
 /** Calls and requires success; returns the transaction result. */
@@ -125,7 +126,8 @@ export async function expectRejected(
   const watchedBefore = await Promise.all(watched.map(balanceOf));
   const result = await callRaw(caller, contract, call);
   expect(result.failed, `${call.method} should have failed`).toBe(true);
-  const failure = result.receiptFailureMessages.join("\n");
+  // Failure messages arrive JSON-encoded: unescape quotes so messages match as the contract wrote them.
+  const failure = result.receiptFailureMessages.join("\n").replaceAll('\\"', '"');
   if (typeof message === "string") {
     expect(failure).toContain(message);
   } else {

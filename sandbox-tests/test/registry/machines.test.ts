@@ -421,6 +421,7 @@ describe("machine upkeep", () => {
     const off = await callOk(alice, registry, {
       method: "deactivate_machine",
       args: { machine_id: first.id },
+      deposit: MACHINE_DEPOSIT,
     });
     expect(onlyEvent(off, "machine_deactivated")).toMatchObject({ status: "inactive" });
     await expectRejected(
@@ -444,7 +445,11 @@ describe("machine upkeep", () => {
 
   test("machines view filters by provider and status", async () => {
     const bobs = await addMachine(registry, bob);
-    await callOk(bob, registry, { method: "deactivate_machine", args: { machine_id: bobs.id } });
+    await callOk(bob, registry, {
+      method: "deactivate_machine",
+      args: { machine_id: bobs.id },
+      deposit: MACHINE_DEPOSIT,
+    });
     const all = (await registry.view("machines", {})) as MachineView[];
     expect(all.map((m) => m.id)).toEqual([first.id, bobs.id]);
     const ofBob = (await registry.view("machines", { provider: bob.accountId })) as MachineView[];
