@@ -1,7 +1,6 @@
 // One contract, step by step: bundle -> NEP-330 export -> bytecode -> link -> stub WASI
 // -> lower + optimise -> check imports. A failure names the contract and the step.
 import { mkdirSync, writeFileSync } from "node:fs";
-import path from "node:path";
 import { bundleContract } from "./bundle.ts";
 import { type Contract, discoverContracts } from "./discover.ts";
 import { type Engine, prepareEngine } from "./engine.ts";

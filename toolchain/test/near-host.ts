@@ -89,12 +89,12 @@ export class NearHost {
       for (let i = 15; i >= 0; i--) value = (value << 8n) | BigInt(bytes[i] as number);
       return value;
     };
-    const writeU128 = (ptr: bigint, value: bigint): void => {
+    const writeU128 = (ptr: bigint, value: bigint): undefined => {
       const bytes = new Uint8Array(16);
       for (let i = 0; i < 16; i++) bytes[i] = Number((value >> BigInt(8 * i)) & 0xffn);
       mem().set(bytes, Number(ptr));
     };
-    const setRegister = (id: bigint, data: Uint8Array): void => {
+    const setRegister = (id: bigint, data: Uint8Array): undefined => {
       registers.set(id, data);
     };
     const storageKey = (ptr: bigint, len: bigint): string =>
@@ -109,7 +109,7 @@ export class NearHost {
       return BigInt(outcome.promises.length - 1);
     };
 
-    const host: Record<string, (...args: bigint[]) => bigint | void> = {
+    const host: Record<string, (...args: bigint[]) => bigint | undefined> = {
       read_register: (id, ptr) => {
         const data = registers.get(id);
         if (!data) throw new HostPanic(`register ${id} is empty`);
@@ -123,9 +123,7 @@ export class NearHost {
       },
       current_account_id: (id) => setRegister(id, Buffer.from(ctx.currentAccountId)),
       signer_account_id: (id) => setRegister(id, Buffer.from(ctx.signerAccountId)),
-      predecessor_account_id: (id) => (
-        setRegister(id, Buffer.from(ctx.predecessorAccountId)), undefined
-      ),
+      predecessor_account_id: (id) => setRegister(id, Buffer.from(ctx.predecessorAccountId)),
       input: (id) => setRegister(id, input),
       block_index: () => ctx.blockHeight,
       block_timestamp: () => ctx.blockTimestamp,

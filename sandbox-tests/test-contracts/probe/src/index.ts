@@ -156,6 +156,24 @@ export class Probe {
     return stored === null ? null : (JSON.parse(stored) as CallResult);
   }
 
+  // Number printing in the engine (exact ties round away from zero, as in JS).
+  @view({})
+  format_number({ value, digits }: { value: number; digits: number }): {
+    fixed: string;
+    precision: string;
+    exponential: string;
+    text: string;
+  } {
+    if (typeof value !== "number") fail("value must be a number");
+    const n = requireCount(digits, "digits", 20);
+    return {
+      fixed: value.toFixed(n),
+      precision: value.toPrecision(Math.max(n, 1)),
+      exponential: value.toExponential(n),
+      text: String(value),
+    };
+  }
+
   @view({})
   block_info(): { height: string; timestamp: string; epoch: string } {
     return {
