@@ -1,10 +1,19 @@
 /** Shared setup and assertions of the registry suites. */
-import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { KeyPair, type NearAccount, type TransactionResult, type Worker } from "near-workspaces";
+import type { NearAccount, TransactionResult, Worker } from "near-workspaces";
 import { expect } from "vitest";
 import { contractWasm } from "../../src/contracts.ts";
 import { rpc } from "../../src/rpc.ts";
+import {
+  type EvidenceBytes,
+  HARDWARE,
+  type MachineKey,
+  MEASUREMENTS,
+  newEvidence,
+  newMachineKey,
+} from "./fixtures.ts";
+
+export * from "./fixtures.ts";
 
 export const ONE_NEAR = 10n ** 24n;
 export const MILLI_NEAR = 10n ** 21n;
@@ -142,95 +151,6 @@ export async function expectRejected(
   expect(contractGain).toBeGreaterThanOrEqual(0n);
   expect(contractGain).toBeLessThan(GAS_FEE_BOUND);
   expect(await Promise.all(watched.map(balanceOf))).toEqual(watchedBefore);
-}
-
-// Machines and evidence
-
-export interface MachineKey {
-  text: string;
-  bytes: Uint8Array;
-}
-
-export function newMachineKey(): MachineKey {
-  const publicKey = KeyPair.fromRandom("ed25519").getPublicKey();
-  return { text: publicKey.toString(), bytes: Uint8Array.from(publicKey.data) };
-}
-
-export interface EvidenceBytes {
-  base64: string;
-  hash: string;
-  size: number;
-}
-
-export function newEvidence(size = 512): EvidenceBytes {
-  const bytes = Buffer.alloc(size);
-  for (let i = 0; i < size; i += 32) {
-    createHash("sha256").update(`${Math.random()}-${i}`).digest().copy(bytes, i);
-  }
-  return {
-    base64: bytes.toString("base64"),
-    hash: createHash("sha256").update(bytes).digest("hex"),
-    size,
-  };
-}
-
-export const HARDWARE = {
-  gpus: [
-    {
-      model: "NVIDIA H100 80GB HBM3",
-      count: 1,
-      vram_mib: 81559,
-      driver: "580.159.04",
-      vbios: "96.00.CF.00.01",
-      cc_mode: "on",
-    },
-  ],
-  cpu_cores: 16,
-  ram_mib: 131072,
-};
-
-export const MEASUREMENTS = {
-  mrtd: "a1".repeat(48),
-  rtmr0: "b2".repeat(48),
-  rtmr1: "c3".repeat(48),
-  rtmr2: "d4".repeat(48),
-  rtmr3: "",
-  gpu_driver: "580.159.04",
-  gpu_vbios: "96.00.CF.00.01",
-};
-
-/** sha256 hex of the canonical measurement JSON (sorted keys, no whitespace). */
-export function measurementIdOf(m: typeof MEASUREMENTS): string {
-  const canonical = JSON.stringify({
-    gpu_driver: m.gpu_driver,
-    gpu_vbios: m.gpu_vbios,
-    mrtd: m.mrtd,
-    rtmr0: m.rtmr0,
-    rtmr1: m.rtmr1,
-    rtmr2: m.rtmr2,
-    rtmr3: m.rtmr3,
-  });
-  return createHash("sha256").update(canonical).digest("hex");
-}
-
-/** REPORTDATA as the README specifies it, computed independently of the contract. */
-export function reportDataOf(
-  registry: string,
-  provider: string,
-  machineKey: Uint8Array,
-  nonceHex: string,
-): string {
-  const digest = createHash("sha256")
-    .update("gpumarket/v1/report-data")
-    .update(Buffer.from([0]))
-    .update(registry)
-    .update(Buffer.from([0]))
-    .update(provider)
-    .update(Buffer.from([0]))
-    .update(machineKey)
-    .update(Buffer.from(nonceHex, "hex"))
-    .digest();
-  return Buffer.concat([digest, Buffer.alloc(32)]).toString("hex");
 }
 
 export const CHALLENGE_DEPOSIT = 10n * MILLI_NEAR;
