@@ -59,7 +59,9 @@ function assertOneYocto(): void {
 }
 
 function emitNep141(event: string, data: Record<string, unknown>): void {
-  near.log(`EVENT_JSON:${JSON.stringify({ standard: "nep141", version: "1.0.0", event, data: [data] })}`);
+  near.log(
+    `EVENT_JSON:${JSON.stringify({ standard: "nep141", version: "1.0.0", event, data: [data] })}`,
+  );
 }
 
 function memoOf(args: Args): string | undefined {
@@ -94,7 +96,9 @@ function moveTokens(sender: string, receiver: string, amount: bigint, memo?: str
 }
 
 function storageBalance(account: string): { total: string; available: string } | null {
-  return balanceOf(account) === null ? null : { total: registrationFee().toString(), available: "0" };
+  return balanceOf(account) === null
+    ? null
+    : { total: registrationFee().toString(), available: "0" };
 }
 
 function sendNear(account: string, amount: bigint): void {
