@@ -1,0 +1,7 @@
+/**
+ * @peculiar/x509, loaded after the Reflect metadata polyfill its dependency injection container
+ * (tsyringe) requires. Import X.509 types from here, never from the package directly.
+ */
+import "reflect-metadata";
+
+export { BasicConstraintsExtension, X509Certificate, X509Crl } from "@peculiar/x509";
