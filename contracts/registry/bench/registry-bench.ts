@@ -66,15 +66,17 @@ async function measure(
 
 async function main(): Promise<void> {
   configureSandboxBinary();
-  process.env.NEAR_WORKSPACES_NO_LOGS = "1";
   const worker = await Worker.init();
   try {
     const root = worker.rootAccount;
     const make = (name: string) => root.createSubAccount(name, { initialBalance: 100n * ONE_NEAR });
-    const [owner, alice, v1, v2, registry] = await Promise.all(
-      ["gov", "alice", "v1", "v2", "registry"].map(make),
-    );
-    if (!owner || !alice || !v1 || !v2 || !registry) throw new Error("accounts not created");
+    // One at a time: the root account's transactions share one nonce sequence.
+    const owner = await make("gov");
+    const alice = await make("alice");
+    const v1 = await make("v1");
+    const v2 = await make("v2");
+    const v3 = await make("v3");
+    const registry = await make("registry");
     const wasm = readFileSync(contractWasm("registry"));
     await registry.deploy(wasm);
     const r = registry;
@@ -105,7 +107,7 @@ async function main(): Promise<void> {
     await measure("pause_provider", "", alice, r, "pause_provider", {});
     await measure("resume_provider", "", alice, r, "resume_provider", {});
 
-    for (const v of [v1, v2]) {
+    for (const v of [v1, v2, v3]) {
       await measure("add_verifier", "", owner, r, "add_verifier", { account_id: v.accountId });
     }
     await measure("set_threshold", "k=2", owner, r, "set_threshold", { threshold: 2 });
@@ -222,7 +224,7 @@ async function main(): Promise<void> {
     await measure("revoke_measurement", "", owner, r, "revoke_measurement", {
       measurement_id: measurementId,
     });
-    await measure("remove_verifier", "", owner, r, "remove_verifier", { account_id: v2.accountId });
+    await measure("remove_verifier", "", owner, r, "remove_verifier", { account_id: v3.accountId });
     await measure("slash_provider", "part of the bond", owner, r, "slash_provider", {
       provider: alice.accountId,
       amount: ONE_NEAR.toString(),
