@@ -2,8 +2,10 @@
  * Registry: verifier set and threshold, verdicts, attestation, allowlist, eligibility (including
  * revocation, verifier removal, expiry, dev mode) and the storage verifiers pay and get back.
  */
+import { readFileSync } from "node:fs";
 import { type NearAccount, Worker } from "near-workspaces";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { contractWasm } from "../../src/contracts.ts";
 import {
   type AddedMachine,
   addMachine,
@@ -24,6 +26,7 @@ import {
   registerProvider,
   requestChallenge,
   SECOND_NS,
+  TGAS,
   VERDICT_DEPOSIT,
   verdictArgs,
 } from "./helpers.ts";
@@ -509,6 +512,24 @@ describe("dev mode and batches", () => {
     expect(answers[2]?.reason).toBe("unknown machine 999");
     await callOk(owner, registry, { method: "set_dev_mode", args: { enabled: false } });
     await expectIneligible(dev.id, "only in dev mode");
+  });
+
+  test("is_eligible answers a cross-contract call (as escrow makes it)", async () => {
+    const caller = await root.createSubAccount("caller", { initialBalance: 30n * ONE_NEAR });
+    await caller.deploy(readFileSync(contractWasm("probe")));
+    await callOk(alice, caller, {
+      method: "call_other",
+      args: {
+        account: registry.accountId,
+        method: "is_eligible",
+        args: { machine_id: m.id },
+        gas: (30n * TGAS).toString(),
+      },
+    });
+    const last = (await caller.view("get_last_result", {})) as { success: boolean; value: string };
+    expect(last.success).toBe(true);
+    expect(JSON.parse(last.value)).toEqual(await isEligible(registry, m.id));
+    expect(JSON.parse(last.value)).toMatchObject({ eligible: true, provider: alice.accountId });
   });
 
   test("are_eligible bounds its batch and validates ids", async () => {

@@ -155,6 +155,27 @@ describe("upgrade", () => {
     });
   });
 
+  test("migrate refuses a state version newer than the code, rolling the deploy back", async () => {
+    const raw = (await registry.viewStateRaw()).find(
+      (item) => Buffer.from(item.key, "base64").toString() === "STATE",
+    );
+    const state = JSON.parse(Buffer.from(raw?.value ?? "", "base64").toString()) as object;
+    await registry.patchState("STATE", JSON.stringify({ ...state, version: 99 }));
+    const before = await stateOf(registry);
+    const result = await callRaw(owner, registry, {
+      method: "upgrade",
+      args: registryWasm(),
+      gas: UPGRADE_GAS,
+    });
+    expect(result.failed).toBe(true);
+    expect(result.receiptFailureMessages.join("\n")).toContain(
+      "cannot migrate state version 99 to 1",
+    );
+    expect(await stateOf(registry)).toEqual(before);
+    await registry.patchState("STATE", JSON.stringify(state));
+    expect(await registry.view("registry_info", {})).toMatchObject({ version: 1 });
+  });
+
   test("a failing migration rolls back the deploy", async () => {
     const before = await stateOf(registry);
     // The probe contract has no migrate method, so the receipt's function call fails.
