@@ -63,6 +63,22 @@ function isCa(cert: X509Certificate): boolean {
 /** CRLs by issuer distinguished name; each must already be verified. */
 export type CrlSet = Map<string, X509Crl>;
 
+/** Fails unless `chain` ends in `root`, byte for byte. */
+export function requireTrustedTop(
+  chain: X509Certificate[],
+  root: X509Certificate,
+  what: string,
+): void {
+  const top = chain[chain.length - 1] as X509Certificate;
+  if (!equalBytes(new Uint8Array(top.rawData), new Uint8Array(root.rawData))) {
+    fail(
+      "untrusted_root",
+      `${what}: ends in ${describe(top)} (serial ${top.serialNumber}), ` +
+        `not the trusted Intel SGX root CA (serial ${root.serialNumber})`,
+    );
+  }
+}
+
 /**
  * Verifies `chain` (leaf first, ending in the root) up to `root`; every non-root certificate
  * must be covered by a CRL in `crls` issued by its issuer and not listed there.
@@ -77,14 +93,7 @@ export async function verifyChain(
   if (chain.length < 2) {
     fail("bad_certificate_chain", `${what}: ${chain.length} certificate(s), expected at least 2`);
   }
-  const top = chain[chain.length - 1] as X509Certificate;
-  if (!equalBytes(new Uint8Array(top.rawData), new Uint8Array(root.rawData))) {
-    fail(
-      "untrusted_root",
-      `${what}: ends in ${describe(top)} (serial ${top.serialNumber}), ` +
-        `not the trusted Intel SGX root CA (serial ${root.serialNumber})`,
-    );
-  }
+  requireTrustedTop(chain, root, what);
   for (let i = 0; i < chain.length; i++) {
     const cert = chain[i] as X509Certificate;
     const issuer = chain[i + 1] ?? root;

@@ -7,7 +7,14 @@
 import { sha256 } from "@noble/hashes/sha2.js";
 import { concatBytes, equalBytes, toHex } from "../bytes.ts";
 import { fail } from "../errors.ts";
-import { type CrlSet, parseCrl, parsePemChain, verifyChain, verifyCrl } from "./certs.ts";
+import {
+  type CrlSet,
+  parseCrl,
+  parsePemChain,
+  requireTrustedTop,
+  verifyChain,
+  verifyCrl,
+} from "./certs.ts";
 import type { Collateral } from "./collateral.ts";
 import { p256PointOf, rawKeyToPoint, verifyP256 } from "./ecdsa.ts";
 import { readPckTcb } from "./pck-extension.ts";
@@ -93,10 +100,13 @@ export async function verifyTdxQuote(
 
   const root = parseRoot(options.rootCa);
   if (!(await root.verify({ publicKey: root.publicKey, signatureOnly: true }))) {
-    fail("certificate_signature_invalid", "root CA: not self-signed");
+    fail("bad_root_ca", `root CA: ${root.subject} is not self-signed`);
   }
 
-  // CRLs first: every chain below is checked against them.
+  const pckChain = parsePemChain(quote.pckChainPem, "PCK certificate chain");
+  requireTrustedTop(pckChain, root, "PCK certificate chain");
+
+  // CRLs next: every chain below is checked against them.
   const rootCrl = parseCrl(collateral.rootCaCrl, "root CA CRL");
   await verifyCrl(rootCrl, root, now, "root CA CRL");
   const crls: CrlSet = new Map([[root.subject, rootCrl]]);
@@ -107,7 +117,6 @@ export async function verifyTdxQuote(
   crls.set(pckCrl.issuer, pckCrl);
   checks.push(`root CA CRL and PCK CRL (${pckCrl.issuer.replace(/,.*$/, "")}) signed and current`);
 
-  const pckChain = parsePemChain(quote.pckChainPem, "PCK certificate chain");
   await verifyChain(pckChain, root, crls, now, "PCK certificate chain");
   const pckCert = pckChain[0] as X509Certificate;
   checks.push("PCK certificate chain verified to the Intel SGX root CA, none revoked");

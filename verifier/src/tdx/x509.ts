@@ -4,4 +4,9 @@
  */
 import "reflect-metadata";
 
-export { BasicConstraintsExtension, X509Certificate, X509Crl } from "@peculiar/x509";
+export {
+  BasicConstraintsExtension,
+  X509Certificate,
+  X509CertificateGenerator,
+  X509Crl,
+} from "@peculiar/x509";
