@@ -1,0 +1,183 @@
+/**
+ * The escrow's records as they are stored, returned by views and carried in events, and its
+ * events. Shared with the indexer and scripts. Amounts are u128 decimal strings (yoctoNEAR or
+ * token base units), times are block timestamps in nanoseconds as u64 decimal strings.
+ */
+
+/** "NEAR" for native NEAR, otherwise the NEP-141 token's account id (which cannot be upper case). */
+export type Asset = string;
+export const NEAR_ASSET = "NEAR";
+
+export type JobStatus =
+  | "requested"
+  | "accepted"
+  | "delivered"
+  | "disputed"
+  | "settled"
+  | "resolved"
+  | "refunded";
+
+/** Why a job was refunded in full. */
+export type RefundReason = "cancelled" | "accept_timeout" | "deliver_timeout";
+
+/** Who closed a delivered job with the amount due. */
+export type SettledBy = "client" | "dispute_window" | "arbitration_timeout";
+
+export interface EscrowParams {
+  /** Protocol fee on what the provider is paid, in basis points (0 to 10000). */
+  fee_bps: number;
+  dispute_window_ns: string;
+  /** After a dispute is opened, how long the arbiter has before anyone may settle it as delivered. */
+  arbitration_window_ns: string;
+  min_accept_ns: string;
+  max_accept_ns: string;
+  min_deliver_ns: string;
+  max_deliver_ns: string;
+  max_page_size: number;
+}
+
+export interface Job {
+  id: string;
+  /** Who asked for the job: the payer itself or a spender using the payer's allowance. */
+  client: string;
+  /** Whose money is escrowed; refunds go to the payer's balance. */
+  payer: string;
+  machine_id: string;
+  provider: string;
+  /** Snapshots taken from the registry when the job was created. */
+  machine_public_key: string;
+  price_per_unit: string;
+  fee_bps: number;
+  asset: Asset;
+  max_amount: string;
+  model_hash: string;
+  input_hash: string;
+  status: JobStatus;
+  created_at: string;
+  accept_deadline: string;
+  deliver_within_ns: string;
+  accepted_at: string | null;
+  deliver_deadline: string | null;
+  result_hash: string | null;
+  usage: string | null;
+  signature: string | null;
+  amount_due: string | null;
+  delivered_at: string | null;
+  dispute_deadline: string | null;
+  disputed_at: string | null;
+  dispute_reason: string | null;
+  arbitration_deadline: string | null;
+  resolution_note: string | null;
+  slash_requested: boolean;
+  /** Set when the job is closed: what each party was credited. */
+  provider_payout: string | null;
+  fee: string | null;
+  client_refund: string | null;
+  closed_at: string | null;
+  refund_reason: RefundReason | null;
+  settled_by: SettledBy | null;
+}
+
+/** How a job's funds reached the escrow. */
+export type FundingSource = "attached" | "token" | "balance" | "allowance" | "approval";
+
+/** A job asked for but not created yet: carried to the eligibility callback. */
+export interface JobRequest {
+  client: string;
+  payer: string;
+  machine_id: string;
+  asset: Asset;
+  max_amount: string;
+  model_hash: string;
+  input_hash: string;
+  accept_within_ns: string;
+  deliver_within_ns: string;
+  max_price_per_unit: string | null;
+  source: FundingSource;
+}
+
+export interface Allowance {
+  owner: string;
+  spender: string;
+  asset: Asset;
+  limit: string;
+  period_ns: string;
+  period_start: string;
+  spent: string;
+}
+
+/** A spender's job above its allowance, waiting for the owner. Holds no funds. */
+export interface Approval {
+  id: string;
+  request: JobRequest;
+  requested_at: string;
+}
+
+export interface StorageBalance {
+  total: string;
+  available: string;
+}
+
+export interface AssetTotals {
+  asset: Asset;
+  /** Held for jobs (created, or waiting for the registry's answer). */
+  escrowed: string;
+  /** Credited to balances (payouts, refunds, fees, prepaid deposits), withdrawable. */
+  credited: string;
+}
+
+export interface BalanceEntry {
+  account_id: string;
+  asset: Asset;
+  amount: string;
+}
+
+export type EscrowEvent =
+  | {
+      event: "escrow_initialized";
+      data: {
+        owner: string;
+        treasury: string;
+        arbiter: string;
+        registry: string;
+        params: EscrowParams;
+        version: number;
+      };
+    }
+  | { event: "params_updated"; data: { params: EscrowParams } }
+  | { event: "arbiter_set"; data: { arbiter: string } }
+  | { event: "treasury_set"; data: { treasury: string } }
+  | { event: "token_allowed"; data: { token: string } }
+  | { event: "token_disallowed"; data: { token: string } }
+  | { event: "contract_upgrade_started"; data: { code_sha256: string; code_size: number } }
+  | { event: "contract_migrated"; data: { from_version: number; to_version: number } }
+  | { event: "storage_deposit"; data: { account_id: string; amount: string } & StorageBalance }
+  | { event: "storage_withdraw"; data: { account_id: string; amount: string } & StorageBalance }
+  | { event: "deposit"; data: BalanceEntry & { deposited: string } }
+  | { event: "withdraw"; data: BalanceEntry & { withdrawn: string } }
+  | { event: "withdraw_failed"; data: BalanceEntry & { restored: string } }
+  | { event: "allowance_set"; data: Allowance }
+  | { event: "allowance_removed"; data: { owner: string; spender: string; asset: Asset } }
+  | { event: "approval_requested"; data: Approval }
+  | { event: "approval_granted"; data: Approval }
+  | { event: "approval_rejected"; data: Approval & { rejected_by: string } }
+  | { event: "job_pending"; data: JobRequest & { allowance: Allowance | null } }
+  | { event: "job_created"; data: Job }
+  | { event: "job_rejected"; data: JobRequest & { reason: string; refunded_to: string } }
+  | { event: "job_accepted"; data: Job }
+  | { event: "job_delivered"; data: Job }
+  | { event: "job_settled"; data: Job }
+  | { event: "job_cancelled"; data: Job }
+  | { event: "job_reclaimed"; data: Job }
+  | { event: "job_disputed"; data: Job }
+  | { event: "dispute_resolved"; data: Job }
+  | {
+      event: "slash_requested";
+      data: {
+        job_id: string;
+        provider: string;
+        machine_id: string;
+        arbiter: string;
+        reason: string;
+      };
+    };

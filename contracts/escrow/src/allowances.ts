@@ -1,0 +1,187 @@
+/**
+ * Spending allowances: an owner lets a spender (an AI agent, say) create jobs paid from the owner's
+ * prepaid balance, up to `limit` per period. A job above what is left waits as an approval request
+ * (holding no funds) until the owner approves or either of them rejects it.
+ */
+import { near } from "near-sdk-js";
+import { fail } from "../../common/src/errors.ts";
+import type { Allowance, Approval, JobRequest } from "../../common/src/escrow-types.ts";
+import { readRecord, removeRecord, writeRecord } from "../../common/src/store.ts";
+import { parseU64, parseU128 } from "../../common/src/u128.ts";
+import { requireAccountId } from "../../common/src/validate.ts";
+import { parseAsset, parseUsableAsset } from "./assets.ts";
+import { escrowFromBalance } from "./balances.ts";
+import { askRegistry, requireStorageForJob } from "./create.ts";
+import { emit } from "./events.ts";
+import { allowanceKey, allowanceSet, approvalKey, approvalSet } from "./keys.ts";
+import { type EscrowState, STORAGE_BYTES } from "./state.ts";
+import { lockStorage, unlockStorage } from "./storage.ts";
+
+export function getAllowance(owner: string, spender: string, asset: string): Allowance | null {
+  return readRecord<Allowance>(allowanceKey(owner, spender, asset));
+}
+
+function saveAllowance(allowance: Allowance): void {
+  writeRecord(allowanceKey(allowance.owner, allowance.spender, allowance.asset), allowance);
+}
+
+/** The allowance as of now: a period that has ended starts a new one with nothing spent. */
+function current(allowance: Allowance): Allowance {
+  const now = near.blockTimestamp();
+  const start = BigInt(allowance.period_start);
+  const period = BigInt(allowance.period_ns);
+  if (now < start + period) {
+    return allowance;
+  }
+  const elapsedPeriods = (now - start) / period;
+  return { ...allowance, period_start: (start + elapsedPeriods * period).toString(), spent: "0" };
+}
+
+export function viewAllowance(owner: string, spender: string, asset: string): Allowance | null {
+  const allowance = getAllowance(owner, spender, asset);
+  return allowance === null ? null : current(allowance);
+}
+
+export function setAllowance(args: Record<string, unknown>): Allowance {
+  const owner = near.predecessorAccountId();
+  const spender = requireAccountId(args.spender, "spender");
+  if (spender === owner) {
+    fail("spender: an owner spends its own balance without an allowance");
+  }
+  const asset = parseUsableAsset(args.asset, "asset");
+  const limit = parseU128(args.limit, "limit");
+  const periodNs = parseU64(args.period_ns, "period_ns");
+  if (periodNs === 0n) {
+    fail("period_ns: must be greater than 0");
+  }
+  const existing = getAllowance(owner, spender, asset);
+  let allowance: Allowance;
+  if (existing === null) {
+    lockStorage(owner, STORAGE_BYTES.allowance, "allowance");
+    allowanceSet(owner).add(`${spender}:${asset}`);
+    allowance = {
+      owner,
+      spender,
+      asset,
+      limit: limit.toString(),
+      period_ns: periodNs.toString(),
+      period_start: near.blockTimestamp().toString(),
+      spent: "0",
+    };
+  } else {
+    // A new limit or period applies to the current period; what was spent in it still counts.
+    allowance = { ...current(existing), limit: limit.toString(), period_ns: periodNs.toString() };
+  }
+  saveAllowance(allowance);
+  emit({ event: "allowance_set", data: allowance });
+  return allowance;
+}
+
+export function removeAllowance(args: Record<string, unknown>): void {
+  const owner = near.predecessorAccountId();
+  const spender = requireAccountId(args.spender, "spender");
+  const asset = parseAsset(args.asset, "asset");
+  if (getAllowance(owner, spender, asset) === null) {
+    fail(`no allowance of ${owner} for ${spender} in ${asset}`);
+  }
+  removeRecord(allowanceKey(owner, spender, asset));
+  allowanceSet(owner).remove(`${spender}:${asset}`);
+  unlockStorage(owner, STORAGE_BYTES.allowance);
+  emit({ event: "allowance_removed", data: { owner, spender, asset } });
+}
+
+export function listAllowances(owner: string, from: number, limit: number): Allowance[] {
+  const out: Allowance[] = [];
+  for (const member of allowanceSet(owner).page(from, limit)) {
+    const split = member.indexOf(":");
+    const allowance = viewAllowance(owner, member.slice(0, split), member.slice(split + 1));
+    if (allowance !== null) {
+      out.push(allowance);
+    }
+  }
+  return out;
+}
+
+/**
+ * A spender's job paid by the owner: within the allowance, the funds are locked and the registry
+ * asked; above it, an approval request is stored for the owner instead.
+ */
+export function spendOrRequestApproval(
+  state: EscrowState,
+  request: JobRequest,
+): { allowance: Allowance } | { approval: Approval } {
+  const stored =
+    getAllowance(request.payer, request.client, request.asset) ??
+    fail(`${request.payer} has given ${request.client} no allowance in ${request.asset}`);
+  const allowance = current(stored);
+  const amount = BigInt(request.max_amount);
+  const spent = BigInt(allowance.spent) + amount;
+  if (spent <= BigInt(allowance.limit)) {
+    allowance.spent = spent.toString();
+    saveAllowance(allowance);
+    escrowFromBalance(request.payer, request.asset, amount);
+    return { allowance };
+  }
+  lockStorage(request.payer, STORAGE_BYTES.approval, "approval request");
+  const approval: Approval = {
+    id: state.next_approval_id,
+    request: { ...request, source: "approval" },
+    requested_at: near.blockTimestamp().toString(),
+  };
+  state.next_approval_id = (BigInt(state.next_approval_id) + 1n).toString();
+  writeRecord(approvalKey(approval.id), approval);
+  approvalSet(request.payer).add(approval.id);
+  emit({ event: "approval_requested", data: approval });
+  return { approval };
+}
+
+export function getApproval(id: string): Approval | null {
+  return readRecord<Approval>(approvalKey(id));
+}
+
+function takeApproval(id: string): Approval {
+  const approval = getApproval(id) ?? fail(`unknown approval request ${id}`);
+  removeRecord(approvalKey(id));
+  approvalSet(approval.request.payer).remove(id);
+  unlockStorage(approval.request.payer, STORAGE_BYTES.approval);
+  return approval;
+}
+
+/** The owner approves: the funds are locked from its balance and the job goes to the registry. */
+export function approveJob(state: EscrowState, id: string): void {
+  const approval = getApproval(id) ?? fail(`unknown approval request ${id}`);
+  const caller = near.predecessorAccountId();
+  if (caller !== approval.request.payer) {
+    fail(`only ${approval.request.payer} may approve request ${id}; called by ${caller}`);
+  }
+  takeApproval(id);
+  const request = approval.request;
+  escrowFromBalance(request.payer, request.asset, BigInt(request.max_amount));
+  requireStorageForJob(request.payer);
+  const promise = askRegistry(state, request);
+  emit({ event: "approval_granted", data: approval });
+  near.promiseReturn(promise);
+}
+
+/** The owner declines, or the spender withdraws its request. Nothing was locked but storage. */
+export function rejectApproval(id: string): Approval {
+  const approval = getApproval(id) ?? fail(`unknown approval request ${id}`);
+  const caller = near.predecessorAccountId();
+  if (caller !== approval.request.payer && caller !== approval.request.client) {
+    fail(`only ${approval.request.payer} or ${approval.request.client} may reject request ${id}`);
+  }
+  takeApproval(id);
+  emit({ event: "approval_rejected", data: { ...approval, rejected_by: caller } });
+  return approval;
+}
+
+export function listApprovals(owner: string, from: number, limit: number): Approval[] {
+  const out: Approval[] = [];
+  for (const id of approvalSet(owner).page(from, limit)) {
+    const approval = getApproval(id);
+    if (approval !== null) {
+      out.push(approval);
+    }
+  }
+  return out;
+}

@@ -1,0 +1,254 @@
+/**
+ * Job creation. Funds are locked first (attached NEAR, a prepaid balance, or tokens received through
+ * ft_on_transfer), then the registry is asked whether the machine is eligible; the callback creates
+ * the job with snapshots of the machine's price and key, or gives every unit back.
+ */
+import { near, type PromiseIndex } from "near-sdk-js";
+import { decodeBase58 } from "../../common/src/encoding.ts";
+import { fail } from "../../common/src/errors.ts";
+import type { Allowance, FundingSource, Job, JobRequest } from "../../common/src/escrow-types.ts";
+import { NEAR_ASSET } from "../../common/src/escrow-types.ts";
+import type { Eligibility } from "../../common/src/registry-types.ts";
+import { parseU64, parseU128 } from "../../common/src/u128.ts";
+import { requireHex, typeName } from "../../common/src/validate.ts";
+import { creditFromEscrow, escrowIncoming, escrowOutgoing } from "./balances.ts";
+import { emit } from "./events.ts";
+import { insertJob } from "./jobs.ts";
+import { type EscrowState, GAS, STORAGE_BYTES, TGAS } from "./state.ts";
+import { canCharge, chargeStorage } from "./storage.ts";
+
+/** Gas this call itself still needs after scheduling the promises. */
+const GAS_MARGIN = 10n * TGAS;
+
+/** The fields every job request carries, whatever pays for it. */
+export const JOB_FIELDS = [
+  "machine_id",
+  "model_hash",
+  "input_hash",
+  "accept_within_ns",
+  "deliver_within_ns",
+  "max_price_per_unit",
+] as const;
+
+function parseWithin(value: unknown, field: string, min: string, max: string): string {
+  const ns = parseU64(value, field);
+  if (ns < BigInt(min) || ns > BigInt(max)) {
+    fail(`${field}: must be between ${min} and ${max} ns, got ${ns}`);
+  }
+  return ns.toString();
+}
+
+/** Validates the job fields of `args` into a request paid by `payer` with `maxAmount` of `asset`. */
+export function parseJobRequest(
+  state: EscrowState,
+  args: Record<string, unknown>,
+  funding: {
+    client: string;
+    payer: string;
+    asset: string;
+    maxAmount: bigint;
+    source: FundingSource;
+  },
+): JobRequest {
+  if (funding.maxAmount === 0n) {
+    fail("max_amount: must be greater than 0");
+  }
+  const p = state.params;
+  return {
+    client: funding.client,
+    payer: funding.payer,
+    machine_id: parseU64(args.machine_id, "machine_id").toString(),
+    asset: funding.asset,
+    max_amount: funding.maxAmount.toString(),
+    model_hash: requireHex(args.model_hash, "model_hash", 32, 32),
+    input_hash: requireHex(args.input_hash, "input_hash", 32, 32),
+    accept_within_ns: parseWithin(
+      args.accept_within_ns,
+      "accept_within_ns",
+      p.min_accept_ns,
+      p.max_accept_ns,
+    ),
+    deliver_within_ns: parseWithin(
+      args.deliver_within_ns,
+      "deliver_within_ns",
+      p.min_deliver_ns,
+      p.max_deliver_ns,
+    ),
+    max_price_per_unit:
+      args.max_price_per_unit === undefined || args.max_price_per_unit === null
+        ? null
+        : parseU128(args.max_price_per_unit, "max_price_per_unit").toString(),
+    source: funding.source,
+  };
+}
+
+/** Fails unless the payer can pay the job's storage fee (charged when the job is created). */
+export function requireStorageForJob(payer: string): void {
+  if (!canCharge(payer, STORAGE_BYTES.job)) {
+    fail(
+      `${payer} needs an available storage balance of at least ` +
+        `${STORAGE_BYTES.job * near.storageByteCost()} for a job: call storage_deposit`,
+    );
+  }
+}
+
+/** Asks the registry about the machine, with on_eligibility as the callback; returns its promise. */
+export function askRegistry(state: EscrowState, request: JobRequest): PromiseIndex {
+  const needed = GAS.eligibility + GAS.eligibilityCallback + GAS_MARGIN;
+  const left = near.prepaidGas() - near.usedGas();
+  if (left < needed) {
+    fail(`not enough gas: ${left} left, creating a job needs at least ${needed} more`);
+  }
+  const eligibility = near.promiseCreate(
+    state.registry,
+    "is_eligible",
+    JSON.stringify({ machine_id: request.machine_id }),
+    0n,
+    GAS.eligibility,
+  );
+  return near.promiseThen(
+    eligibility,
+    near.currentAccountId(),
+    "on_eligibility",
+    JSON.stringify({ request }),
+    0n,
+    GAS.eligibilityCallback,
+  );
+}
+
+/** Emits job_pending for funds locked in this call and hands the registry's answer back. */
+export function startJob(
+  state: EscrowState,
+  request: JobRequest,
+  allowance: Allowance | null,
+): void {
+  requireStorageForJob(request.payer);
+  const promise = askRegistry(state, request);
+  emit({ event: "job_pending", data: { ...request, allowance } });
+  near.promiseReturn(promise);
+}
+
+/** Why the registry's answer does not allow the job, or null when it does. */
+function rejection(request: JobRequest, answer: unknown): string | null {
+  if (typeof answer !== "object" || answer === null) {
+    return `the registry answered ${typeName(answer)} instead of an eligibility`;
+  }
+  const e = answer as Partial<Eligibility>;
+  if (e.eligible !== true) {
+    return `machine ${request.machine_id} is not eligible: ${e.reason ?? "no reason given"}`;
+  }
+  if (e.machine_id !== request.machine_id) {
+    return `the registry answered for machine ${String(e.machine_id)}`;
+  }
+  if (typeof e.provider !== "string" || typeof e.price_per_unit !== "string") {
+    return "the registry's answer lacks the provider or the price";
+  }
+  if (typeof e.machine_public_key !== "string" || !e.machine_public_key.startsWith("ed25519:")) {
+    return "the registry's answer lacks an ed25519 machine key";
+  }
+  if (!/^(0|[1-9][0-9]{0,38})$/.test(e.price_per_unit)) {
+    return `the registry's price ${e.price_per_unit} is not a u128`;
+  }
+  if (
+    request.max_price_per_unit !== null &&
+    BigInt(e.price_per_unit) > BigInt(request.max_price_per_unit)
+  ) {
+    return `price per unit ${e.price_per_unit} is above max_price_per_unit ${request.max_price_per_unit}`;
+  }
+  if (
+    decodeBase58(e.machine_public_key.slice("ed25519:".length), "machine_public_key").length !== 32
+  ) {
+    return "the machine key is not 32 bytes";
+  }
+  if (!canCharge(request.payer, STORAGE_BYTES.job)) {
+    return `${request.payer} no longer has the storage balance a job needs`;
+  }
+  return null;
+}
+
+/** Gives the request's funds back; for tokens, the returned unused amount does it. */
+function refund(request: JobRequest, reason: string): void {
+  const amount = BigInt(request.max_amount);
+  if (request.source === "attached") {
+    escrowOutgoing(NEAR_ASSET, amount);
+    near.promiseBatchActionTransfer(near.promiseBatchCreate(request.payer), amount);
+  } else if (request.source !== "token") {
+    creditFromEscrow(request.payer, request.asset, amount);
+  }
+  emit({ event: "job_rejected", data: { ...request, reason, refunded_to: request.payer } });
+}
+
+function createJob(state: EscrowState, request: JobRequest, answer: Eligibility): Job {
+  chargeStorage(request.payer, STORAGE_BYTES.job, "job");
+  if (request.source === "token") {
+    escrowIncoming(request.asset, BigInt(request.max_amount));
+  }
+  const now = near.blockTimestamp();
+  const job: Job = {
+    id: state.next_job_id,
+    client: request.client,
+    payer: request.payer,
+    machine_id: request.machine_id,
+    provider: answer.provider ?? "",
+    machine_public_key: answer.machine_public_key ?? "",
+    price_per_unit: answer.price_per_unit ?? "0",
+    fee_bps: state.params.fee_bps,
+    asset: request.asset,
+    max_amount: request.max_amount,
+    model_hash: request.model_hash,
+    input_hash: request.input_hash,
+    status: "requested",
+    created_at: now.toString(),
+    accept_deadline: (now + BigInt(request.accept_within_ns)).toString(),
+    deliver_within_ns: request.deliver_within_ns,
+    accepted_at: null,
+    deliver_deadline: null,
+    result_hash: null,
+    usage: null,
+    signature: null,
+    amount_due: null,
+    delivered_at: null,
+    dispute_deadline: null,
+    disputed_at: null,
+    dispute_reason: null,
+    arbitration_deadline: null,
+    resolution_note: null,
+    slash_requested: false,
+    provider_payout: null,
+    fee: null,
+    client_refund: null,
+    closed_at: null,
+    refund_reason: null,
+    settled_by: null,
+  };
+  state.next_job_id = (BigInt(state.next_job_id) + 1n).toString();
+  insertJob(job);
+  emit({ event: "job_created", data: job });
+  return job;
+}
+
+export type EligibilityOutcome = Job | { rejected: true; reason: string };
+
+/**
+ * The registry's answer. Never fails on a bad answer: it refunds instead, so funds cannot be stuck.
+ * For a token-funded request it returns the unused amount (all or nothing) for ft_resolve_transfer.
+ */
+export function onEligibility(
+  state: EscrowState,
+  request: JobRequest,
+): EligibilityOutcome | string {
+  let reason: string | null;
+  let answer: unknown = null;
+  try {
+    answer = JSON.parse(near.promiseResult(0));
+    reason = rejection(request, answer);
+  } catch (error) {
+    reason = `the registry call failed: ${error instanceof Error ? error.message : String(error)}`;
+  }
+  if (reason !== null) {
+    refund(request, reason);
+    return request.source === "token" ? request.max_amount : { rejected: true, reason };
+  }
+  const job = createJob(state, request, answer as Eligibility);
+  return request.source === "token" ? "0" : job;
+}

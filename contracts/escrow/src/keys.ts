@@ -1,0 +1,22 @@
+/** Storage keys of the escrow's records (listed in README). Separators cannot occur in ids. */
+import { DenseSet } from "../../common/src/store.ts";
+
+export const jobKey = (id: string): string => `j:${id}`;
+export const balanceKey = (account: string, asset: string): string => `b:${account}:${asset}`;
+export const totalsKey = (asset: string): string => `t:${asset}`;
+export const storageKey = (account: string): string => `s:${account}`;
+export const allowanceKey = (owner: string, spender: string, asset: string): string =>
+  `a:${owner}:${spender}:${asset}`;
+export const approvalKey = (id: string): string => `q:${id}`;
+export const tokenKey = (token: string): string => `tk:${token}`;
+
+export const clientJobs = (account: string): DenseSet => new DenseSet(`JC:${account}`);
+export const providerJobs = (account: string): DenseSet => new DenseSet(`JP:${account}`);
+export const machineJobs = (machineId: string): DenseSet => new DenseSet(`JM:${machineId}`);
+export const statusJobs = (status: string): DenseSet => new DenseSet(`JS:${status}`);
+/** Every (account, asset) with a balance record, as "account:asset". */
+export const balanceSet = (): DenseSet => new DenseSet("B");
+export const accountBalanceSet = (account: string): DenseSet => new DenseSet(`BA:${account}`);
+export const allowanceSet = (owner: string): DenseSet => new DenseSet(`AL:${owner}`);
+export const approvalSet = (owner: string): DenseSet => new DenseSet(`AP:${owner}`);
+export const tokenSet = (): DenseSet => new DenseSet("TK");

@@ -1,0 +1,162 @@
+/**
+ * A job's life after creation: accept (provider, before the accept deadline), deliver (provider,
+ * with the machine key's signature, before the deliver deadline), then settle (anyone after the
+ * dispute window, the client earlier by confirming); cancel before acceptance and reclaim after a
+ * missed deadline give the payer everything back. Every close credits balances; nothing is sent.
+ */
+import { near } from "near-sdk-js";
+import { ed25519Verify } from "../../../toolchain/contract-lib/ed25519.ts";
+import { decodeBase58, fromHex } from "../../common/src/encoding.ts";
+import { fail } from "../../common/src/errors.ts";
+import type { Job, RefundReason, SettledBy } from "../../common/src/escrow-types.ts";
+import { parseU128 } from "../../common/src/u128.ts";
+import { requireHex } from "../../common/src/validate.ts";
+import { creditFromEscrow } from "./balances.ts";
+import { emit } from "./events.ts";
+import { requireStatus, saveJob } from "./jobs.ts";
+import { amountDue, splitPayment } from "./money.ts";
+import { resultPreimage } from "./result-message.ts";
+import type { EscrowState } from "./state.ts";
+
+function requireCaller(allowed: string[], role: string, job: Job): string {
+  const caller = near.predecessorAccountId();
+  if (!allowed.includes(caller)) {
+    fail(`only the job's ${role} may do this to job ${job.id}; called by ${caller}`);
+  }
+  return caller;
+}
+
+export function requireClientSide(job: Job): string {
+  return requireCaller([job.client, job.payer], "client or payer", job);
+}
+
+/**
+ * Closes `job`: `paid` of its max amount goes to the provider (less the fee, to the treasury), the
+ * rest back to the payer, all as credited balances.
+ */
+export function closeJob(state: EscrowState, job: Job, paid: bigint): void {
+  const split = splitPayment(BigInt(job.max_amount), paid, job.fee_bps);
+  creditFromEscrow(job.provider, job.asset, split.provider);
+  creditFromEscrow(state.treasury, job.asset, split.fee);
+  creditFromEscrow(job.payer, job.asset, split.refund);
+  job.provider_payout = split.provider.toString();
+  job.fee = split.fee.toString();
+  job.client_refund = split.refund.toString();
+  job.closed_at = near.blockTimestamp().toString();
+}
+
+export function acceptJob(job: Job): Job {
+  requireCaller([job.provider], "provider", job);
+  requireStatus(job, ["requested"], "accept");
+  const now = near.blockTimestamp();
+  if (now > BigInt(job.accept_deadline)) {
+    fail(`job ${job.id}: the accept deadline ${job.accept_deadline} has passed`);
+  }
+  job.status = "accepted";
+  job.accepted_at = now.toString();
+  job.deliver_deadline = (now + BigInt(job.deliver_within_ns)).toString();
+  saveJob(job, "requested");
+  emit({ event: "job_accepted", data: job });
+  return job;
+}
+
+export function deliverJob(state: EscrowState, job: Job, args: Record<string, unknown>): Job {
+  const resultHash = requireHex(args.result_hash, "result_hash", 32, 32);
+  const usage = parseU128(args.usage, "usage");
+  const signature = requireHex(args.signature, "signature", 64, 64);
+  requireCaller([job.provider], "provider", job);
+  requireStatus(job, ["accepted"], "deliver");
+  const now = near.blockTimestamp();
+  if (job.deliver_deadline === null || now > BigInt(job.deliver_deadline)) {
+    fail(`job ${job.id}: the deliver deadline ${job.deliver_deadline} has passed`);
+  }
+  const digest = near.sha256(
+    resultPreimage(near.currentAccountId(), job.id, resultHash, usage.toString()),
+  );
+  const key = decodeBase58(job.machine_public_key.slice("ed25519:".length), "machine_public_key");
+  if (!ed25519Verify(fromHex(signature), digest, key)) {
+    fail(
+      `signature: not a signature by machine key ${job.machine_public_key} over job ${job.id}'s result`,
+    );
+  }
+  job.status = "delivered";
+  job.result_hash = resultHash;
+  job.usage = usage.toString();
+  job.signature = signature;
+  job.amount_due = amountDue(BigInt(job.max_amount), usage, BigInt(job.price_per_unit)).toString();
+  job.delivered_at = now.toString();
+  job.dispute_deadline = (now + BigInt(state.params.dispute_window_ns)).toString();
+  saveJob(job, "accepted");
+  emit({ event: "job_delivered", data: job });
+  return job;
+}
+
+function settle(state: EscrowState, job: Job, by: SettledBy): Job {
+  const from = job.status;
+  closeJob(state, job, BigInt(job.amount_due ?? "0"));
+  job.status = "settled";
+  job.settled_by = by;
+  saveJob(job, from);
+  emit({ event: "job_settled", data: job });
+  return job;
+}
+
+/** The client accepts the result early: settles now with the amount due. */
+export function confirmJob(state: EscrowState, job: Job): Job {
+  requireClientSide(job);
+  requireStatus(job, ["delivered"], "confirm");
+  return settle(state, job, "client");
+}
+
+/**
+ * Anyone settles a delivered job once its dispute window is over, or a disputed one the arbiter
+ * left unresolved past the arbitration window (then the signed delivery stands).
+ */
+export function settleJob(state: EscrowState, job: Job): Job {
+  requireStatus(job, ["delivered", "disputed"], "settle");
+  const now = near.blockTimestamp();
+  if (job.status === "delivered") {
+    if (now <= BigInt(job.dispute_deadline ?? "0")) {
+      fail(`job ${job.id}: the dispute window is open until ${job.dispute_deadline}`);
+    }
+    return settle(state, job, "dispute_window");
+  }
+  if (now <= BigInt(job.arbitration_deadline ?? "0")) {
+    fail(`job ${job.id}: the arbiter has until ${job.arbitration_deadline} to resolve the dispute`);
+  }
+  return settle(state, job, "arbitration_timeout");
+}
+
+function refundJob(state: EscrowState, job: Job, reason: RefundReason): Job {
+  const from = job.status;
+  closeJob(state, job, 0n);
+  job.status = "refunded";
+  job.refund_reason = reason;
+  saveJob(job, from);
+  emit({ event: reason === "cancelled" ? "job_cancelled" : "job_reclaimed", data: job });
+  return job;
+}
+
+/** The client withdraws a job the provider has not accepted yet. */
+export function cancelJob(state: EscrowState, job: Job): Job {
+  requireClientSide(job);
+  requireStatus(job, ["requested"], "cancel");
+  return refundJob(state, job, "cancelled");
+}
+
+/** The client takes everything back after the provider missed the accept or deliver deadline. */
+export function reclaimJob(state: EscrowState, job: Job): Job {
+  requireClientSide(job);
+  requireStatus(job, ["requested", "accepted"], "reclaim");
+  const now = near.blockTimestamp();
+  if (job.status === "requested") {
+    if (now <= BigInt(job.accept_deadline)) {
+      fail(`job ${job.id}: the provider may accept until ${job.accept_deadline}`);
+    }
+    return refundJob(state, job, "accept_timeout");
+  }
+  if (now <= BigInt(job.deliver_deadline ?? "0")) {
+    fail(`job ${job.id}: the provider may deliver until ${job.deliver_deadline}`);
+  }
+  return refundJob(state, job, "deliver_timeout");
+}

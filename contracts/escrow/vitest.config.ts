@@ -1,0 +1,9 @@
+import { defineConfig } from "vitest/config";
+
+// Unit tests of the host-independent modules (amounts, the result message); the rest runs in contracts.
+export default defineConfig({
+  test: {
+    name: "escrow",
+    include: ["test/**/*.test.ts"],
+  },
+});
