@@ -1,0 +1,90 @@
+/**
+ * Writes one block's events into an open transaction: each event's raw row, then its effect on the
+ * tables. The caller commits it together with the cursor.
+ */
+import type { Transaction } from "kysely";
+import type { Database } from "../db/schema.ts";
+import type { ContractRole } from "../decode/contracts.ts";
+import type { DecodedEvent } from "../decode/decode-block.ts";
+import type { Block } from "../source/streamer-message.ts";
+import { type ApplyContext, ConsistencyError } from "./context.ts";
+import { registryHandlers } from "./registry.ts";
+
+type AnyHandler = (ctx: ApplyContext, data: never) => Promise<void>;
+
+const HANDLERS: Record<ContractRole, Record<string, AnyHandler>> = {
+  registry: registryHandlers,
+  escrow: {},
+  governance: {},
+};
+
+export interface BlockResult {
+  applied: number;
+  /** Events recorded but not applied (unknown, invalid, or inconsistent with the index). */
+  problems: DecodedEvent[];
+}
+
+export async function applyBlock(
+  tx: Transaction<Database>,
+  block: Block,
+  events: DecodedEvent[],
+): Promise<BlockResult> {
+  const result: BlockResult = { applied: 0, problems: [] };
+  for (const event of events) {
+    await tx
+      .insertInto("events")
+      .values({
+        receipt_id: event.receiptId,
+        log_index: event.logIndex,
+        block_height: block.height,
+        block_timestamp: block.timestampNs,
+        block_hash: block.hash,
+        shard_id: event.shardId,
+        seq: event.seq,
+        tx_hash: event.txHash,
+        contract: event.contract,
+        predecessor: event.predecessor,
+        standard: event.standard,
+        version: event.version,
+        event: event.event,
+        data: event.data === null ? null : JSON.stringify(event.data),
+        status: event.status,
+        error: event.error,
+      })
+      .execute();
+    if (event.status !== "applied") {
+      result.problems.push(event);
+      continue;
+    }
+    const handler = HANDLERS[event.role][event.event ?? ""];
+    if (handler === undefined) {
+      throw new Error(`no handler for ${event.role} event ${event.event}, which has a schema`);
+    }
+    const ctx: ApplyContext = {
+      tx,
+      contract: event.contract,
+      height: block.height,
+      timestampNs: block.timestampNs,
+      receiptId: event.receiptId,
+      logIndex: event.logIndex,
+    };
+    try {
+      for (const item of event.items) {
+        await handler(ctx, item as never);
+      }
+      result.applied++;
+    } catch (error) {
+      if (!(error instanceof ConsistencyError)) {
+        throw error;
+      }
+      await tx
+        .updateTable("events")
+        .set({ status: "invalid", error: error.message })
+        .where("receipt_id", "=", event.receiptId)
+        .where("log_index", "=", event.logIndex)
+        .execute();
+      result.problems.push({ ...event, status: "invalid", error: error.message });
+    }
+  }
+  return result;
+}

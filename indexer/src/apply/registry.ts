@@ -1,0 +1,292 @@
+/**
+ * Applies registry events to the registry's tables. Each event carries the full new record, so
+ * handlers mostly write what the event says (upserts). A handler checks what it relies on before
+ * writing anything and throws ConsistencyError when the index lacks it (see context.ts).
+ */
+import type {
+  Machine,
+  Provider,
+  RegistryEventData,
+  RegistryEventName,
+} from "../decode/registry-events.ts";
+import { type ApplyContext, ConsistencyError } from "./context.ts";
+
+type Handler<N extends RegistryEventName> = (
+  ctx: ApplyContext,
+  data: RegistryEventData<N>,
+) => Promise<void>;
+
+async function requireRegistryState(ctx: ApplyContext): Promise<void> {
+  const row = await ctx.tx
+    .selectFrom("registry_state")
+    .select("contract")
+    .where("contract", "=", ctx.contract)
+    .executeTakeFirst();
+  if (row === undefined) {
+    throw new ConsistencyError(
+      `registry ${ctx.contract} has no registry_initialized event in the index`,
+    );
+  }
+}
+
+async function updateRegistryState(
+  ctx: ApplyContext,
+  values: {
+    params?: unknown;
+    threshold?: number;
+    dev_mode?: boolean;
+    contract_version?: number;
+    last_code_sha256?: string;
+  },
+): Promise<void> {
+  await requireRegistryState(ctx);
+  const { params, ...rest } = values;
+  await ctx.tx
+    .updateTable("registry_state")
+    .set({
+      ...rest,
+      ...(params === undefined ? {} : { params: JSON.stringify(params) }),
+      updated_height: ctx.height,
+    })
+    .where("contract", "=", ctx.contract)
+    .execute();
+}
+
+async function upsertProvider(ctx: ApplyContext, p: Provider, slashed?: string): Promise<void> {
+  const row = {
+    account_id: p.account_id,
+    name: p.name,
+    endpoint: p.endpoint,
+    region: p.region,
+    bond: p.bond,
+    status: p.status,
+    created_at: p.created_at,
+    updated_at: p.updated_at,
+    unbonding_ends_at: p.unbonding_ends_at,
+    updated_height: ctx.height,
+  };
+  await ctx.tx
+    .insertInto("providers")
+    .values(row)
+    .onConflict((oc) => oc.column("account_id").doUpdateSet(row))
+    .execute();
+  if (slashed !== undefined) {
+    await ctx.tx
+      .updateTable("providers")
+      .set((eb) => ({ slashed_total: eb("slashed_total", "+", slashed) }))
+      .where("account_id", "=", p.account_id)
+      .execute();
+  }
+}
+
+async function upsertMachine(ctx: ApplyContext, m: Machine): Promise<void> {
+  const gpus = m.hardware.gpus;
+  const row = {
+    id: m.id,
+    provider: m.provider,
+    machine_public_key: m.machine_public_key,
+    tee_type: m.tee_type,
+    price_per_unit: m.price_per_unit,
+    status: m.status,
+    cpu_cores: m.hardware.cpu_cores,
+    ram_mib: m.hardware.ram_mib,
+    gpu_count: gpus.reduce((sum, g) => sum + g.count, 0),
+    max_vram_mib: gpus.reduce((max, g) => Math.max(max, g.vram_mib), 0),
+    created_at: m.created_at,
+    updated_at: m.updated_at,
+    evidence_hash: m.evidence.hash,
+    evidence_size: m.evidence.size,
+    evidence_nonce: m.evidence.nonce,
+    evidence_submitted_at: m.evidence.submitted_at,
+    updated_height: ctx.height,
+  };
+  await ctx.tx
+    .insertInto("machines")
+    .values(row)
+    .onConflict((oc) => oc.column("id").doUpdateSet(row))
+    .execute();
+  await ctx.tx.deleteFrom("machine_gpus").where("machine_id", "=", m.id).execute();
+  if (gpus.length > 0) {
+    await ctx.tx
+      .insertInto("machine_gpus")
+      .values(gpus.map((g, position) => ({ machine_id: m.id, position, ...g })))
+      .execute();
+  }
+}
+
+async function requireMachine(ctx: ApplyContext, id: string): Promise<void> {
+  const row = await ctx.tx
+    .selectFrom("machines")
+    .select("id")
+    .where("id", "=", id)
+    .executeTakeFirst();
+  if (row === undefined) {
+    throw new ConsistencyError(`the event names machine ${id}, which the index does not have`);
+  }
+}
+
+async function setVerifiers(
+  ctx: ApplyContext,
+  verifiers: string[],
+  threshold: number,
+): Promise<void> {
+  await requireRegistryState(ctx);
+  await ctx.tx
+    .deleteFrom("verifiers")
+    .where("account_id", "not in", ["", ...verifiers])
+    .execute();
+  if (verifiers.length > 0) {
+    await ctx.tx
+      .insertInto("verifiers")
+      .values(verifiers.map((account_id) => ({ account_id, added_height: ctx.height })))
+      .onConflict((oc) => oc.column("account_id").doNothing())
+      .execute();
+  }
+  await updateRegistryState(ctx, { threshold });
+}
+
+const providerEvent = (ctx: ApplyContext, p: Provider): Promise<void> => upsertProvider(ctx, p);
+const machineEvent = (ctx: ApplyContext, m: Machine): Promise<void> => upsertMachine(ctx, m);
+
+export const registryHandlers: { [N in RegistryEventName]: Handler<N> } = {
+  registry_initialized: async (ctx, d) => {
+    const row = {
+      contract: ctx.contract,
+      owner: d.owner,
+      treasury: d.treasury,
+      contract_version: d.version,
+      params: JSON.stringify(d.params),
+      updated_height: ctx.height,
+    };
+    await ctx.tx
+      .insertInto("registry_state")
+      .values(row)
+      .onConflict((oc) => oc.column("contract").doUpdateSet(row))
+      .execute();
+  },
+  params_updated: (ctx, d) => updateRegistryState(ctx, { params: d.params }),
+  provider_registered: providerEvent,
+  provider_updated: providerEvent,
+  provider_paused: providerEvent,
+  provider_resumed: providerEvent,
+  provider_retired: providerEvent,
+  provider_slashed: async (ctx, d) => {
+    const { amount, reason: _reason, treasury: _treasury, ...p } = d;
+    await upsertProvider(ctx, p, amount);
+  },
+  bond_withdrawn: async (ctx, d) => {
+    const { amount: _amount, ...p } = d;
+    await upsertProvider(ctx, p);
+  },
+  // Challenges are short-lived; the raw events table keeps them.
+  challenge_issued: async () => {},
+  machine_added: machineEvent,
+  machine_price_updated: machineEvent,
+  machine_deactivated: machineEvent,
+  machine_reactivated: machineEvent,
+  machine_removed: async (ctx, d) => {
+    await requireMachine(ctx, d.id);
+    // Cascades to its GPUs and attestation; verdicts stay as history.
+    await ctx.tx.deleteFrom("machines").where("id", "=", d.id).execute();
+  },
+  evidence_submitted: async (ctx, d) => {
+    await requireMachine(ctx, d.machine_id);
+    // New evidence starts a new verdict set; the previous attestation stays until it expires.
+    await ctx.tx
+      .updateTable("machines")
+      .set({
+        evidence_hash: d.hash,
+        evidence_size: d.size,
+        evidence_nonce: d.nonce,
+        evidence_submitted_at: d.submitted_at,
+        updated_at: d.submitted_at,
+        verdict_outcome: "pending",
+        approvals: 0,
+        rejections: 0,
+        updated_height: ctx.height,
+      })
+      .where("id", "=", d.machine_id)
+      .execute();
+  },
+  verdict_posted: async (ctx, d) => {
+    await requireMachine(ctx, d.machine_id);
+    await ctx.tx
+      .insertInto("verdicts")
+      .values({
+        receipt_id: ctx.receiptId,
+        log_index: ctx.logIndex,
+        block_height: ctx.height,
+        machine_id: d.machine_id,
+        evidence_hash: d.evidence_hash,
+        verifier: d.verifier,
+        approve: d.approve,
+        measurement_id: d.measurement_id,
+        measurements: d.measurements === null ? null : JSON.stringify(d.measurements),
+        tcb_status: d.tcb_status,
+        reason: d.reason,
+        posted_at: d.posted_at,
+        outcome: d.outcome,
+        approvals: d.approvals,
+        rejections: d.rejections,
+      })
+      .execute();
+    await ctx.tx
+      .updateTable("machines")
+      .set({
+        verdict_outcome: d.outcome,
+        approvals: d.approvals,
+        rejections: d.rejections,
+        updated_height: ctx.height,
+      })
+      .where("id", "=", d.machine_id)
+      .execute();
+    if (d.attestation !== null) {
+      const a = d.attestation;
+      const row = {
+        machine_id: a.machine_id,
+        evidence_hash: a.evidence_hash,
+        nonce: a.nonce,
+        measurement_id: a.measurement_id,
+        measurements: JSON.stringify(a.measurements),
+        approvers: a.approvers,
+        verified_at: a.verified_at,
+        expires_at: a.expires_at,
+        paid_by: a.paid_by,
+        updated_height: ctx.height,
+      };
+      await ctx.tx
+        .insertInto("attestations")
+        .values(row)
+        .onConflict((oc) => oc.column("machine_id").doUpdateSet(row))
+        .execute();
+    } else if (d.attestation_revoked) {
+      await ctx.tx.deleteFrom("attestations").where("machine_id", "=", d.machine_id).execute();
+    }
+  },
+  verifier_added: (ctx, d) => setVerifiers(ctx, d.verifiers, d.threshold),
+  verifier_removed: (ctx, d) => setVerifiers(ctx, d.verifiers, d.threshold),
+  threshold_set: (ctx, d) => setVerifiers(ctx, d.verifiers, d.threshold),
+  measurement_allowed: async (ctx, d) => {
+    const row = { measurement_id: d.measurement_id, label: d.label, added_at: d.added_at };
+    await ctx.tx
+      .insertInto("allowlist")
+      .values(row)
+      .onConflict((oc) => oc.column("measurement_id").doUpdateSet(row))
+      .execute();
+  },
+  measurement_revoked: async (ctx, d) => {
+    const result = await ctx.tx
+      .deleteFrom("allowlist")
+      .where("measurement_id", "=", d.measurement_id)
+      .executeTakeFirst();
+    if (result.numDeletedRows === 0n) {
+      throw new ConsistencyError(
+        `measurement ${d.measurement_id} was revoked but is not in the index`,
+      );
+    }
+  },
+  dev_mode_set: (ctx, d) => updateRegistryState(ctx, { dev_mode: d.enabled }),
+  contract_upgrade_started: (ctx, d) =>
+    updateRegistryState(ctx, { last_code_sha256: d.code_sha256 }),
+  contract_migrated: (ctx, d) => updateRegistryState(ctx, { contract_version: d.to_version }),
+};

@@ -1,0 +1,157 @@
+/**
+ * The database as kysely sees it. pg returns numeric and int8 as strings and they are kept so
+ * (a float parser would corrupt u128): every such column is a string here.
+ */
+import type { ColumnType, Generated } from "kysely";
+
+/** numeric/int8 read as a string; written from a decimal string or a safe integer. */
+type Num = ColumnType<string, string | number, string | number>;
+type Json = ColumnType<unknown, string, string>;
+
+export interface IndexerCursorTable {
+  id: number;
+  network: string;
+  contracts: Json;
+  height: Num;
+  block_hash: string;
+  block_timestamp: Num;
+  updated_at: ColumnType<Date, never, never>;
+}
+
+export type EventStatus = "applied" | "unknown" | "invalid";
+
+export interface EventsTable {
+  receipt_id: string;
+  log_index: number;
+  block_height: Num;
+  block_timestamp: Num;
+  block_hash: string;
+  shard_id: number;
+  seq: number;
+  tx_hash: string | null;
+  contract: string;
+  predecessor: string;
+  standard: string | null;
+  version: string | null;
+  event: string | null;
+  data: ColumnType<unknown, string | null, string | null>;
+  status: EventStatus;
+  error: string | null;
+}
+
+export interface RegistryStateTable {
+  contract: string;
+  owner: string;
+  treasury: string;
+  contract_version: number;
+  params: Json;
+  threshold: ColumnType<number, number | undefined, number>;
+  dev_mode: ColumnType<boolean, boolean | undefined, boolean>;
+  last_code_sha256: ColumnType<string | null, string | null | undefined, string | null>;
+  updated_height: Num;
+}
+
+export interface ProvidersTable {
+  account_id: string;
+  name: string;
+  endpoint: string;
+  region: string;
+  bond: Num;
+  status: string;
+  created_at: Num;
+  updated_at: Num;
+  unbonding_ends_at: Num | null;
+  slashed_total: ColumnType<string, string | undefined, string>;
+  updated_height: Num;
+}
+
+export interface MachinesTable {
+  id: Num;
+  provider: string;
+  machine_public_key: string;
+  tee_type: string;
+  price_per_unit: Num;
+  status: string;
+  cpu_cores: number;
+  ram_mib: Num;
+  gpu_count: number;
+  max_vram_mib: number;
+  created_at: Num;
+  updated_at: Num;
+  evidence_hash: string;
+  evidence_size: number;
+  evidence_nonce: string;
+  evidence_submitted_at: Num;
+  verdict_outcome: ColumnType<string, string | undefined, string>;
+  approvals: ColumnType<number, number | undefined, number>;
+  rejections: ColumnType<number, number | undefined, number>;
+  updated_height: Num;
+}
+
+export interface MachineGpusTable {
+  machine_id: Num;
+  position: number;
+  model: string;
+  count: number;
+  vram_mib: number;
+  driver: string;
+  vbios: string;
+  cc_mode: string;
+}
+
+export interface AttestationsTable {
+  machine_id: Num;
+  evidence_hash: string;
+  nonce: string;
+  measurement_id: string;
+  measurements: Json;
+  approvers: string[];
+  verified_at: Num;
+  expires_at: Num;
+  paid_by: string;
+  updated_height: Num;
+}
+
+export interface VerdictsTable {
+  receipt_id: string;
+  log_index: number;
+  block_height: Num;
+  machine_id: Num;
+  evidence_hash: string;
+  verifier: string;
+  approve: boolean;
+  measurement_id: string | null;
+  measurements: ColumnType<unknown, string | null, string | null>;
+  tcb_status: string;
+  reason: string;
+  posted_at: Num;
+  outcome: string;
+  approvals: number;
+  rejections: number;
+}
+
+export interface VerifiersTable {
+  account_id: string;
+  added_height: Num;
+}
+
+export interface AllowlistTable {
+  measurement_id: string;
+  label: string;
+  added_at: Num;
+}
+
+export interface Database {
+  indexer_cursor: IndexerCursorTable;
+  events: EventsTable;
+  registry_state: RegistryStateTable;
+  providers: ProvidersTable;
+  machines: MachinesTable;
+  machine_gpus: MachineGpusTable;
+  attestations: AttestationsTable;
+  verdicts: VerdictsTable;
+  verifiers: VerifiersTable;
+  allowlist: AllowlistTable;
+}
+
+export type { Generated };

@@ -1,0 +1,23 @@
+/** Which schema validates an event: by the emitting contract's role, standard, version and name. */
+import type { ContractRole } from "./contracts.ts";
+import { registryEvents } from "./registry-events.ts";
+import type { Check } from "./schema.ts";
+
+type EventTable = Record<string, Check<unknown>>;
+
+/** standard -> version -> event -> schema, per role. */
+const SCHEMAS: Record<ContractRole, Record<string, Record<string, EventTable>>> = {
+  registry: { gpumarket: { "1.0.0": registryEvents } },
+  escrow: {},
+  governance: {},
+};
+
+export function schemaFor(
+  role: ContractRole,
+  standard: string,
+  version: string,
+  event: string,
+): Check<unknown> | null {
+  const table = SCHEMAS[role][standard]?.[version];
+  return table !== undefined && Object.hasOwn(table, event) ? (table[event] ?? null) : null;
+}

@@ -1,0 +1,191 @@
+/** Event decoding on recorded StreamerMessages: which logs count, validation, unknown events. */
+import { describe, expect, test } from "vitest";
+import type { Contracts } from "../src/decode/contracts.ts";
+import { decodeBlock } from "../src/decode/decode-block.ts";
+import { BlockFormatError, parseStreamerMessage } from "../src/source/streamer-message.ts";
+import { copy, loadFlow } from "./support/fixtures.ts";
+
+const flow = loadFlow();
+const contracts: Contracts = { registry: flow.registry, escrow: null, governance: null };
+
+type Raw = Record<string, unknown>;
+interface RawOutcome {
+  execution_outcome: { outcome: { logs: string[]; status: unknown; executor_id: string } };
+}
+interface RawShard {
+  shard_id: number;
+  receipt_execution_outcomes: RawOutcome[];
+}
+
+const shardsOf = (message: Raw): RawShard[] => message.shards as RawShard[];
+
+function allEvents(blocks: (Raw | null)[], set = contracts) {
+  return blocks.flatMap((m) => (m === null ? [] : decodeBlock(parseStreamerMessage(m), set)));
+}
+
+/** The first recorded block with a registry event, and that event's outcome. */
+function blockWithEvent(name: string): { message: Raw; outcome: RawOutcome } {
+  for (const message of flow.blocks) {
+    if (message === null) continue;
+    for (const shard of shardsOf(message)) {
+      for (const outcome of shard.receipt_execution_outcomes) {
+        if (outcome.execution_outcome.outcome.logs.some((l) => l.includes(`"event":"${name}"`))) {
+          const copied = copy(message);
+          const index = shard.receipt_execution_outcomes.indexOf(outcome);
+          const copiedShard = shardsOf(copied)[shardsOf(message).indexOf(shard)] as RawShard;
+          return {
+            message: copied,
+            outcome: copiedShard.receipt_execution_outcomes[index] as RawOutcome,
+          };
+        }
+      }
+    }
+  }
+  throw new Error(`no recorded block has ${name}`);
+}
+
+function eventLine(event: string, data: unknown[], version = "1.0.0", standard = "gpumarket") {
+  return `EVENT_JSON:${JSON.stringify({ standard, version, event, data })}`;
+}
+
+describe("decodeBlock on the recorded registry flow", () => {
+  test("finds every event of the flow in order, all valid", () => {
+    const events = allEvents(flow.blocks);
+    expect(events.map((e) => e.event)).toEqual([
+      "registry_initialized",
+      "provider_registered",
+      "verifier_added",
+      "measurement_allowed",
+      "challenge_issued",
+      "machine_added",
+      "verdict_posted",
+      "machine_price_updated",
+    ]);
+    expect(events.every((e) => e.status === "applied" && e.error === null)).toBe(true);
+    expect(events.every((e) => e.contract === flow.registry)).toBe(true);
+    const added = events.find((e) => e.event === "machine_added");
+    expect(added?.items).toHaveLength(1);
+    expect(added?.predecessor).toBe(flow.provider);
+    expect(added?.txHash).toMatch(/^[1-9A-HJ-NP-Za-km-z]{43,44}$/);
+  });
+
+  test("ignores contracts that are not configured", () => {
+    expect(
+      allEvents(flow.blocks, { registry: "other.near", escrow: null, governance: null }),
+    ).toEqual([]);
+  });
+
+  test("ignores the logs of a failed receipt", () => {
+    const { message, outcome } = blockWithEvent("provider_registered");
+    expect(allEvents([message])).toHaveLength(1);
+    outcome.execution_outcome.outcome.status = {
+      Failure: {
+        ActionError: { index: 0, kind: { FunctionCallError: { ExecutionError: "boom" } } },
+      },
+    };
+    expect(allEvents([message])).toEqual([]);
+  });
+
+  test("treats an Unknown status as not successful", () => {
+    const { message, outcome } = blockWithEvent("machine_added");
+    outcome.execution_outcome.outcome.status = "Unknown";
+    expect(allEvents([message])).toEqual([]);
+  });
+
+  test("orders events across shards and numbers them within the block", () => {
+    const { message, outcome } = blockWithEvent("machine_added");
+    const registryOutcome = copy(outcome);
+    registryOutcome.execution_outcome.outcome.logs = [
+      "plain log line, not an event",
+      eventLine("dev_mode_set", [{ enabled: true }]),
+    ];
+    const shards = shardsOf(message);
+    shards.push({ shard_id: 1, receipt_execution_outcomes: [registryOutcome] });
+    const block = parseStreamerMessage(message);
+    const events = decodeBlock(block, contracts);
+    expect(events.map((e) => [e.event, e.shardId, e.seq, e.logIndex])).toEqual([
+      ["machine_added", 0, 0, 0],
+      ["dev_mode_set", 1, 1, 1],
+    ]);
+  });
+});
+
+describe("unknown and invalid events are recorded, not dropped", () => {
+  function decodeLines(lines: string[]) {
+    const { message, outcome } = blockWithEvent("provider_registered");
+    outcome.execution_outcome.outcome.logs = lines;
+    return decodeBlock(parseStreamerMessage(message), contracts);
+  }
+
+  test("an unknown event name", () => {
+    const [event] = decodeLines([eventLine("machine_teleported", [{ id: "1" }])]);
+    expect(event?.status).toBe("unknown");
+    expect(event?.error).toContain("unknown event gpumarket/1.0.0/machine_teleported");
+    expect(event?.data).toEqual([{ id: "1" }]);
+  });
+
+  test("an unknown version of a known event", () => {
+    const [event] = decodeLines([eventLine("dev_mode_set", [{ enabled: true }], "2.0.0")]);
+    expect(event?.status).toBe("unknown");
+    expect(event?.version).toBe("2.0.0");
+  });
+
+  test("another standard", () => {
+    const [event] = decodeLines([eventLine("nft_mint", [{}], "1.0.0", "nep171")]);
+    expect(event?.status).toBe("unknown");
+  });
+
+  test("a known event whose data breaks the schema names the field", () => {
+    const provider = {
+      account_id: "a.near",
+      name: "A",
+      endpoint: "https://a",
+      region: "eu",
+      bond: "1.5",
+      status: "active",
+      created_at: "1",
+      updated_at: "1",
+      unbonding_ends_at: null,
+    };
+    const [fraction] = decodeLines([eventLine("provider_registered", [provider])]);
+    expect(fraction?.status).toBe("invalid");
+    expect(fraction?.error).toBe('data[0].bond: expected a u128 decimal string, got "1.5"');
+    const tooBig = { ...provider, bond: (1n << 128n).toString() };
+    expect(decodeLines([eventLine("provider_registered", [tooBig])])[0]?.error).toContain(
+      "data[0].bond: expected a u128",
+    );
+    const extra = { ...provider, bond: "1", surprise: 1 };
+    expect(decodeLines([eventLine("provider_registered", [extra])])[0]?.error).toBe(
+      "data[0].surprise: unexpected field",
+    );
+    const { region: _region, ...missing } = { ...provider, bond: "1" };
+    expect(decodeLines([eventLine("provider_registered", [missing])])[0]?.error).toBe(
+      "data[0].region: missing",
+    );
+  });
+
+  test("a line that is not JSON, and JSON that is not an event", () => {
+    const events = decodeLines(["EVENT_JSON:{not json", 'EVENT_JSON:["a"]', 'EVENT_JSON:{"x":1}']);
+    expect(events.map((e) => e.status)).toEqual(["invalid", "invalid", "invalid"]);
+    expect(events[0]?.error).toMatch(/^not JSON/);
+    expect(events.map((e) => e.logIndex)).toEqual([0, 1, 2]);
+  });
+});
+
+describe("parseStreamerMessage", () => {
+  test("reads the header and outcomes", () => {
+    const message = flow.blocks[0] as Raw;
+    const block = parseStreamerMessage(message);
+    expect(block.height).toBeGreaterThan(0);
+    expect(block.timestampNs).toMatch(/^\d{19}$/);
+    expect(block.prevHash).not.toBe(block.hash);
+  });
+
+  test("rejects a message without what the indexer needs, naming it", () => {
+    const message = copy(flow.blocks[0] as Raw);
+    delete (message.shards as Raw[])[0]?.receipt_execution_outcomes;
+    expect(() => parseStreamerMessage(message)).toThrow(BlockFormatError);
+    expect(() => parseStreamerMessage(message)).toThrow("shards[0].receipt_execution_outcomes");
+    expect(() => parseStreamerMessage({ block: {} })).toThrow("block.header");
+  });
+});
