@@ -109,28 +109,55 @@ export async function prepareEngineOrFail(progress: Progress): Promise<Engine> {
   }
 }
 
-/** Builds the named contracts (all when `names` is empty) and rewrites the manifest. */
+/** Thrown after the other contracts were built, when some could not be. */
+export class BuildFailures extends Error {
+  readonly failures: BuildError[];
+  /** The contracts that did build. */
+  readonly built: ManifestEntry[];
+  constructor(failures: BuildError[], built: ManifestEntry[]) {
+    super(failures.map((failure) => failure.message).join("\n"));
+    this.failures = failures;
+    this.built = built;
+  }
+}
+
+/**
+ * Builds the named contracts (all when `names` is empty) and rewrites the manifest. A
+ * contract that fails does not stop the others; the failures are thrown at the end.
+ */
 export async function buildContracts(
   names: string[],
   options: BuildOptions,
 ): Promise<ManifestEntry[]> {
-  const all = discoverContracts(options.root);
-  const unknown = names.filter((name) => !all.some((c) => c.name === name));
+  const { contracts: all, invalid } = discoverContracts(options.root);
+  const known = [...all.map((c) => c.name), ...invalid.map((c) => c.name)].sort();
+  const unknown = names.filter((name) => !known.includes(name));
   if (unknown.length > 0) {
     throw new Error(
-      `unknown contract(s): ${unknown.join(", ")}; known: ${all.map((c) => c.name).join(", ") || "none"}`,
+      `unknown contract(s): ${unknown.join(", ")}; known: ${known.join(", ") || "none"}`,
     );
   }
-  const selected = names.length > 0 ? all.filter((c) => names.includes(c.name)) : all;
-  if (selected.length === 0) return [];
-  const engine = await prepareEngineOrFail(options.progress);
-  mkdirSync(options.outDir, { recursive: true });
+  const wanted = (name: string): boolean => names.length === 0 || names.includes(name);
+  const failures = invalid
+    .filter((c) => wanted(c.name))
+    .map((c) => new BuildError(c.name, "discover", new Error(c.problem)));
+  const selected = all.filter((c) => wanted(c.name));
   const built: ManifestEntry[] = [];
-  for (const contract of selected) {
-    const wasm = await buildContract(contract, engine, options);
-    writeFileSync(wasmPath(options.outDir, contract.name), wasm);
-    built.push(manifestEntry(options.root, options.outDir, contract, wasm));
+  if (selected.length > 0) {
+    const engine = await prepareEngineOrFail(options.progress);
+    mkdirSync(options.outDir, { recursive: true });
+    for (const contract of selected) {
+      try {
+        const wasm = await buildContract(contract, engine, options);
+        writeFileSync(wasmPath(options.outDir, contract.name), wasm);
+        built.push(manifestEntry(options.root, options.outDir, contract, wasm));
+      } catch (error) {
+        if (!(error instanceof BuildError)) throw error;
+        failures.push(error);
+      }
+    }
+    writeManifest(options.root, options.outDir, all);
   }
-  writeManifest(options.root, options.outDir, all);
+  if (failures.length > 0) throw new BuildFailures(failures, built);
   return built;
 }

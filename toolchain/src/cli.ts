@@ -2,8 +2,8 @@
 // npm run build:contracts [-- --contract <name> ...] [--json]
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { BuildError, buildContracts } from "./build.ts";
-import { formatTable } from "./manifest.ts";
+import { BuildFailures, buildContracts } from "./build.ts";
+import { formatTable, type ManifestEntry } from "./manifest.ts";
 import { repoRoot } from "./paths.ts";
 import { stderrProgress } from "./progress.ts";
 
@@ -30,20 +30,29 @@ async function main(): Promise<number> {
     return 0;
   }
   const started = performance.now();
-  const entries = await buildContracts(values.contract, {
-    root: repoRoot,
-    outDir: path.join(repoRoot, "build", "contracts"),
-    progress: stderrProgress(),
-  });
+  let entries: ManifestEntry[];
+  let failures: BuildFailures | undefined;
+  try {
+    entries = await buildContracts(values.contract, {
+      root: repoRoot,
+      outDir: path.join(repoRoot, "build", "contracts"),
+      progress: stderrProgress(),
+    });
+  } catch (error) {
+    if (!(error instanceof BuildFailures)) throw error;
+    failures = error;
+    entries = error.built;
+  }
   if (values.json) {
     process.stdout.write(`${JSON.stringify({ contracts: entries }, null, 2)}\n`);
-  } else if (entries.length === 0) {
-    process.stdout.write("no contracts found\n");
-  } else {
+  } else if (entries.length > 0) {
     process.stdout.write(`${formatTable(entries)}\n`);
-    process.stderr.write(
-      `built ${entries.length} contract(s) in ${((performance.now() - started) / 1000).toFixed(1)} s\n`,
-    );
+  }
+  const seconds = ((performance.now() - started) / 1000).toFixed(1);
+  process.stderr.write(`built ${entries.length} contract(s) in ${seconds} s\n`);
+  if (failures) {
+    process.stderr.write(`build failed:\n${failures.message}\n`);
+    return 1;
   }
   return 0;
 }
@@ -53,13 +62,9 @@ main().then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    if (error instanceof BuildError) {
-      process.stderr.write(`build failed: ${error.message}\n`);
-    } else {
-      process.stderr.write(
-        `build failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-      );
-    }
+    process.stderr.write(
+      `build failed: ${error instanceof Error ? error.message : String(error)}\n`,
+    );
     process.exitCode = 1;
   },
 );

@@ -72,22 +72,36 @@ export function readContract(root: string, dir: string): Contract | undefined {
   };
 }
 
-export function discoverContracts(root: string): Contract[] {
+/** A folder that declares a contract but cannot be built as declared. */
+export type InvalidContract = { name: string; problem: string };
+
+export type Discovery = { contracts: Contract[]; invalid: InvalidContract[] };
+
+export function discoverContracts(root: string): Discovery {
   const contracts: Contract[] = [];
+  const invalid: InvalidContract[] = [];
   for (const parent of CONTRACT_PARENTS) {
     const parentDir = path.join(root, parent);
     if (!existsSync(parentDir)) continue;
     for (const entry of readdirSync(parentDir, { withFileTypes: true })) {
       if (!entry.isDirectory() || (parent === "contracts" && entry.name === "common")) continue;
-      const contract = readContract(root, path.join(parentDir, entry.name));
-      if (contract) contracts.push(contract);
+      try {
+        const contract = readContract(root, path.join(parentDir, entry.name));
+        if (contract) contracts.push(contract);
+      } catch (error) {
+        invalid.push({
+          name: entry.name,
+          problem: error instanceof Error ? error.message : String(error),
+        });
+      }
     }
   }
   contracts.sort((a, b) => a.name.localeCompare(b.name));
   for (let i = 1; i < contracts.length; i++) {
     const [a, b] = [contracts[i - 1], contracts[i]] as [Contract, Contract];
-    if (a.name === b.name)
+    if (a.name === b.name) {
       throw new Error(`two contracts are named ${a.name}: ${a.relativeDir} and ${b.relativeDir}`);
+    }
   }
-  return contracts;
+  return { contracts, invalid };
 }

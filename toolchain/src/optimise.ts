@@ -1,12 +1,12 @@
 // wasm-opt (the command-line build in the binaryen npm package; binaryen.js's runPasses
-// threw on the lowering passes in v132): first lower the post-MVP instructions that the
-// prebuilt wasi-libc uses, then optimise for size with MVP features only.
+// threw on the lowering passes in v132): lower the post-MVP instructions that the
+// prebuilt wasi-libc uses and optimise for size (flags in flags.ts).
 import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
-import { LOWERING_FLAGS, OPTIMISE_FLAGS } from "./flags.ts";
+import { WASM_OPT_FLAGS } from "./flags.ts";
 import { packageDir } from "./paths.ts";
 
 const run = promisify(execFile);
@@ -17,9 +17,7 @@ async function wasmOpt(args: string[]): Promise<void> {
     await run(process.execPath, [wasmOptScript, ...args], { maxBuffer: 16 * 1024 * 1024 });
   } catch (error) {
     const failure = error as { stderr?: string; message: string };
-    throw new Error(
-      `wasm-opt ${args.filter((a) => a.startsWith("-")).join(" ")} failed: ${failure.stderr || failure.message}`,
-    );
+    throw new Error(`wasm-opt failed: ${failure.stderr || failure.message}`);
   }
 }
 
@@ -27,11 +25,9 @@ export async function lowerAndOptimise(wasm: Uint8Array): Promise<Uint8Array> {
   const dir = mkdtempSync(path.join(tmpdir(), "gpu-market-wasm-opt-"));
   try {
     const input = path.join(dir, "input.wasm");
-    const lowered = path.join(dir, "lowered.wasm");
     const output = path.join(dir, "output.wasm");
     writeFileSync(input, wasm);
-    await wasmOpt([input, ...LOWERING_FLAGS, "-o", lowered]);
-    await wasmOpt([lowered, ...OPTIMISE_FLAGS, "-o", output]);
+    await wasmOpt([input, ...WASM_OPT_FLAGS, "-o", output]);
     return new Uint8Array(readFileSync(output));
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { BuildError, buildContracts } from "../src/build.ts";
+import { type BuildError, BuildFailures, buildContracts } from "../src/build.ts";
 import { prepareEngine } from "../src/engine.ts";
 import { repoRoot } from "../src/paths.ts";
 import { silentProgress } from "../src/progress.ts";
@@ -27,9 +27,10 @@ async function buildError(name: string): Promise<BuildError> {
     () => undefined,
     (e: unknown) => e,
   );
-  if (!(error instanceof BuildError))
-    throw new Error(`expected a BuildError, got ${String(error)}`);
-  return error;
+  if (!(error instanceof BuildFailures))
+    throw new Error(`expected BuildFailures, got ${String(error)}`);
+  expect(error.failures).toHaveLength(1);
+  return error.failures[0] as BuildError;
 }
 
 describe("build errors", () => {

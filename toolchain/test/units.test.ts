@@ -85,7 +85,13 @@ describe("discovery", () => {
       nearContract: { entry: "src/index.ts" },
     });
     expect(
-      discoverContracts(root).map((c) => [c.name, c.version, c.relativeDir, c.standards, c.link]),
+      discoverContracts(root).contracts.map((c) => [
+        c.name,
+        c.version,
+        c.relativeDir,
+        c.standards,
+        c.link,
+      ]),
     ).toEqual([
       ["probe", "1.0.0", "sandbox-tests/test-contracts/probe", [], null],
       [
@@ -96,6 +102,7 @@ describe("discovery", () => {
         "https://x.test/r",
       ],
     ]);
+    expect(discoverContracts(root).invalid).toEqual([]);
   });
 
   it("names the package.json and the problem when nearContract is wrong", () => {
@@ -104,8 +111,15 @@ describe("discovery", () => {
       version: "0.1.0",
       nearContract: { entry: "src/missing.ts" },
     });
-    expect(() => discoverContracts(root)).toThrow(
-      /contracts\/escrow\/package\.json: nearContract\.entry src\/missing\.ts does not exist/,
-    );
+    const { contracts, invalid } = discoverContracts(root);
+    expect(contracts).toEqual([]);
+    expect(invalid).toEqual([
+      {
+        name: "escrow",
+        problem: expect.stringMatching(
+          /contracts\/escrow\/package\.json: nearContract\.entry src\/missing\.ts does not exist$/,
+        ),
+      },
+    ]);
   });
 });
