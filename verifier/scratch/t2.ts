@@ -1,0 +1,16 @@
+import "reflect-metadata";
+import { readFileSync } from "node:fs";
+import * as x509 from "@peculiar/x509";
+import { parseTdxQuote } from "/work/main/verifier/src/tdx/quote.ts";
+const q = parseTdxQuote(new Uint8Array(readFileSync("/work/shared/fixtures/tdx/tdx_quote.bin")));
+const certs = q.pckChainPem.split(/(?=-----BEGIN CERTIFICATE-----)/).map((p) => new x509.X509Certificate(p.trim()));
+for (const c of certs) console.log(c.subject, "|", c.issuer, c.serialNumber, c.notBefore, c.notAfter, c.signatureAlgorithm, c.extensions.map(e=>e.type));
+const root = new x509.X509Certificate(readFileSync("/work/shared/fixtures/tdx/intel_sgx_root_ca.der"));
+console.log(root.subject);
+console.log(await certs[0]!.verify({ publicKey: certs[1]!.publicKey, signatureOnly: true }));
+console.log(await certs[0]!.verify({ publicKey: certs[2]!.publicKey, signatureOnly: true }));
+const col = JSON.parse(readFileSync("/work/shared/fixtures/tdx/tdx_quote_collateral.json","utf8"));
+const crl = new x509.X509Crl(Buffer.from(col.pck_crl, "hex"));
+console.log(crl.issuer, crl.thisUpdate, crl.nextUpdate, crl.entries.length, crl.entries[0]?.serialNumber);
+const ic = col.pck_crl_issuer_chain.split(/(?=-----BEGIN CERTIFICATE-----)/).map((p: string) => new x509.X509Certificate(p.trim()));
+console.log(await crl.verify({ publicKey: ic[0]!.publicKey }));

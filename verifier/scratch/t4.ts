@@ -1,0 +1,13 @@
+import { readFileSync } from "node:fs";
+import { parseCollateralJson } from "../src/tdx/collateral.ts";
+import { verifyTdxQuote } from "../src/tdx/verify.ts";
+const quote = new Uint8Array(readFileSync("/work/shared/fixtures/tdx/tdx_quote.bin"));
+const col = parseCollateralJson(readFileSync("/work/shared/fixtures/tdx/tdx_quote_collateral.json", "utf8"));
+const rootCa = new Uint8Array(readFileSync("/work/shared/fixtures/tdx/intel_sgx_root_ca.der"));
+const t = performance.now();
+const r = await verifyTdxQuote(quote, col, { rootCa, now: new Date("2025-06-25T00:00:00Z") });
+console.log(performance.now() - t);
+console.log(JSON.stringify(r, null, 1));
+const t2 = performance.now();
+for (let i = 0; i < 10; i++) await verifyTdxQuote(quote, col, { rootCa, now: new Date("2025-06-25T00:00:00Z") });
+console.log((performance.now() - t2) / 10);
