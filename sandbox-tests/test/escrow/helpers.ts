@@ -1,0 +1,364 @@
+/**
+ * Shared setup of the escrow suites: the real registry (dev mode, one none-dev machine whose key
+ * the test holds), the usdc test token and the escrow, plus job and signature helpers.
+ */
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { KeyPair, type NearAccount, type TransactionResult, Worker } from "near-workspaces";
+import { expect } from "vitest";
+import { contractWasm } from "../../src/contracts.ts";
+import {
+  addMachineArgs,
+  balanceOf,
+  type Call,
+  callOk,
+  callRaw,
+  deployRegistry,
+  MACHINE_DEPOSIT,
+  newEvidence,
+  ONE_NEAR,
+  registerProvider,
+  requestChallenge,
+  SECOND_NS,
+  TGAS,
+} from "../registry/helpers.ts";
+
+export {
+  advancePast,
+  balanceOf,
+  callOk,
+  callRaw,
+  eventsOf,
+  expectRejected,
+  nowNs,
+  ONE_NEAR,
+  onlyEvent,
+  SECOND_NS,
+  stateOf,
+  TGAS,
+} from "../registry/helpers.ts";
+
+export const MAX_GAS = 300n * TGAS;
+export const USDC = 1_000_000n;
+/** Price per unit of the test machine, in yoctoNEAR or token base units alike. */
+export const PRICE = 1_000n;
+export const STORAGE_DEPOSIT = ONE_NEAR;
+export const BYTE_COST = 10n ** 19n;
+export const JOB_STORAGE_FEE = 3500n * BYTE_COST;
+
+export const TEST_PARAMS = {
+  fee_bps: 250,
+  dispute_window_ns: (20n * SECOND_NS).toString(),
+  arbitration_window_ns: (20n * SECOND_NS).toString(),
+  min_accept_ns: SECOND_NS.toString(),
+  max_accept_ns: (3600n * SECOND_NS).toString(),
+  min_deliver_ns: SECOND_NS.toString(),
+  max_deliver_ns: (3600n * SECOND_NS).toString(),
+  max_page_size: 50,
+};
+
+export interface TestMachine {
+  id: string;
+  keyPair: KeyPair;
+  publicKey: string;
+}
+
+export interface World {
+  worker: Worker;
+  root: NearAccount;
+  gov: NearAccount;
+  treasury: NearAccount;
+  arbiter: NearAccount;
+  provider: NearAccount;
+  alice: NearAccount;
+  bob: NearAccount;
+  registry: NearAccount;
+  usdc: NearAccount;
+  escrow: NearAccount;
+  machine: TestMachine;
+}
+
+/** A none-dev machine (eligible in dev mode) with a key pair the test can sign with. */
+export async function addDevMachine(
+  registry: NearAccount,
+  provider: NearAccount,
+  price = PRICE,
+): Promise<TestMachine> {
+  const keyPair = KeyPair.fromRandom("ed25519");
+  const publicKey = keyPair.getPublicKey();
+  const key = { text: publicKey.toString(), bytes: Uint8Array.from(publicKey.data) };
+  await requestChallenge(registry, provider, key);
+  const result = await callOk(provider, registry, {
+    method: "add_machine",
+    args: { ...addMachineArgs(key, newEvidence(), "none-dev"), price_per_unit: price.toString() },
+    deposit: MACHINE_DEPOSIT,
+  });
+  return { id: result.parseResult<{ id: string }>().id, keyPair, publicKey: key.text };
+}
+
+export async function storageDeposit(
+  contract: NearAccount,
+  account: NearAccount,
+  deposit: bigint,
+): Promise<void> {
+  await callOk(account, contract, { method: "storage_deposit", args: {}, deposit });
+}
+
+export async function setupWorld(params: Record<string, unknown> = TEST_PARAMS): Promise<World> {
+  const worker = await Worker.init();
+  const root = worker.rootAccount;
+  const make = (name: string, near = 100n) =>
+    root.createSubAccount(name, { initialBalance: near * ONE_NEAR });
+  const gov = await make("gov");
+  const treasury = await make("treasury");
+  const arbiter = await make("arbiter");
+  const provider = await make("provider");
+  const alice = await make("alice");
+  const bob = await make("bob");
+  const registry = await deployRegistry(root, "registry", gov, treasury);
+  await callOk(gov, registry, { method: "set_dev_mode", args: { enabled: true } });
+  await registerProvider(registry, provider);
+  const machine = await addDevMachine(registry, provider);
+
+  const usdc = await make("usdc", 30n);
+  await usdc.deploy(readFileSync(contractWasm("usdc")));
+  await callOk(usdc, usdc, {
+    method: "init",
+    args: { owner_id: usdc.accountId, total_supply: (1_000_000n * USDC).toString() },
+  });
+
+  const escrow = await make("escrow", 30n);
+  await escrow.deploy(readFileSync(contractWasm("escrow")));
+  await callOk(escrow, escrow, {
+    method: "init",
+    args: {
+      owner: gov.accountId,
+      treasury: treasury.accountId,
+      arbiter: arbiter.accountId,
+      registry: registry.accountId,
+      params,
+    },
+  });
+  await callOk(gov, escrow, { method: "allow_token", args: { token: usdc.accountId } });
+
+  const tokenFee = 125n * BYTE_COST;
+  for (const account of [escrow, treasury, provider, alice, bob]) {
+    await storageDeposit(usdc, account, tokenFee);
+  }
+  for (const account of [alice, bob]) {
+    await callOk(usdc, usdc, {
+      method: "mint",
+      args: { account_id: account.accountId, amount: (10_000n * USDC).toString() },
+    });
+    await storageDeposit(escrow, account, STORAGE_DEPOSIT);
+  }
+  return {
+    worker,
+    root,
+    gov,
+    treasury,
+    arbiter,
+    provider,
+    alice,
+    bob,
+    registry,
+    usdc,
+    escrow,
+    machine,
+  };
+}
+
+// Jobs
+
+export const MODEL_HASH = "aa".repeat(32);
+export const INPUT_HASH = "bb".repeat(32);
+export const RESULT_HASH = "cc".repeat(32);
+
+export function jobFields(machineId: string, overrides: Record<string, unknown> = {}) {
+  return {
+    machine_id: machineId,
+    model_hash: MODEL_HASH,
+    input_hash: INPUT_HASH,
+    accept_within_ns: (60n * SECOND_NS).toString(),
+    deliver_within_ns: (60n * SECOND_NS).toString(),
+    ...overrides,
+  };
+}
+
+export interface JobView {
+  id: string;
+  client: string;
+  payer: string;
+  machine_id: string;
+  provider: string;
+  machine_public_key: string;
+  price_per_unit: string;
+  fee_bps: number;
+  asset: string;
+  max_amount: string;
+  status: string;
+  accept_deadline: string;
+  deliver_deadline: string | null;
+  dispute_deadline: string | null;
+  arbitration_deadline: string | null;
+  amount_due: string | null;
+  usage: string | null;
+  provider_payout: string | null;
+  fee: string | null;
+  client_refund: string | null;
+  refund_reason: string | null;
+  settled_by: string | null;
+  slash_requested: boolean;
+}
+
+/** The job a successful create_job (or approve_job, or ft_transfer_call) created. */
+export function createdJob(result: TransactionResult): JobView {
+  expect(result.failed, result.receiptFailureMessages.join("\n")).toBe(false);
+  const created = result.logs
+    .filter((line) => line.startsWith("EVENT_JSON:"))
+    .map((line) => JSON.parse(line.slice("EVENT_JSON:".length)))
+    .find((event) => event.event === "job_created");
+  expect(created, `no job_created in ${result.logs.join("\n")}`).toBeDefined();
+  return created.data[0] as JobView;
+}
+
+export async function createNearJob(
+  world: World,
+  client: NearAccount,
+  amount: bigint,
+  overrides: Record<string, unknown> = {},
+): Promise<JobView> {
+  const result = await callRaw(client, world.escrow, {
+    method: "create_job",
+    args: jobFields(world.machine.id, overrides),
+    deposit: amount,
+    gas: MAX_GAS,
+  });
+  return createdJob(result);
+}
+
+export async function createTokenJob(
+  world: World,
+  client: NearAccount,
+  amount: bigint,
+  overrides: Record<string, unknown> = {},
+): Promise<TransactionResult> {
+  return ftTransferCall(world, client, amount, {
+    action: "create_job",
+    job: jobFields(world.machine.id, overrides),
+  });
+}
+
+export function ftTransferCall(
+  world: World,
+  sender: NearAccount,
+  amount: bigint,
+  msg: unknown,
+): Promise<TransactionResult> {
+  return callRaw(sender, world.usdc, {
+    method: "ft_transfer_call",
+    args: {
+      receiver_id: world.escrow.accountId,
+      amount: amount.toString(),
+      msg: typeof msg === "string" ? msg : JSON.stringify(msg),
+    },
+    deposit: 1n,
+    gas: MAX_GAS,
+  });
+}
+
+export async function ftBalance(world: World, account: NearAccount | string): Promise<bigint> {
+  const id = typeof account === "string" ? account : account.accountId;
+  return BigInt(await world.usdc.view("ft_balance_of", { account_id: id }));
+}
+
+export async function jobOf(world: World, id: string): Promise<JobView> {
+  return (await world.escrow.view("job", { job_id: id })) as JobView;
+}
+
+export async function escrowBalance(
+  world: World,
+  account: NearAccount | string,
+  asset = "NEAR",
+): Promise<bigint> {
+  const id = typeof account === "string" ? account : account.accountId;
+  return BigInt(await world.escrow.view("balance_of", { account_id: id, asset }));
+}
+
+/** sha256 of the result preimage as README specifies it, computed independently of the contract. */
+export function resultDigest(
+  escrow: string,
+  jobId: string,
+  resultHash: string,
+  usage: string,
+): Buffer {
+  return createHash("sha256")
+    .update("gpumarket/v1/result")
+    .update(Buffer.from([0]))
+    .update(escrow)
+    .update(Buffer.from([0]))
+    .update(jobId)
+    .update(Buffer.from([0]))
+    .update(resultHash)
+    .update(Buffer.from([0]))
+    .update(usage)
+    .digest();
+}
+
+export function signResult(
+  keyPair: KeyPair,
+  escrow: string,
+  jobId: string,
+  resultHash: string,
+  usage: string,
+): string {
+  const { signature } = keyPair.sign(resultDigest(escrow, jobId, resultHash, usage));
+  return Buffer.from(signature).toString("hex");
+}
+
+export function deliverArgs(world: World, jobId: string, usage: bigint, resultHash = RESULT_HASH) {
+  return {
+    job_id: jobId,
+    result_hash: resultHash,
+    usage: usage.toString(),
+    signature: signResult(
+      world.machine.keyPair,
+      world.escrow.accountId,
+      jobId,
+      resultHash,
+      usage.toString(),
+    ),
+  };
+}
+
+export async function acceptAndDeliver(
+  world: World,
+  jobId: string,
+  usage: bigint,
+): Promise<JobView> {
+  await callOk(world.provider, world.escrow, { method: "accept_job", args: { job_id: jobId } });
+  const result = await callOk(world.provider, world.escrow, {
+    method: "deliver_job",
+    args: deliverArgs(world, jobId, usage),
+  });
+  return result.parseResult<JobView>();
+}
+
+export function withdrawCall(asset: string, amount?: bigint): Call {
+  return {
+    method: "withdraw",
+    args: amount === undefined ? { asset } : { asset, amount: amount.toString() },
+    deposit: 1n,
+    gas: MAX_GAS,
+  };
+}
+
+export interface Totals {
+  asset: string;
+  escrowed: string;
+  credited: string;
+}
+
+export async function totalsOf(world: World, asset: string): Promise<Totals> {
+  return (await world.escrow.view("asset_totals", { asset })) as Totals;
+}

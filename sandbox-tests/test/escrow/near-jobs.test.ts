@@ -1,0 +1,433 @@
+/**
+ * Escrow jobs paid in NEAR: the full lifecycle down to withdrawals, every timeout path, wrong
+ * callers, forged, replayed and wrong-job signatures, usage above the maximum, double settlement
+ * and the paginated views.
+ */
+import { KeyPair } from "near-workspaces";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import {
+  acceptAndDeliver,
+  advancePast,
+  balanceOf,
+  callOk,
+  createNearJob,
+  deliverArgs,
+  escrowBalance,
+  expectRejected,
+  JOB_STORAGE_FEE,
+  type JobView,
+  jobOf,
+  ONE_NEAR,
+  onlyEvent,
+  PRICE,
+  RESULT_HASH,
+  setupWorld,
+  signResult,
+  totalsOf,
+  type World,
+  withdrawCall,
+} from "./helpers.ts";
+
+const GAS_FEE_BOUND = ONE_NEAR / 100n;
+
+let world: World;
+
+beforeAll(async () => {
+  world = await setupWorld();
+});
+
+afterAll(async () => {
+  await world?.worker.tearDown();
+});
+
+const job = (id: string): Promise<JobView> => jobOf(world, id);
+
+describe("full lifecycle in NEAR", () => {
+  test("create, accept, deliver, settle after the window by anyone, withdraw", async () => {
+    const { alice, bob, provider, treasury, escrow } = world;
+    const storageBefore = (await escrow.view("storage_balance_of", {
+      account_id: alice.accountId,
+    })) as { total: string };
+    const created = await createNearJob(world, alice, ONE_NEAR);
+    expect(created).toMatchObject({
+      client: alice.accountId,
+      payer: alice.accountId,
+      provider: provider.accountId,
+      machine_id: world.machine.id,
+      machine_public_key: world.machine.publicKey,
+      price_per_unit: PRICE.toString(),
+      fee_bps: 250,
+      asset: "NEAR",
+      max_amount: ONE_NEAR.toString(),
+      status: "requested",
+    });
+    const storageAfter = (await escrow.view("storage_balance_of", {
+      account_id: alice.accountId,
+    })) as { total: string };
+    expect(BigInt(storageBefore.total) - BigInt(storageAfter.total)).toBe(JOB_STORAGE_FEE);
+    expect((await totalsOf(world, "NEAR")).escrowed).toBe(ONE_NEAR.toString());
+
+    const accepted = onlyEvent(
+      await callOk(provider, escrow, { method: "accept_job", args: { job_id: created.id } }),
+      "job_accepted",
+    );
+    expect(accepted.status).toBe("accepted");
+    const usage = 3n * 10n ** 20n;
+    const delivered = onlyEvent(
+      await callOk(provider, escrow, {
+        method: "deliver_job",
+        args: deliverArgs(world, created.id, usage),
+      }),
+      "job_delivered",
+    );
+    const due = usage * PRICE;
+    expect(delivered).toMatchObject({
+      status: "delivered",
+      usage: usage.toString(),
+      amount_due: due.toString(),
+      result_hash: RESULT_HASH,
+    });
+
+    await expectRejected(
+      bob,
+      escrow,
+      { method: "settle_job", args: { job_id: created.id } },
+      "the dispute window is open",
+    );
+    await advancePast(world.worker, BigInt((await job(created.id)).dispute_deadline ?? "0"));
+    const settled = onlyEvent(
+      await callOk(bob, escrow, { method: "settle_job", args: { job_id: created.id } }),
+      "job_settled",
+    );
+    const fee = (due * 250n) / 10_000n;
+    expect(settled).toMatchObject({
+      status: "settled",
+      settled_by: "dispute_window",
+      provider_payout: (due - fee).toString(),
+      fee: fee.toString(),
+      client_refund: (ONE_NEAR - due).toString(),
+    });
+    expect(await escrowBalance(world, provider)).toBe(due - fee);
+    expect(await escrowBalance(world, treasury)).toBe(fee);
+    expect(await escrowBalance(world, alice)).toBe(ONE_NEAR - due);
+    expect(await totalsOf(world, "NEAR")).toEqual({
+      asset: "NEAR",
+      escrowed: "0",
+      credited: ONE_NEAR.toString(),
+    });
+
+    // Double settlement and late changes are refused.
+    await expectRejected(
+      bob,
+      escrow,
+      { method: "settle_job", args: { job_id: created.id } },
+      "is settled; settle needs it delivered or disputed",
+    );
+    await expectRejected(
+      alice,
+      escrow,
+      { method: "confirm_job", args: { job_id: created.id } },
+      "is settled",
+    );
+
+    for (const [account, amount] of [
+      [provider, due - fee],
+      [treasury, fee],
+      [alice, ONE_NEAR - due],
+    ] as const) {
+      const before = await balanceOf(account);
+      const result = await callOk(account, escrow, withdrawCall("NEAR"));
+      const event = onlyEvent(result, "withdraw");
+      expect(event).toMatchObject({ withdrawn: amount.toString(), amount: "0" });
+      const gained = (await balanceOf(account)) - before;
+      expect(gained).toBeLessThanOrEqual(amount);
+      expect(gained).toBeGreaterThan(amount - GAS_FEE_BOUND);
+      expect(await escrowBalance(world, account)).toBe(0n);
+    }
+    expect((await totalsOf(world, "NEAR")).credited).toBe("0");
+    await expectRejected(alice, escrow, withdrawCall("NEAR"), "nothing to withdraw");
+  });
+
+  test("the client confirms early; usage above the maximum is capped at it", async () => {
+    const { alice, escrow } = world;
+    const created = await createNearJob(world, alice, ONE_NEAR);
+    const delivered = await acceptAndDeliver(world, created.id, 10n ** 30n);
+    expect(delivered.amount_due).toBe(ONE_NEAR.toString());
+    await expectRejected(
+      world.bob,
+      escrow,
+      { method: "confirm_job", args: { job_id: created.id } },
+      "only the job's client or payer",
+    );
+    const settled = onlyEvent(
+      await callOk(alice, escrow, { method: "confirm_job", args: { job_id: created.id } }),
+      "job_settled",
+    );
+    const fee = (ONE_NEAR * 250n) / 10_000n;
+    expect(settled).toMatchObject({
+      settled_by: "client",
+      provider_payout: (ONE_NEAR - fee).toString(),
+      fee: fee.toString(),
+      client_refund: "0",
+    });
+  });
+});
+
+describe("cancel and timeouts", () => {
+  test("the client cancels before acceptance and gets everything back", async () => {
+    const { alice, bob, provider, escrow } = world;
+    const created = await createNearJob(world, alice, ONE_NEAR);
+    const before = await escrowBalance(world, alice);
+    await expectRejected(
+      bob,
+      escrow,
+      { method: "cancel_job", args: { job_id: created.id } },
+      "only the job's client or payer",
+    );
+    const cancelled = onlyEvent(
+      await callOk(alice, escrow, { method: "cancel_job", args: { job_id: created.id } }),
+      "job_cancelled",
+    );
+    expect(cancelled).toMatchObject({
+      status: "refunded",
+      refund_reason: "cancelled",
+      client_refund: ONE_NEAR.toString(),
+      provider_payout: "0",
+      fee: "0",
+    });
+    expect((await escrowBalance(world, alice)) - before).toBe(ONE_NEAR);
+    await expectRejected(
+      provider,
+      escrow,
+      { method: "accept_job", args: { job_id: created.id } },
+      "is refunded; accept needs it requested",
+    );
+  });
+
+  test("no cancel after acceptance", async () => {
+    const created = await createNearJob(world, world.alice, ONE_NEAR);
+    await callOk(world.provider, world.escrow, {
+      method: "accept_job",
+      args: { job_id: created.id },
+    });
+    await expectRejected(
+      world.alice,
+      world.escrow,
+      { method: "cancel_job", args: { job_id: created.id } },
+      "is accepted; cancel needs it requested",
+    );
+  });
+
+  test("accept timeout: reclaim only after the deadline, and then no accept", async () => {
+    const { alice, provider, escrow } = world;
+    const created = await createNearJob(world, alice, ONE_NEAR, {
+      accept_within_ns: (3n * 10n ** 9n).toString(),
+    });
+    await expectRejected(
+      alice,
+      escrow,
+      { method: "reclaim_job", args: { job_id: created.id } },
+      "the provider may accept until",
+    );
+    await advancePast(world.worker, BigInt(created.accept_deadline));
+    await expectRejected(
+      provider,
+      escrow,
+      { method: "accept_job", args: { job_id: created.id } },
+      "the accept deadline",
+    );
+    const before = await escrowBalance(world, alice);
+    const reclaimed = onlyEvent(
+      await callOk(alice, escrow, { method: "reclaim_job", args: { job_id: created.id } }),
+      "job_reclaimed",
+    );
+    expect(reclaimed).toMatchObject({ status: "refunded", refund_reason: "accept_timeout" });
+    expect((await escrowBalance(world, alice)) - before).toBe(ONE_NEAR);
+  });
+
+  test("deliver timeout: no delivery after the deadline, the client reclaims", async () => {
+    const { alice, provider, escrow } = world;
+    const created = await createNearJob(world, alice, ONE_NEAR, {
+      deliver_within_ns: (3n * 10n ** 9n).toString(),
+    });
+    await callOk(provider, escrow, { method: "accept_job", args: { job_id: created.id } });
+    await expectRejected(
+      alice,
+      escrow,
+      { method: "reclaim_job", args: { job_id: created.id } },
+      "the provider may deliver until",
+    );
+    const accepted = await job(created.id);
+    await advancePast(world.worker, BigInt(accepted.deliver_deadline ?? "0"));
+    await expectRejected(
+      provider,
+      escrow,
+      { method: "deliver_job", args: deliverArgs(world, created.id, 1n) },
+      "the deliver deadline",
+    );
+    const reclaimed = onlyEvent(
+      await callOk(alice, escrow, { method: "reclaim_job", args: { job_id: created.id } }),
+      "job_reclaimed",
+    );
+    expect(reclaimed).toMatchObject({
+      refund_reason: "deliver_timeout",
+      client_refund: ONE_NEAR.toString(),
+    });
+  });
+
+  test("a delivered job cannot be reclaimed", async () => {
+    const created = await createNearJob(world, world.alice, ONE_NEAR);
+    await acceptAndDeliver(world, created.id, 5n);
+    await expectRejected(
+      world.alice,
+      world.escrow,
+      { method: "reclaim_job", args: { job_id: created.id } },
+      "is delivered; reclaim needs it requested or accepted",
+    );
+  });
+});
+
+describe("wrong callers and signatures", () => {
+  let id: string;
+
+  beforeAll(async () => {
+    id = (await createNearJob(world, world.alice, ONE_NEAR)).id;
+  });
+
+  test("only the provider accepts and delivers", async () => {
+    const { alice, escrow, provider } = world;
+    await expectRejected(
+      alice,
+      escrow,
+      { method: "accept_job", args: { job_id: id } },
+      "only the job's provider",
+    );
+    await callOk(provider, escrow, { method: "accept_job", args: { job_id: id } });
+    await expectRejected(
+      alice,
+      escrow,
+      { method: "deliver_job", args: deliverArgs(world, id, 5n) },
+      "only the job's provider",
+    );
+  });
+
+  test("a signature by another key is refused", async () => {
+    const forger = KeyPair.fromRandom("ed25519");
+    const args = deliverArgs(world, id, 5n);
+    args.signature = signResult(forger, world.escrow.accountId, id, RESULT_HASH, "5");
+    await expectRejected(
+      world.provider,
+      world.escrow,
+      { method: "deliver_job", args },
+      "signature: not a signature by machine key",
+    );
+  });
+
+  test("a signature over other usage, another job or another escrow is refused", async () => {
+    const { provider, escrow, machine } = world;
+    const otherUsage = { ...deliverArgs(world, id, 5n), usage: "6" };
+    await expectRejected(
+      provider,
+      escrow,
+      { method: "deliver_job", args: otherUsage },
+      "signature: not a signature",
+    );
+    const otherJob = {
+      ...deliverArgs(world, id, 5n),
+      signature: signResult(machine.keyPair, escrow.accountId, "999", RESULT_HASH, "5"),
+    };
+    await expectRejected(
+      provider,
+      escrow,
+      { method: "deliver_job", args: otherJob },
+      "signature: not a signature",
+    );
+    const otherEscrow = {
+      ...deliverArgs(world, id, 5n),
+      signature: signResult(machine.keyPair, "other-escrow.test.near", id, RESULT_HASH, "5"),
+    };
+    await expectRejected(
+      provider,
+      escrow,
+      { method: "deliver_job", args: otherEscrow },
+      "signature: not a signature",
+    );
+    const malformed = { ...deliverArgs(world, id, 5n), signature: "00".repeat(63) };
+    await expectRejected(
+      provider,
+      escrow,
+      { method: "deliver_job", args: malformed },
+      "signature: length must be 128",
+    );
+  });
+
+  test("a valid signature delivers once; replaying it, or it on another job, is refused", async () => {
+    const { provider, escrow, alice } = world;
+    const args = deliverArgs(world, id, 5n);
+    onlyEvent(await callOk(provider, escrow, { method: "deliver_job", args }), "job_delivered");
+    await expectRejected(
+      provider,
+      escrow,
+      { method: "deliver_job", args },
+      "is delivered; deliver needs it accepted",
+    );
+    const other = await createNearJob(world, alice, ONE_NEAR);
+    await callOk(provider, escrow, { method: "accept_job", args: { job_id: other.id } });
+    await expectRejected(
+      provider,
+      escrow,
+      { method: "deliver_job", args: { ...args, job_id: other.id } },
+      "signature: not a signature",
+    );
+  });
+
+  test("the contract's result_digest matches the documented message", async () => {
+    const digest = await world.escrow.view("result_digest", {
+      job_id: "7",
+      result_hash: RESULT_HASH,
+      usage: "12",
+    });
+    const { resultDigest } = await import("./helpers.ts");
+    expect(digest).toBe(
+      resultDigest(world.escrow.accountId, "7", RESULT_HASH, "12").toString("hex"),
+    );
+  });
+});
+
+describe("views", () => {
+  test("jobs by client, provider, machine and status, paginated", async () => {
+    const { escrow, alice, provider } = world;
+    const all = (await escrow.view("jobs", { from_index: 0, limit: 50 })) as JobView[];
+    expect(all.map((j) => j.id)).toEqual(all.map((_, i) => String(i)));
+    const byClient = (await escrow.view("jobs_by_client", {
+      account_id: alice.accountId,
+    })) as JobView[];
+    expect(byClient.length).toBe(all.length);
+    const byProvider = (await escrow.view("jobs_by_provider", {
+      account_id: provider.accountId,
+    })) as JobView[];
+    expect(byProvider.length).toBe(all.length);
+    const byMachine = (await escrow.view("jobs_by_machine", {
+      machine_id: world.machine.id,
+    })) as JobView[];
+    expect(byMachine.length).toBe(all.length);
+    const page = (await escrow.view("jobs_by_client", {
+      account_id: alice.accountId,
+      from_index: 1,
+      limit: 2,
+    })) as JobView[];
+    expect(page.map((j) => j.id)).toEqual(byClient.slice(1, 3).map((j) => j.id));
+    for (const status of ["requested", "accepted", "delivered", "settled", "refunded"]) {
+      const jobs = (await escrow.view("jobs_by_status", { status })) as JobView[];
+      expect(jobs.every((j) => j.status === status)).toBe(true);
+      expect(jobs.length).toBe(all.filter((j) => j.status === status).length);
+    }
+    await expect(escrow.view("jobs", { limit: 51 })).rejects.toThrow(
+      /limit: must be between 1 and 50/,
+    );
+    await expect(escrow.view("jobs_by_status", { status: "lost" })).rejects.toThrow(
+      /status: expected one of/,
+    );
+    expect(await escrow.view("job", { job_id: "100000" })).toBeNull();
+  });
+});
