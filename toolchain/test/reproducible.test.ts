@@ -1,6 +1,6 @@
 // Same sources -> same bytes, wherever the project lives: the probe built by the global
 // setup (inside the repository) must equal a build of a copy in a temporary folder.
-import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
+import { cpSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, expect, inject, it } from "vitest";
@@ -15,14 +15,6 @@ it("a copy of the probe built in another folder has the same sha256", async () =
   const probe = "sandbox-tests/test-contracts/probe";
   cpSync(path.join(repoRoot, probe, "src"), path.join(root, probe, "src"), { recursive: true });
   cpSync(path.join(repoRoot, probe, "package.json"), path.join(root, probe, "package.json"));
-  mkdirSync(path.join(root, "toolchain"));
-  cpSync(
-    path.join(repoRoot, "toolchain", "contract-lib"),
-    path.join(root, "toolchain", "contract-lib"),
-    {
-      recursive: true,
-    },
-  );
   symlinkSync(path.join(repoRoot, "node_modules"), path.join(root, "node_modules"));
 
   const [entry] = await buildContracts(["probe"], {

@@ -7,8 +7,6 @@ import { applyPatches, quickjsAppendix, quickjsPatches } from "./patches.ts";
 
 export type SourceFiles = Record<string, string>;
 
-export const QUICKJS_VERSION = "2021-03-27";
-
 /** The engine's translation units, compiled once and cached. */
 export const ENGINE_UNITS = [
   "quickjs.c",
@@ -19,28 +17,7 @@ export const ENGINE_UNITS = [
   "quickjs-libc-min.c",
 ];
 
-function quickjsDir(): string {
-  return path.join(packageDir("qjsc"), "deps", "quickjs_2021_03_27");
-}
-
-/** Patched QuickJS sources plus our C files (headers included). */
-export function engineSources(): SourceFiles {
-  const dir = quickjsDir();
-  const patches = quickjsPatches();
-  const files: SourceFiles = {};
-  for (const name of readdirSync(dir).sort()) {
-    if (!/\.[ch]$/.test(name)) continue;
-    if (!ENGINE_HEADERS_AND_UNITS.has(name)) continue;
-    let text = applyPatches(name, readFileSync(path.join(dir, name), "utf8"), patches);
-    if (name === "quickjs.c") text += quickjsAppendix();
-    files[name] = text;
-  }
-  for (const name of readdirSync(cSourcesDir).sort()) {
-    files[name] = readFileSync(path.join(cSourcesDir, name), "utf8");
-  }
-  return files;
-}
-
+/** The files of the QuickJS distribution that the engine needs (not qjs, qjsc, libc, tests). */
 const ENGINE_HEADERS_AND_UNITS = new Set([
   "quickjs.c",
   "quickjs.h",
@@ -58,6 +35,26 @@ const ENGINE_HEADERS_AND_UNITS = new Set([
   "libbf.h",
   "list.h",
 ]);
+
+function quickjsDir(): string {
+  return path.join(packageDir("qjsc"), "deps", "quickjs_2021_03_27");
+}
+
+/** Patched QuickJS sources plus our C files (headers included). */
+export function engineSources(): SourceFiles {
+  const dir = quickjsDir();
+  const patches = quickjsPatches();
+  const files: SourceFiles = {};
+  for (const name of [...ENGINE_HEADERS_AND_UNITS].sort()) {
+    let text = applyPatches(name, readFileSync(path.join(dir, name), "utf8"), patches);
+    if (name === "quickjs.c") text += quickjsAppendix();
+    files[name] = text;
+  }
+  for (const name of readdirSync(cSourcesDir).sort()) {
+    files[name] = readFileSync(path.join(cSourcesDir, name), "utf8");
+  }
+  return files;
+}
 
 /** near-sdk-js's builder.c, pointed at our libc layer and given the extra host functions. */
 export function builderSource(): string {
