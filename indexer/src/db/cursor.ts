@@ -1,5 +1,5 @@
 /** The indexer's cursor: the last height whose writes are committed, and what it indexed. */
-import type { Kysely, Transaction } from "kysely";
+import { type Kysely, sql, type Transaction } from "kysely";
 import type { Contracts } from "../decode/contracts.ts";
 import type { Database } from "./schema.ts";
 
@@ -42,7 +42,7 @@ export async function writeCursor(tx: Transaction<Database>, cursor: Cursor): Pr
   await tx
     .insertInto("indexer_cursor")
     .values(row)
-    .onConflict((oc) => oc.column("id").doUpdateSet(row))
+    .onConflict((oc) => oc.column("id").doUpdateSet({ ...row, updated_at: sql<Date>`now()` }))
     .execute();
 }
 

@@ -15,7 +15,7 @@ export interface IndexerCursorTable {
   height: Num;
   block_hash: string;
   block_timestamp: Num;
-  updated_at: ColumnType<Date, never, never>;
+  updated_at: ColumnType<Date, never, Date>;
 }
 
 export type EventStatus = "applied" | "unknown" | "invalid";

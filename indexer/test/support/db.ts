@@ -17,7 +17,8 @@ function urlFor(database: string): string {
   return url.toString();
 }
 
-async function admin<T>(task: (handle: DatabaseHandle) => Promise<T>): Promise<T> {
+/** Runs `task` on a connection to the server's maintenance database. */
+export async function asAdmin<T>(task: (handle: DatabaseHandle) => Promise<T>): Promise<T> {
   const handle = openDatabase(inject("pgAdminUrl"), { max: 1 });
   try {
     return await task(handle);
@@ -28,7 +29,7 @@ async function admin<T>(task: (handle: DatabaseHandle) => Promise<T>): Promise<T
 
 export async function createTestDatabase(): Promise<TestDatabase> {
   const name = `t_${randomBytes(6).toString("hex")}`;
-  await admin((a) => sql.raw(`CREATE DATABASE ${name} TEMPLATE indexer_template`).execute(a.db));
+  await asAdmin((a) => sql.raw(`CREATE DATABASE ${name} TEMPLATE indexer_template`).execute(a.db));
   const url = urlFor(name);
   const handle = openDatabase(url);
   return {
@@ -37,7 +38,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     name,
     drop: async () => {
       await handle.close();
-      await admin((a) => sql.raw(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).execute(a.db));
+      await asAdmin((a) => sql.raw(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).execute(a.db));
     },
   };
 }

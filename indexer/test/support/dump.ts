@@ -1,0 +1,30 @@
+/** Every indexed table's rows in a fixed order, for comparing two databases. */
+import { sql } from "kysely";
+import type { DatabaseHandle } from "../../src/db/database.ts";
+
+const TABLES: Record<string, string> = {
+  indexer_cursor: "id",
+  events: "block_height, seq",
+  registry_state: "contract",
+  providers: "account_id",
+  machines: "id",
+  machine_gpus: "machine_id, position",
+  attestations: "machine_id",
+  verdicts: "block_height, receipt_id, log_index",
+  verifiers: "account_id",
+  allowlist: "measurement_id",
+};
+
+export async function dumpTables(handle: DatabaseHandle): Promise<Record<string, unknown[]>> {
+  const out: Record<string, unknown[]> = {};
+  for (const [table, order] of Object.entries(TABLES)) {
+    const rows = await sql
+      .raw<Record<string, unknown>>(`SELECT * FROM ${table} ORDER BY ${order}`)
+      .execute(handle.db);
+    out[table] = rows.rows.map((row) => {
+      const { updated_at: _ignored, ...rest } = row;
+      return table === "indexer_cursor" ? rest : row;
+    });
+  }
+  return out;
+}
