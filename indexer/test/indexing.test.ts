@@ -280,7 +280,7 @@ describe("failures around the indexer", () => {
 
   test("an event about a record the index lacks is recorded as invalid, and indexing goes on", async () => {
     const verdictHeight = Number(
-      (reference.verdicts?.[0] as { block_height: string }).block_height,
+      (reference.verdicts as { block_height: string }[])[0]?.block_height,
     );
     const run = indexer(new MemorySource(messages), { startHeight: verdictHeight });
     const running = runInBackground(run);
