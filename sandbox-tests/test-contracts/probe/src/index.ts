@@ -1,7 +1,8 @@
 // The probe: a small contract that exercises the NEAR host API through near-sdk-js, for
 // the toolchain's tests and localnet's. Arguments are JSON; amounts are decimal strings.
-import { call, encode, NearBindgen, NearPromise, near, view } from "near-sdk-js";
+
 import { ed25519Verify } from "@gpu-market/toolchain/contract-lib/ed25519.ts";
+import { call, encode, NearBindgen, NearPromise, near, view } from "near-sdk-js";
 
 const CALLBACK_GAS = 30_000_000_000_000n;
 // Kept out of the class state: near-sdk-js cannot restore a field whose default is null.

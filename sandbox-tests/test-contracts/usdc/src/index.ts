@@ -18,6 +18,8 @@ import {
 const ACCOUNT_STORAGE_BYTES = 125n;
 const ONE_YOCTO = 1n;
 const RESOLVE_GAS = 20_000_000_000_000n;
+/** Gas this call still burns after scheduling its promises. */
+const FINISH_GAS = 5_000_000_000_000n;
 /** ft_transfer_call needs at least this much gas left for ft_on_transfer and the resolve. */
 const MIN_TRANSFER_CALL_GAS = 50_000_000_000_000n;
 const MAX_ARGS_BYTES = 4096;
@@ -164,15 +166,15 @@ class UsdcToken {
     const amount = parseU128(args.amount, "amount");
     const msg = requireString(args.msg, "msg", 0, MAX_ARGS_BYTES);
     moveTokens(sender, receiver, amount, memoOf(args));
-    const onTransfer = near.promiseBatchCreate(receiver);
-    // The receiver gets all gas this call leaves unused; the resolve keeps a fixed share.
-    near.promiseBatchActionFunctionCallWeight(
-      onTransfer,
+    // The receiver gets what is left after the resolve's share and this call's own finish. (A
+    // static amount: near-sdk-js 2.0's function_call_weight glue garbles Uint8Array arguments.)
+    const receiverGas = near.prepaidGas() - near.usedGas() - RESOLVE_GAS - FINISH_GAS;
+    const onTransfer = near.promiseCreate(
+      receiver,
       "ft_on_transfer",
       JSON.stringify({ sender_id: sender, amount: amount.toString(), msg }),
       0n,
-      0n,
-      1n,
+      receiverGas,
     );
     const resolve = near.promiseThen(
       onTransfer,
