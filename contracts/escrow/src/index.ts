@@ -83,7 +83,7 @@ import { resultPreimage } from "./result-message.ts";
 import { CONTRACT_VERSION, DEFAULT_PARAMS, type EscrowState, LIMITS } from "./state.ts";
 import { storageBalanceOf, storageBounds, storageDeposit, storageWithdraw } from "./storage.ts";
 import { migrateState, upgradeSelf } from "./upgrade.ts";
-import { onWithdraw, withdraw } from "./withdraw.ts";
+import { onWithdraw, startWithdrawal } from "./withdraw.ts";
 
 type Args = Record<string, unknown>;
 
@@ -247,7 +247,7 @@ class EscrowContract implements EscrowState {
 
   @call({ payableFunction: true })
   withdraw(value: unknown): void {
-    withdraw(argsOf("withdraw", value, ["asset", "amount"]));
+    startWithdrawal(argsOf("withdraw", value, ["asset", "amount"]));
   }
 
   @call({ privateFunction: true })

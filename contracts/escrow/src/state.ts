@@ -43,13 +43,13 @@ export const STORAGE_BYTES = {
 
 export const GAS = {
   /** The registry's is_eligible. */
-  eligibility: 20n * TGAS,
+  eligibility: 30n * TGAS,
   /** on_eligibility: creates the job or refunds. */
-  eligibilityCallback: 40n * TGAS,
+  eligibilityCallback: 60n * TGAS,
   /** The token's ft_transfer on withdrawal. */
-  ftTransfer: 20n * TGAS,
+  ftTransfer: 30n * TGAS,
   /** on_withdraw: restores the balance if the transfer failed. */
-  withdrawCallback: 20n * TGAS,
+  withdrawCallback: 40n * TGAS,
   /** migrate gets at least this, plus all gas left unused by upgrade. */
   migrate: 30n * TGAS,
 } as const;

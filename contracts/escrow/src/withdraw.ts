@@ -13,7 +13,7 @@ import { GAS, TGAS } from "./state.ts";
 
 const GAS_MARGIN = 10n * TGAS;
 
-export function withdraw(args: Record<string, unknown>): void {
+export function startWithdrawal(args: Record<string, unknown>): void {
   if (near.attachedDeposit() !== 1n) {
     fail("withdraw requires an attached deposit of exactly 1 yoctoNEAR");
   }
