@@ -18,6 +18,9 @@ import { type TdxVerification, verifyTdxQuote } from "./tdx/verify.ts";
 
 export type TeeType = "tdx" | "sev-snp" | "none-dev";
 
+/** The TEE types this verifier can judge; others are left to verifiers that can. */
+export const SUPPORTED_TEE_TYPES: readonly TeeType[] = ["tdx", "none-dev"];
+
 export interface EvidenceContext {
   teeType: TeeType;
   /** The REPORTDATA (128 hex chars) the registry requires; null leaves the binding unchecked. */
@@ -49,8 +52,6 @@ export interface EvidenceVerdict {
   tdx: TdxVerification | null;
   gpu: GpuVerification | null;
 }
-
-const NO_GPU = { driver: "", vbios: "" };
 
 async function checkGpu(
   text: string | null,
@@ -162,8 +163,9 @@ async function check(
     rtmr1: tdx.td.rtmr1 ?? "",
     rtmr2: tdx.td.rtmr2 ?? "",
     rtmr3: tdx.td.rtmr3 ?? "",
-    gpu_driver: result.gpu?.driverVersion ?? NO_GPU.driver,
-    gpu_vbios: result.gpu?.vbiosVersion ?? NO_GPU.vbios,
+    // Without GPU evidence (allowed by policy) the GPU versions are empty.
+    gpu_driver: result.gpu?.driverVersion ?? "",
+    gpu_vbios: result.gpu?.vbiosVersion ?? "",
   };
 }
 

@@ -129,6 +129,23 @@ describe("verifier service", () => {
     expect(retries.map((r) => r.attempt)).toEqual([1, 2]);
   });
 
+  test("evidence of an unsupported TEE type is skipped (logged once), not rejected", async () => {
+    const registry = new FakeRegistry();
+    registry.pending = [{ ...PENDING, teeType: "sev-snp" }];
+    const { s, logs } = service(registry);
+    expect(await s.tick()).toBe(0);
+    expect(await s.tick()).toBe(0);
+    expect(registry.posts).toEqual([]);
+    expect(logs).toEqual([
+      {
+        event: "skipped",
+        machine_id: "1",
+        evidence_hash: PENDING.evidenceHash,
+        reason: "tee_type sev-snp is not supported",
+      },
+    ]);
+  });
+
   test("an unreachable registry is logged and the pass ends without posting", async () => {
     const registry = new FakeRegistry();
     registry.pendingEvidence = async () => {

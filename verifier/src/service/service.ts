@@ -5,7 +5,7 @@
  * exponential backoff; a definite verdict is posted at most once, remembered in PostedStore.
  */
 import { setTimeout as sleep } from "node:timers/promises";
-import { checkEvidence, type TrustInputs } from "../check.ts";
+import { checkEvidence, SUPPORTED_TEE_TYPES, type TrustInputs } from "../check.ts";
 import type { Policy } from "../policy.ts";
 import type { PostedStore } from "./posted-store.ts";
 import type { PendingEvidence, RegistryClient } from "./registry-client.ts";
@@ -38,6 +38,7 @@ interface RetryState {
 export class VerifierService {
   private readonly options: ServiceOptions;
   private readonly retries = new Map<string, RetryState>();
+  private readonly skipped = new Set<string>();
 
   constructor(options: ServiceOptions) {
     this.options = options;
@@ -68,6 +69,18 @@ export class VerifierService {
     const { log, account, registry, posted } = this.options;
     const context = { machine_id: pending.machineId, evidence_hash: pending.evidenceHash };
     if (posted.has(pending.evidenceHash) || pending.verifiers.includes(account)) {
+      return false;
+    }
+    if (!SUPPORTED_TEE_TYPES.includes(pending.teeType)) {
+      // Not a verdict: another verifier may be able to judge it.
+      if (!this.skipped.has(pending.evidenceHash)) {
+        this.skipped.add(pending.evidenceHash);
+        log({
+          event: "skipped",
+          ...context,
+          reason: `tee_type ${pending.teeType} is not supported`,
+        });
+      }
       return false;
     }
     const retry = this.retries.get(pending.evidenceHash);
