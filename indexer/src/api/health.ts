@@ -1,0 +1,77 @@
+/**
+ * /health (liveness and state, always 200 while the process serves) and /ready (200 only when the
+ * database answers and the index is within `maxLagBlocks` of the chain's final head, else 503).
+ */
+import type { Kysely } from "kysely";
+import type { Database } from "../db/schema.ts";
+import type { IndexerStatus } from "../indexer.ts";
+import { asOf } from "./as-of.ts";
+
+export interface HealthOptions {
+  /** The running indexer's status; absent when this process only serves the API. */
+  status?: () => IndexerStatus;
+  maxLagBlocks: number;
+}
+
+export interface HealthReport {
+  ready: boolean;
+  reason: string | null;
+  database: "ok" | "unreachable";
+  indexed_height: number | null;
+  final_height: number | null;
+  lag_blocks: number | null;
+  /** Wall clock minus the indexed block's timestamp (grows on an idle chain that makes no blocks). */
+  lag_seconds: number | null;
+  events_not_applied: number | null;
+  last_error: string | null;
+  last_error_at: string | null;
+}
+
+export async function healthReport(
+  db: Kysely<Database>,
+  options: HealthOptions,
+): Promise<HealthReport> {
+  const status = options.status?.() ?? null;
+  let database: "ok" | "unreachable" = "ok";
+  let height: number | null = null;
+  let timestamp: string | null = null;
+  let notApplied: number | null = null;
+  try {
+    const at = await asOf(db);
+    height = at.block_height;
+    timestamp = at.block_timestamp;
+    const row = await db
+      .selectFrom("events")
+      .select(db.fn.countAll<string>().as("n"))
+      .where("status", "<>", "applied")
+      .executeTakeFirstOrThrow();
+    notApplied = Number(row.n);
+  } catch {
+    database = "unreachable";
+    height = status?.height ?? null;
+    timestamp = status?.blockTimestampNs ?? null;
+  }
+  const final = status !== null && status.finalHeight >= 0 ? status.finalHeight : null;
+  const lagBlocks = final !== null && height !== null ? Math.max(0, final - height) : null;
+  const lagSeconds =
+    timestamp !== null && timestamp !== "0"
+      ? Math.max(0, (Date.now() * 1e6 - Number(timestamp)) / 1e9)
+      : null;
+  let reason: string | null = null;
+  if (database !== "ok") reason = "the database does not answer";
+  else if (height === null) reason = "nothing indexed yet";
+  else if (lagBlocks !== null && lagBlocks > options.maxLagBlocks)
+    reason = `${lagBlocks} blocks behind the final head (more than ${options.maxLagBlocks})`;
+  return {
+    ready: reason === null,
+    reason,
+    database,
+    indexed_height: height,
+    final_height: final,
+    lag_blocks: lagBlocks,
+    lag_seconds: lagSeconds === null ? null : Math.round(lagSeconds * 1000) / 1000,
+    events_not_applied: notApplied,
+    last_error: status?.lastError ?? null,
+    last_error_at: status?.lastErrorAt ?? null,
+  };
+}
