@@ -1,6 +1,7 @@
 /**
  * @peculiar/x509, loaded after the Reflect metadata polyfill its dependency injection container
- * (tsyringe) requires. Import X.509 types from here, never from the package directly.
+ * (tsyringe) requires. Import X.509 types from here, never from the package directly (the
+ * generators are for tests).
  */
 import "reflect-metadata";
 
@@ -9,4 +10,5 @@ export {
   X509Certificate,
   X509CertificateGenerator,
   X509Crl,
+  X509CrlGenerator,
 } from "@peculiar/x509";
