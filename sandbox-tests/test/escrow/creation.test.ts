@@ -1,0 +1,348 @@
+/**
+ * Job creation when the registry says no or cannot answer (funds go back), bad and oversized
+ * arguments, NEP-145 storage, governance-only methods and parameters, and the upgrade path.
+ */
+import { readFileSync } from "node:fs";
+import type { NearAccount } from "near-workspaces";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { contractWasm } from "../../src/contracts.ts";
+import {
+  balanceOf,
+  callOk,
+  callRaw,
+  eventsOf,
+  expectRejected,
+  jobFields,
+  MAX_GAS,
+  ONE_NEAR,
+  onlyEvent,
+  setupWorld,
+  stateOf,
+  TEST_PARAMS,
+  totalsOf,
+  type World,
+} from "./helpers.ts";
+
+const GAS_FEE_BOUND = ONE_NEAR / 100n;
+let world: World;
+
+beforeAll(async () => {
+  world = await setupWorld();
+});
+
+afterAll(async () => {
+  await world?.worker.tearDown();
+});
+
+function createCall(overrides: Record<string, unknown> = {}, deposit = ONE_NEAR) {
+  return {
+    method: "create_job",
+    args: { ...jobFields(world.machine.id), ...overrides },
+    deposit,
+    gas: MAX_GAS,
+  };
+}
+
+/** create_job went through but the callback refunded: the NEAR came back, no job exists. */
+async function expectNearRefund(
+  escrow: NearAccount,
+  overrides: Record<string, unknown>,
+  reason: string | RegExp,
+): Promise<void> {
+  const { alice } = world;
+  const before = await balanceOf(alice);
+  const jobsBefore = ((await escrow.view("escrow_info", {})) as { next_job_id: string })
+    .next_job_id;
+  const result = await callRaw(alice, escrow, createCall(overrides));
+  expect(result.failed, result.receiptFailureMessages.join("\n")).toBe(false);
+  const events = eventsOf(result);
+  expect(events.map((e) => e.event)).toEqual(["job_pending", "job_rejected"]);
+  expect(String(events[1]?.data[0]?.reason)).toMatch(reason);
+  expect(result.parseResult<{ rejected: boolean }>().rejected).toBe(true);
+  const spent = before - (await balanceOf(alice));
+  expect(spent).toBeGreaterThan(0n);
+  expect(spent).toBeLessThan(GAS_FEE_BOUND);
+  expect(((await escrow.view("escrow_info", {})) as { next_job_id: string }).next_job_id).toBe(
+    jobsBefore,
+  );
+  expect((await totalsOf({ ...world, escrow }, "NEAR")).escrowed).toBe("0");
+}
+
+describe("the registry decides", () => {
+  test("an unknown or inactive machine: the attached NEAR goes back", async () => {
+    await expectNearRefund(world.escrow, { machine_id: "999" }, "unknown machine 999");
+    const { provider, registry } = world;
+    await callOk(provider, registry, {
+      method: "deactivate_machine",
+      args: { machine_id: world.machine.id },
+      deposit: ONE_NEAR / 100n,
+    });
+    await expectNearRefund(world.escrow, {}, /machine \d+ is inactive/);
+    await callOk(provider, registry, {
+      method: "reactivate_machine",
+      args: { machine_id: world.machine.id },
+      deposit: ONE_NEAR / 100n,
+    });
+  });
+
+  test("a price above max_price_per_unit", async () => {
+    await expectNearRefund(
+      world.escrow,
+      { max_price_per_unit: "999" },
+      "above max_price_per_unit 999",
+    );
+  });
+
+  test("a registry that cannot answer (no contract there): everything goes back", async () => {
+    const { root, gov, treasury, arbiter, alice } = world;
+    const broken = await root.createSubAccount("escrow-broken", { initialBalance: 30n * ONE_NEAR });
+    await broken.deploy(readFileSync(contractWasm("escrow")));
+    await callOk(broken, broken, {
+      method: "init",
+      args: {
+        owner: gov.accountId,
+        treasury: treasury.accountId,
+        arbiter: arbiter.accountId,
+        registry: treasury.accountId,
+        params: TEST_PARAMS,
+      },
+    });
+    await callOk(alice, broken, { method: "storage_deposit", args: {}, deposit: ONE_NEAR });
+    await expectNearRefund(broken, {}, "the registry call failed");
+  });
+});
+
+describe("arguments", () => {
+  test("each bad field is named, and nothing changes", async () => {
+    const { alice, escrow } = world;
+    const cases: [Record<string, unknown>, string][] = [
+      [{ machine_id: "x" }, "machine_id:"],
+      [{ machine_id: 1 }, "machine_id: expected a u64 decimal string"],
+      [{ model_hash: "AA".repeat(32) }, "model_hash: expected lowercase hex"],
+      [{ input_hash: "aa" }, "input_hash: length must be 64 to 64"],
+      [{ accept_within_ns: "1" }, "accept_within_ns: must be between"],
+      [{ deliver_within_ns: (10n ** 15n).toString() }, "deliver_within_ns: must be between"],
+      [{ max_price_per_unit: "-1" }, "max_price_per_unit:"],
+      [{ surprise: true }, 'unknown field "surprise"'],
+      [{ max_amount: "5" }, "max_amount: 5 differs from the attached deposit"],
+      [{ asset: world.usdc.accountId }, "asset: a job paid with attached NEAR is in NEAR"],
+    ];
+    for (const [overrides, message] of cases) {
+      await expectRejected(alice, escrow, createCall(overrides), message);
+    }
+    await expectRejected(
+      alice,
+      escrow,
+      createCall({}, 0n),
+      "attach NEAR, or give asset and max_amount",
+    );
+    await expectRejected(
+      alice,
+      escrow,
+      createCall({ asset: "NEAR", max_amount: ONE_NEAR.toString() }, 0n),
+      "has 0 NEAR credited, less than",
+    );
+  });
+
+  test("oversized arguments are refused before any work", async () => {
+    await expectRejected(
+      world.alice,
+      world.escrow,
+      createCall({ model_hash: "a".repeat(5000) }),
+      "create_job: arguments are",
+    );
+    await expect(
+      world.escrow.view("jobs_by_client", { account_id: "x".repeat(5000) }),
+    ).rejects.toThrow(/arguments are \d+ bytes/);
+  });
+
+  test("too little gas for the registry round trip is refused up front", async () => {
+    await expectRejected(
+      world.alice,
+      world.escrow,
+      { ...createCall(), gas: 50n * 10n ** 12n },
+      "not enough gas",
+    );
+  });
+
+  test("callbacks are private", async () => {
+    const { alice, escrow } = world;
+    await expectRejected(
+      alice,
+      escrow,
+      { method: "on_eligibility", args: { request: {} } },
+      "Function is private",
+    );
+    await expectRejected(
+      alice,
+      escrow,
+      { method: "on_withdraw", args: { account_id: alice.accountId, asset: "NEAR", amount: "1" } },
+      "Function is private",
+    );
+  });
+
+  test("a token transfer not from an allowed token is refused", async () => {
+    await expectRejected(
+      world.alice,
+      world.escrow,
+      {
+        method: "ft_on_transfer",
+        args: { sender_id: world.alice.accountId, amount: "100", msg: '{"action":"deposit"}' },
+      },
+      "token alice.test.near is not allowed",
+    );
+  });
+});
+
+describe("NEP-145 storage", () => {
+  test("deposit, bounds, withdraw the available part only", async () => {
+    const { bob, escrow } = world;
+    const bounds = (await escrow.view("storage_balance_bounds", {})) as { min: string };
+    expect(BigInt(bounds.min)).toBe(600n * 10n ** 19n);
+    const start = (await escrow.view("storage_balance_of", { account_id: bob.accountId })) as {
+      total: string;
+      available: string;
+    };
+    expect(BigInt(start.total) - BigInt(start.available)).toBe(BigInt(bounds.min));
+    await expectRejected(
+      bob,
+      escrow,
+      { method: "storage_withdraw", args: {} },
+      "exactly 1 yoctoNEAR",
+    );
+    await expectRejected(
+      bob,
+      escrow,
+      { method: "storage_withdraw", args: { amount: start.total }, deposit: 1n },
+      "is more than the",
+    );
+    const before = await balanceOf(bob);
+    const withdrawn = onlyEvent(
+      await callOk(bob, escrow, { method: "storage_withdraw", args: {}, deposit: 1n }),
+      "storage_withdraw",
+    );
+    expect(withdrawn).toMatchObject({ amount: start.available, available: "0", total: bounds.min });
+    expect((await balanceOf(bob)) - before).toBeGreaterThan(
+      BigInt(start.available) - GAS_FEE_BOUND,
+    );
+    // No storage balance left for a job.
+    await expectRejected(
+      bob,
+      escrow,
+      { ...createCall(), deposit: ONE_NEAR },
+      "needs an available storage balance",
+    );
+    const dave = await world.root.createSubAccount("dave", { initialBalance: 10n * ONE_NEAR });
+    await expectRejected(
+      dave,
+      escrow,
+      { method: "storage_deposit", args: {}, deposit: 1n },
+      "less than the registration minimum",
+    );
+  });
+});
+
+describe("governance", () => {
+  test("only the owner sets params, arbiter, treasury and tokens", async () => {
+    const { alice, escrow } = world;
+    const calls = [
+      { method: "set_params", args: { params: { fee_bps: 0 } } },
+      { method: "set_arbiter", args: { arbiter: alice.accountId } },
+      { method: "set_treasury", args: { treasury: alice.accountId } },
+      { method: "allow_token", args: { token: alice.accountId } },
+      { method: "disallow_token", args: { token: world.usdc.accountId } },
+    ];
+    for (const call of calls) {
+      await expectRejected(
+        alice,
+        escrow,
+        call,
+        `only the owner (${world.gov.accountId}) may call ${call.method}`,
+      );
+    }
+  });
+
+  test("params are validated and applied", async () => {
+    const { gov, escrow } = world;
+    await expectRejected(
+      gov,
+      escrow,
+      { method: "set_params", args: { params: { fee_bps: 10_001 } } },
+      "params.fee_bps: must be between 0 and 10000",
+    );
+    await expectRejected(
+      gov,
+      escrow,
+      { method: "set_params", args: { params: { min_accept_ns: "99999999999999999" } } },
+      "min_accept_ns 99999999999999999 exceeds max_accept_ns",
+    );
+    await expectRejected(
+      gov,
+      escrow,
+      { method: "set_params", args: { params: { dispute_window_ns: "0" } } },
+      "must be greater than 0",
+    );
+    await expectRejected(
+      gov,
+      escrow,
+      { method: "set_params", args: { params: { nope: 1 } } },
+      'unknown field "nope"',
+    );
+    const updated = onlyEvent(
+      await callOk(gov, escrow, { method: "set_params", args: { params: { fee_bps: 300 } } }),
+      "params_updated",
+    );
+    expect(updated.params).toEqual({ ...TEST_PARAMS, fee_bps: 300 });
+    onlyEvent(
+      await callOk(gov, escrow, { method: "set_arbiter", args: { arbiter: world.bob.accountId } }),
+      "arbiter_set",
+    );
+    const info = (await escrow.view("escrow_info", {})) as {
+      arbiter: string;
+      params: { fee_bps: number };
+    };
+    expect(info.arbiter).toBe(world.bob.accountId);
+    await expectRejected(
+      gov,
+      escrow,
+      { method: "allow_token", args: { token: world.usdc.accountId } },
+      "is already allowed",
+    );
+    expect(await escrow.view("allowed_tokens", {})).toEqual([world.usdc.accountId]);
+  });
+
+  test("upgrade: owner only, deploys and migrates in one receipt", async () => {
+    const { gov, alice, escrow } = world;
+    const wasm = readFileSync(contractWasm("escrow"));
+    await expectRejected(
+      alice,
+      escrow,
+      { method: "upgrade", args: new Uint8Array(wasm) },
+      "only the owner",
+    );
+    await expectRejected(
+      gov,
+      escrow,
+      { method: "upgrade", args: new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8]) },
+      "must be the new contract's wasm",
+    );
+    await expectRejected(
+      alice,
+      escrow,
+      { method: "migrate", args: {} },
+      "may only be called by the escrow itself",
+    );
+    const before = await stateOf(escrow);
+    const result = await callOk(gov, escrow, {
+      method: "upgrade",
+      args: new Uint8Array(wasm),
+      gas: MAX_GAS,
+    });
+    expect(eventsOf(result).map((e) => e.event)).toEqual([
+      "contract_upgrade_started",
+      "contract_migrated",
+    ]);
+    const after = await stateOf(escrow);
+    expect(after).toEqual(before);
+  });
+});
