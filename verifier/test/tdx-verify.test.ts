@@ -196,6 +196,12 @@ describe("TDX quote verification with the real fixture", () => {
     expect(error.message).toMatch(/signature_data needs 4300 bytes/);
   });
 
+  test("a quote from another QE vendor is refused", async () => {
+    const error = await failure(flipBit(quote(), 12));
+    expect(error.code).toBe("unsupported_quote");
+    expect(error.message).toMatch(/^QE vendor id 929a7233/);
+  });
+
   test("a quote of another version is refused", async () => {
     const bytes = quote();
     bytes[0] = 3;

@@ -12,6 +12,8 @@ export const ATT_KEY_TYPE_ECDSA_P256 = 2;
 export const TEE_TYPE_TDX = 0x81;
 export const HEADER_BYTES = 48;
 export const TD_REPORT_BYTES = 584;
+/** Intel's Quoting Enclave vendor id: quotes from other QEs are not verifiable with Intel's collateral. */
+export const INTEL_QE_VENDOR_ID = "939a7233f79c4ca9940a0db3957f0607";
 const CERT_TYPE_QE_REPORT = 6;
 const CERT_TYPE_PCK_CHAIN = 5;
 
@@ -90,6 +92,12 @@ function parseHeader(r: ByteReader): QuoteHeader {
   }
   if (header.teeType !== TEE_TYPE_TDX) {
     fail("unsupported_quote", `TEE type 0x${header.teeType.toString(16)} is not TDX (0x81)`);
+  }
+  if (toHex(header.qeVendorId) !== INTEL_QE_VENDOR_ID) {
+    fail(
+      "unsupported_quote",
+      `QE vendor id ${toHex(header.qeVendorId)} is not Intel's (${INTEL_QE_VENDOR_ID})`,
+    );
   }
   return header;
 }
