@@ -14,6 +14,7 @@ import { contractWasm } from "../../sandbox-tests/src/contracts.ts";
 import { rpcUrl } from "../../sandbox-tests/src/rpc.ts";
 import { encodeEvidence } from "../src/evidence.ts";
 import { DEFAULT_POLICY } from "../src/policy.ts";
+import { expectedReportData } from "../src/report-data.ts";
 import { NearRegistry } from "../src/service/near-registry.ts";
 import { PostedStore } from "../src/service/posted-store.ts";
 import { type LogRecord, VerifierService } from "../src/service/service.ts";
@@ -111,6 +112,10 @@ describe("verifier services against the registry on localnet", () => {
       { machine_public_key: machineKey },
       { gas: GAS, attachedDeposit: ONE_NEAR / 100n },
     )) as { nonce: string; report_data: string };
+    // The library computes the same REPORTDATA as the contract, from public data only.
+    expect(
+      expectedReportData(registry.accountId, alice.accountId, machineKey, challenge.nonce),
+    ).toBe(challenge.report_data);
     const evidence = encodeEvidence({
       devReport: JSON.stringify({
         report_data: challenge.report_data,
