@@ -3,9 +3,9 @@
  * without "dom", which is where TypeScript keeps these declarations.
  */
 declare namespace WebAssembly {
-  type ImportValue = Function | Global | Memory | Table | number | bigint;
+  type ImportValue = ((...args: never[]) => unknown) | Global | Memory | Table | number | bigint;
   type Imports = Record<string, Record<string, ImportValue>>;
-  type ExportValue = Function | Global | Memory | Table;
+  type ExportValue = ((...args: never[]) => unknown) | Global | Memory | Table;
 
   class Module {
     constructor(bytes: Uint8Array<ArrayBuffer>);
