@@ -9,7 +9,6 @@ import { expect } from "vitest";
 import { contractWasm } from "../../src/contracts.ts";
 import {
   addMachineArgs,
-  balanceOf,
   type Call,
   callOk,
   callRaw,

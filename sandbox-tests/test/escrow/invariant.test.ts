@@ -1,0 +1,271 @@
+/**
+ * Random operations in NEAR and in the token, against a model of what every account is owed. After
+ * each operation, per asset: the escrow's books equal open jobs + credited balances, the escrow holds
+ * what the books say (exactly, for the token), and every credited balance equals the model's.
+ */
+import type { NearAccount } from "near-workspaces";
+import { afterAll, beforeAll, expect, test } from "vitest";
+import {
+  balanceOf,
+  callRaw,
+  createdJob,
+  createTokenJob,
+  deliverArgs,
+  escrowBalance,
+  ftBalance,
+  type JobView,
+  jobFields,
+  MAX_GAS,
+  ONE_NEAR,
+  PRICE,
+  SECOND_NS,
+  setupWorld,
+  TEST_PARAMS,
+  totalsOf,
+  USDC,
+  type World,
+  withdrawCall,
+} from "./helpers.ts";
+
+const STEPS = 100;
+const OPEN = ["requested", "accepted", "delivered", "disputed"];
+const FEE_BPS = 250n;
+
+let world: World;
+let assets: string[];
+let accounts: NearAccount[];
+/** What each "account:asset" is owed by the escrow, computed by the test alone. */
+const owed = new Map<string, bigint>();
+
+beforeAll(async () => {
+  world = await setupWorld({
+    ...TEST_PARAMS,
+    dispute_window_ns: (4n * SECOND_NS).toString(),
+    arbitration_window_ns: (4n * SECOND_NS).toString(),
+  });
+  assets = ["NEAR", world.usdc.accountId];
+  accounts = [world.alice, world.bob, world.provider, world.treasury];
+  await world.usdc.call(
+    world.usdc,
+    "storage_deposit",
+    { account_id: world.treasury.accountId },
+    {
+      attachedDeposit: 125n * 10n ** 19n,
+    },
+  );
+});
+
+afterAll(async () => {
+  await world?.worker.tearDown();
+});
+
+/** A small deterministic PRNG (mulberry32), so a failure replays. */
+function random(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function credit(account: string, asset: string, amount: bigint): void {
+  const key = `${account}:${asset}`;
+  owed.set(key, (owed.get(key) ?? 0n) + amount);
+}
+
+function close(job: JobView, paid: bigint): void {
+  const fee = (paid * FEE_BPS) / 10_000n;
+  credit(job.provider, job.asset, paid - fee);
+  credit(world.treasury.accountId, job.asset, fee);
+  credit(job.payer, job.asset, BigInt(job.max_amount) - paid);
+}
+
+async function allJobs(): Promise<JobView[]> {
+  const out: JobView[] = [];
+  for (let from = 0; ; from += 50) {
+    const page = (await world.escrow.view("jobs", { from_index: from, limit: 50 })) as JobView[];
+    out.push(...page);
+    if (page.length < 50) return out;
+  }
+}
+
+async function checkInvariants(step: string): Promise<void> {
+  const jobs = await allJobs();
+  const state = await world.escrow.accountView();
+  for (const asset of assets) {
+    const totals = await totalsOf(world, asset);
+    const escrowed = jobs
+      .filter((j) => j.asset === asset && OPEN.includes(j.status))
+      .reduce((sum, j) => sum + BigInt(j.max_amount), 0n);
+    expect(BigInt(totals.escrowed), `${step}: escrowed ${asset}`).toBe(escrowed);
+    let credited = 0n;
+    for (const account of accounts) {
+      const balance = await escrowBalance(world, account, asset);
+      expect(balance, `${step}: ${account.accountId} ${asset}`).toBe(
+        owed.get(`${account.accountId}:${asset}`) ?? 0n,
+      );
+      credited += balance;
+    }
+    expect(BigInt(totals.credited), `${step}: credited ${asset}`).toBe(credited);
+    if (asset === "NEAR") {
+      const free = BigInt(state.amount) - BigInt(state.storage_usage) * 10n ** 19n;
+      expect(free >= escrowed + credited, `${step}: NEAR held ${free} < owed`).toBe(true);
+    } else {
+      expect(await ftBalance(world, world.escrow), `${step}: token held`).toBe(escrowed + credited);
+    }
+  }
+}
+
+function pick<T>(rng: () => number, items: T[]): T | undefined {
+  return items.length === 0 ? undefined : items[Math.floor(rng() * items.length)];
+}
+
+test(`${STEPS} random operations keep the books and every balance exact`, async () => {
+  const rng = random(20_260_101);
+  const { escrow, provider, arbiter, alice, bob } = world;
+  const counts = new Map<string, number>();
+  for (let step = 0; step < STEPS; step++) {
+    const jobs = await allJobs();
+    const by = (status: string) => jobs.filter((j) => j.status === status);
+    const roll = rng();
+    let op = "";
+    if (roll < 0.2 || jobs.length < 3) {
+      const client = rng() < 0.5 ? alice : bob;
+      if (rng() < 0.5) {
+        op = "create in NEAR";
+        const amount = BigInt(1 + Math.floor(rng() * 3)) * ONE_NEAR;
+        const result = await callRaw(client, escrow, {
+          method: "create_job",
+          args: jobFields(world.machine.id, {
+            accept_within_ns: (5n * SECOND_NS).toString(),
+            deliver_within_ns: (5n * SECOND_NS).toString(),
+          }),
+          deposit: amount,
+          gas: MAX_GAS,
+        });
+        createdJob(result);
+      } else {
+        op = "create in token";
+        const amount = BigInt(1 + Math.floor(rng() * 50)) * USDC;
+        createdJob(
+          await createTokenJob(world, client, amount, {
+            accept_within_ns: (5n * SECOND_NS).toString(),
+            deliver_within_ns: (5n * SECOND_NS).toString(),
+          }),
+        );
+      }
+    } else if (roll < 0.35) {
+      const job = pick(rng, by("requested"));
+      if (job === undefined) continue;
+      op = "accept";
+      // Fails (changing nothing) when the accept deadline has passed.
+      await callRaw(provider, escrow, { method: "accept_job", args: { job_id: job.id } });
+    } else if (roll < 0.5) {
+      const job = pick(rng, by("accepted"));
+      if (job === undefined) continue;
+      op = "deliver";
+      // Sometimes more usage than the maximum pays for: the amount due is capped.
+      const maxUnits = BigInt(job.max_amount) / PRICE;
+      const usage =
+        rng() < 0.2
+          ? maxUnits * 2n
+          : BigInt(Math.floor(rng() * Number(maxUnits > 10n ** 15n ? 10n ** 15n : maxUnits)));
+      await callRaw(provider, escrow, {
+        method: "deliver_job",
+        args: deliverArgs(world, job.id, usage),
+      });
+    } else if (roll < 0.6) {
+      const job = pick(rng, by("delivered"));
+      if (job === undefined) continue;
+      if (rng() < 0.5) {
+        op = "confirm or settle";
+        const caller = rng() < 0.5 ? world.root.getAccount(job.payer) : bob;
+        const method = caller.accountId === job.payer ? "confirm_job" : "settle_job";
+        const result = await callRaw(caller, escrow, { method, args: { job_id: job.id } });
+        if (!result.failed) close(job, BigInt(job.amount_due ?? "0"));
+      } else {
+        op = "dispute";
+        await callRaw(world.root.getAccount(job.payer), escrow, {
+          method: "dispute_job",
+          args: { job_id: job.id, reason: "random" },
+        });
+      }
+    } else if (roll < 0.68) {
+      const job = pick(rng, by("disputed"));
+      if (job === undefined) continue;
+      op = "resolve";
+      const paid = (BigInt(job.max_amount) * BigInt(Math.floor(rng() * 101))) / 100n;
+      const result = await callRaw(arbiter, escrow, {
+        method: "resolve_dispute",
+        args: { job_id: job.id, provider_amount: paid.toString() },
+      });
+      expect(result.failed).toBe(false);
+      close(job, paid);
+    } else if (roll < 0.76) {
+      const job = pick(rng, [...by("requested"), ...by("accepted")]);
+      if (job === undefined) continue;
+      op = job.status === "requested" && rng() < 0.5 ? "cancel" : "reclaim";
+      const result = await callRaw(world.root.getAccount(job.payer), escrow, {
+        method: op === "cancel" ? "cancel_job" : "reclaim_job",
+        args: { job_id: job.id },
+      });
+      if (!result.failed) close(job, 0n);
+    } else if (roll < 0.86) {
+      op = "withdraw";
+      const account = pick(rng, accounts) ?? alice;
+      const asset = pick(rng, assets) ?? "NEAR";
+      const amount = await escrowBalance(world, account, asset);
+      if (amount === 0n) continue;
+      const beforeNear = await balanceOf(account);
+      const beforeFt = await ftBalance(world, account);
+      const result = await callRaw(account, escrow, withdrawCall(asset));
+      expect(result.failed).toBe(false);
+      credit(account.accountId, asset, -amount);
+      if (asset === "NEAR") {
+        const gained = (await balanceOf(account)) - beforeNear;
+        expect(gained <= amount && gained > amount - ONE_NEAR / 100n).toBe(true);
+      } else {
+        expect((await ftBalance(world, account)) - beforeFt).toBe(amount);
+      }
+    } else if (roll < 0.92) {
+      op = "wrong caller";
+      const job = pick(rng, jobs);
+      if (job === undefined) continue;
+      const method =
+        pick(rng, ["accept_job", "cancel_job", "confirm_job", "resolve_dispute"]) ?? "accept_job";
+      const caller = world.gov;
+      const result = await callRaw(caller, escrow, {
+        method,
+        args: { job_id: job.id, ...(method === "resolve_dispute" ? { provider_amount: "0" } : {}) },
+      });
+      expect(result.failed, `${method} by ${caller.accountId}`).toBe(true);
+    } else {
+      op = "time passes";
+      await world.worker.provider.fastForward(3 + Math.floor(rng() * 5));
+      const job = pick(rng, [...by("delivered"), ...by("disputed")]);
+      if (job !== undefined) {
+        const result = await callRaw(bob, escrow, {
+          method: "settle_job",
+          args: { job_id: job.id },
+        });
+        if (!result.failed) close(job, BigInt(job.amount_due ?? "0"));
+      }
+    }
+    counts.set(op, (counts.get(op) ?? 0) + 1);
+    await checkInvariants(`step ${step} (${op})`);
+  }
+  // The run exercised the paths it is meant to.
+  for (const op of [
+    "create in NEAR",
+    "create in token",
+    "accept",
+    "deliver",
+    "confirm or settle",
+    "dispute",
+    "withdraw",
+  ]) {
+    expect(counts.get(op) ?? 0, op).toBeGreaterThan(0);
+  }
+}, 600_000);
