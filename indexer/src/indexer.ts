@@ -97,7 +97,8 @@ export class Indexer {
     };
   }
 
-  #recordError(what: string, error: unknown): void {
+  /** Keeps the latest error for /health (source retries report theirs here too). */
+  recordError(what: string, error: unknown): void {
     this.status.lastError = `${what}: ${error instanceof Error ? error.message : String(error)}`;
     this.status.lastErrorAt = new Date().toISOString();
   }
@@ -140,7 +141,7 @@ export class Indexer {
         log.info("stopped", { height: this.status.height });
         return;
       }
-      this.#recordError("fatal", error);
+      this.recordError("fatal", error);
       throw error;
     }
   }
@@ -156,7 +157,7 @@ export class Indexer {
           throw error;
         }
         const delay = backoffMs(attempt, 200, 10_000);
-        this.#recordError("database", error);
+        this.recordError("database", error);
         this.#options.log.warn("writing blocks failed; retrying", {
           heights: `${firstHeight(batch)}-${lastHeight(batch)}`,
           attempt,

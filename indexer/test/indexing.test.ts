@@ -7,6 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
 import type { Contracts } from "../src/decode/contracts.ts";
 import { ChainMismatchError, Indexer, type IndexerOptions } from "../src/indexer.ts";
 import { silentLogger } from "../src/log.ts";
+import { reindexFrom } from "../src/reindex.ts";
 import { asAdmin, createTestDatabase, type TestDatabase, truncateAll } from "./support/db.ts";
 import { dumpTables } from "./support/dump.ts";
 import { copy, heightOf, loadFlow, MemorySource } from "./support/fixtures.ts";
@@ -217,6 +218,33 @@ describe("stopping at any moment loses and duplicates nothing", () => {
     }
     await indexAll();
     expect(await dumpTables(db)).toEqual(reference);
+  });
+});
+
+describe("re-indexing from a height", () => {
+  test.each([
+    ["the middle", 0.5],
+    ["the first block", 0],
+    ["past the last block", 1],
+  ])("from %s rebuilds the same tables", async (_name, fraction) => {
+    await indexAll();
+    const height = first + Math.round((last + 1 - first) * fraction);
+    const result = await reindexFrom(db.db, height, contracts);
+    expect(result.cursorHeight).toBe(height - 1);
+    const eventsBelow = (reference.events as { block_height: string }[]).filter(
+      (e) => Number(e.block_height) < height,
+    ).length;
+    expect(result.replayedEvents).toBe(eventsBelow);
+    expect(result.deletedEvents).toBe((reference.events?.length ?? 0) - eventsBelow);
+    await indexAll();
+    expect(await dumpTables(db)).toEqual(reference);
+  });
+
+  test("refuses a height beyond what is indexed", async () => {
+    await indexAll(new MemorySource(messages.slice(0, 5)));
+    await expect(reindexFrom(db.db, last, contracts)).rejects.toThrow(
+      `cannot re-index from ${last}: the database is only indexed up to ${first + 4}`,
+    );
   });
 });
 

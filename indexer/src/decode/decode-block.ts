@@ -34,7 +34,7 @@ export interface DecodedEvent {
   error: string | null;
 }
 
-type Parsed = Pick<
+export type Parsed = Pick<
   DecodedEvent,
   "standard" | "version" | "event" | "data" | "items" | "status" | "error"
 >;
@@ -52,7 +52,8 @@ function invalid(error: string, fields: Partial<Parsed> = {}): Parsed {
   };
 }
 
-function parseLine(role: ContractRole, json: string): Parsed {
+/** Decodes and validates one event's JSON (the text after EVENT_JSON:) for a contract role. */
+export function decodeEventJson(role: ContractRole, json: string): Parsed {
   let value: unknown;
   try {
     value = JSON.parse(json);
@@ -112,7 +113,7 @@ export function decodeBlock(block: Block, contracts: Contracts): DecodedEvent[] 
           contract: outcome.executor,
           role,
           predecessor: outcome.predecessor,
-          ...parseLine(role, line.slice(PREFIX.length)),
+          ...decodeEventJson(role, line.slice(PREFIX.length)),
         });
       });
     }

@@ -3,6 +3,7 @@ import { randomBytes } from "node:crypto";
 import { sql } from "kysely";
 import { inject } from "vitest";
 import { type DatabaseHandle, openDatabase } from "../../src/db/database.ts";
+import { DERIVED_TABLES } from "../../src/db/tables.ts";
 
 export interface TestDatabase extends DatabaseHandle {
   url: string;
@@ -45,6 +46,6 @@ export async function createTestDatabase(): Promise<TestDatabase> {
 
 /** Empties a test database back to its migrated state (between tests in one file). */
 export async function truncateAll(handle: DatabaseHandle): Promise<void> {
-  await sql`TRUNCATE indexer_cursor, events, registry_state, providers, machines, machine_gpus,
-    attestations, verdicts, verifiers, allowlist CASCADE`.execute(handle.db);
+  const tables = ["indexer_cursor", "events", ...DERIVED_TABLES].join(", ");
+  await sql.raw(`TRUNCATE ${tables} CASCADE`).execute(handle.db);
 }

@@ -1,0 +1,115 @@
+/**
+ * The indexer as one service: database (embedded or DATABASE_URL), migrations, optional
+ * re-index, the indexing loop and the query API. Used by the CLI, the end-to-end tests and the
+ * bench.
+ */
+import type { Server } from "node:http";
+import { createApi, listen } from "./api/server.ts";
+import type { Config } from "./config.ts";
+import { connect } from "./db/connect.ts";
+import type { DatabaseHandle } from "./db/database.ts";
+import { migrateToLatest } from "./db/migrate.ts";
+import { Indexer } from "./indexer.ts";
+import type { Logger } from "./log.ts";
+import { reindexFrom } from "./reindex.ts";
+import type { BlockSource } from "./source/block-source.ts";
+import { NeardataSource } from "./source/neardata.ts";
+
+export interface App {
+  apiUrl: string;
+  indexer: Indexer | null;
+  database: DatabaseHandle;
+  /** Settles when indexing stops: resolves on stop(), rejects on a fatal error. */
+  done: Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface AppOptions {
+  config: Config;
+  log: Logger;
+  /** Index as well as serve (the `run` command); `serve` only answers queries. */
+  index: boolean;
+  /** A block source other than the neardata one the config names (tests). */
+  source?: BlockSource;
+  database?: DatabaseHandle;
+}
+
+export async function startApp(options: AppOptions): Promise<App> {
+  const { config, log } = options;
+  const database =
+    options.database ??
+    (await connect({
+      databaseUrl: config.databaseUrl,
+      dataDir: config.dataDir,
+      pgPort: config.pgPort,
+      log,
+    }));
+  let server: Server | null = null;
+  try {
+    const applied = await migrateToLatest(database.db);
+    if (applied.length > 0) log.info("migrations applied", { migrations: applied.join(",") });
+    let indexer: Indexer | null = null;
+    if (options.index) {
+      if (config.reindexFrom !== undefined) {
+        const result = await reindexFrom(database.db, config.reindexFrom, config.contracts);
+        log.info("re-indexed from stored events", { from: config.reindexFrom, ...result });
+      }
+      const source =
+        options.source ??
+        new NeardataSource({
+          url: config.sourceUrl,
+          onRetry: (what, error, attempt, delayMs) => {
+            indexer?.recordError(`source: ${what}`, error);
+            log.warn("block source error; retrying", { what, attempt, delayMs, error });
+          },
+        });
+      indexer = new Indexer({
+        db: database.db,
+        source,
+        contracts: config.contracts,
+        network: config.network,
+        startHeight: config.startHeight,
+        log,
+        prefetch: config.prefetch,
+        batchBlocks: config.batchBlocks,
+      });
+      await indexer.prepare();
+    }
+    const running = indexer;
+    server = createApi({
+      db: database.db,
+      log,
+      health: {
+        maxLagBlocks: config.maxLagBlocks,
+        status: running ? () => running.status : undefined,
+      },
+    });
+    const apiUrl = await listen(server, config.apiHost, config.apiPort);
+    log.info("query API listening", { url: apiUrl });
+    const controller = new AbortController();
+    const done = running
+      ? running.run(controller.signal)
+      : new Promise<void>((resolve) => {
+          controller.signal.addEventListener("abort", () => resolve());
+        });
+    done.catch(() => {});
+    const openServer = server;
+    return {
+      apiUrl,
+      indexer: running,
+      database,
+      done,
+      stop: async () => {
+        controller.abort();
+        await done.catch(() => {});
+        openServer.closeAllConnections();
+        await new Promise<void>((resolve) => openServer.close(() => resolve()));
+        if (options.database === undefined) await database.close();
+      },
+    };
+  } catch (error) {
+    server?.close();
+    if (options.database === undefined) await database.close();
+    throw error;
+  }
+}

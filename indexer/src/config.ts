@@ -1,0 +1,193 @@
+/**
+ * Command-line settings (explicit flags, near-cli style), with DATABASE_URL from the environment.
+ * Every value is validated with a message naming the flag.
+ */
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import type { Contracts } from "./decode/contracts.ts";
+
+export const NETWORKS: Record<string, { source: string; rpc: string }> = {
+  localnet: { source: "http://127.0.0.1:3030", rpc: "http://127.0.0.1:3030" },
+  testnet: { source: "https://testnet.neardata.xyz", rpc: "https://rpc.testnet.near.org" },
+  mainnet: { source: "https://mainnet.neardata.xyz", rpc: "https://rpc.mainnet.near.org" },
+};
+
+export interface Config {
+  network: string;
+  sourceUrl: string;
+  rpcUrl: string;
+  contracts: Contracts;
+  startHeight: number | undefined;
+  reindexFrom: number | undefined;
+  databaseUrl: string | undefined;
+  dataDir: string;
+  pgPort: number;
+  apiHost: string;
+  apiPort: number;
+  prefetch: number;
+  batchBlocks: number;
+  maxLagBlocks: number;
+  logJson: boolean;
+  logLevel: "debug" | "info" | "warn" | "error";
+  json: boolean;
+  sample: number;
+  all: boolean;
+}
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+const OPTIONS = {
+  network: { type: "string" },
+  "source-url": { type: "string" },
+  "rpc-url": { type: "string" },
+  registry: { type: "string" },
+  escrow: { type: "string" },
+  governance: { type: "string" },
+  "start-height": { type: "string" },
+  "reindex-from": { type: "string" },
+  "database-url": { type: "string" },
+  "data-dir": { type: "string" },
+  "pg-port": { type: "string" },
+  "api-host": { type: "string" },
+  "api-port": { type: "string" },
+  prefetch: { type: "string" },
+  "batch-blocks": { type: "string" },
+  "max-lag-blocks": { type: "string" },
+  "log-json": { type: "boolean" },
+  "log-level": { type: "string" },
+  json: { type: "boolean" },
+  sample: { type: "string" },
+  all: { type: "boolean" },
+  help: { type: "boolean" },
+} as const;
+
+const ACCOUNT_ID = /^(([a-z\d]+[-_])*[a-z\d]+\.)*([a-z\d]+[-_])*[a-z\d]+$/;
+
+function int(
+  flag: string,
+  value: string | undefined,
+  min: number,
+  max: number,
+): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d{1,15}$/.test(value) || Number(value) < min || Number(value) > max) {
+    throw new ConfigError(
+      `--${flag}: must be an integer from ${min} to ${max}, got ${JSON.stringify(value)}`,
+    );
+  }
+  return Number(value);
+}
+
+function account(flag: string, value: string | undefined): string | null {
+  if (value === undefined) return null;
+  if (value.length < 2 || value.length > 64 || !ACCOUNT_ID.test(value)) {
+    throw new ConfigError(`--${flag}: must be a NEAR account id, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+function url(flag: string, value: string): string {
+  if (!/^https?:\/\/[^\s]+$/.test(value)) {
+    throw new ConfigError(`--${flag}: must be an http(s) URL, got ${JSON.stringify(value)}`);
+  }
+  return value.replace(/\/+$/, "");
+}
+
+export const DEFAULT_DATA_DIR = fileURLToPath(new URL("../.data/postgres", import.meta.url));
+
+export function parseConfig(
+  argv: string[],
+  env: NodeJS.ProcessEnv,
+): { command: string; config: Config; help: boolean } {
+  let parsed: ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>;
+  try {
+    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (error) {
+    throw new ConfigError((error as Error).message);
+  }
+  const { values, positionals } = parsed;
+  const command = positionals[0] ?? "help";
+  if (positionals.length > 1) {
+    throw new ConfigError(`unexpected argument ${JSON.stringify(positionals[1])}`);
+  }
+  const network = values.network ?? "localnet";
+  const defaults = NETWORKS[network];
+  if (
+    defaults === undefined &&
+    (values["source-url"] === undefined || values["rpc-url"] === undefined)
+  ) {
+    throw new ConfigError(
+      `--network: ${JSON.stringify(network)} is not one of ${Object.keys(NETWORKS).join(", ")}; give --source-url and --rpc-url for another network`,
+    );
+  }
+  const level = values["log-level"] ?? "info";
+  if (!["debug", "info", "warn", "error"].includes(level)) {
+    throw new ConfigError(
+      `--log-level: must be debug, info, warn or error, got ${JSON.stringify(level)}`,
+    );
+  }
+  const databaseUrl = values["database-url"] ?? env.DATABASE_URL;
+  if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    throw new ConfigError("--database-url / DATABASE_URL: must be a postgres:// URL");
+  }
+  return {
+    command,
+    help: values.help ?? false,
+    config: {
+      network,
+      sourceUrl: url("source-url", values["source-url"] ?? defaults?.source ?? ""),
+      rpcUrl: url("rpc-url", values["rpc-url"] ?? defaults?.rpc ?? ""),
+      contracts: {
+        registry: account("registry", values.registry),
+        escrow: account("escrow", values.escrow),
+        governance: account("governance", values.governance),
+      },
+      startHeight: int("start-height", values["start-height"], 0, Number.MAX_SAFE_INTEGER),
+      reindexFrom: int("reindex-from", values["reindex-from"], 0, Number.MAX_SAFE_INTEGER),
+      databaseUrl,
+      dataDir: values["data-dir"] ?? DEFAULT_DATA_DIR,
+      pgPort: int("pg-port", values["pg-port"], 1, 65535) ?? 54329,
+      apiHost: values["api-host"] ?? "127.0.0.1",
+      apiPort: int("api-port", values["api-port"], 0, 65535) ?? 8080,
+      prefetch: int("prefetch", values.prefetch, 1, 1000) ?? 32,
+      batchBlocks: int("batch-blocks", values["batch-blocks"], 1, 10_000) ?? 50,
+      maxLagBlocks: int("max-lag-blocks", values["max-lag-blocks"], 0, 1_000_000) ?? 30,
+      logJson: values["log-json"] ?? false,
+      logLevel: level as Config["logLevel"],
+      json: values.json ?? false,
+      sample: int("sample", values.sample, 1, 1_000_000) ?? 50,
+      all: values.all ?? false,
+    },
+  };
+}
+
+export const USAGE = `gpu-market indexer
+
+  node indexer/src/cli.ts <command> [flags]
+
+Commands
+  run        migrate, then index blocks and serve the query API (one process)
+  serve      serve the query API only (another process indexes)
+  migrate    apply database migrations and exit
+  reconcile  compare the database with the contracts' views; exit 1 on any difference
+
+Flags
+  --network localnet|testnet|mainnet   default localnet (sets --source-url and --rpc-url)
+  --source-url URL      neardata-compatible block source (default per network)
+  --rpc-url URL         NEAR JSON-RPC, for reconcile (default per network)
+  --registry ACCOUNT    --escrow ACCOUNT    --governance ACCOUNT   contracts to index
+  --start-height N      first height when the database is empty
+  --reindex-from N      rebuild the tables from stored events below N, then index from N
+  --database-url URL    PostgreSQL (or DATABASE_URL); without it an embedded PostgreSQL runs
+  --data-dir DIR        embedded PostgreSQL data (default indexer/.data/postgres)
+  --pg-port N           embedded PostgreSQL port (default 54329)
+  --api-host HOST       --api-port N (default 127.0.0.1:8080; 0 = any free port)
+  --prefetch N          blocks fetched ahead while catching up (default 32)
+  --batch-blocks N      most blocks per transaction while catching up (default 50)
+  --max-lag-blocks N    /ready answers 503 beyond this lag (default 30)
+  --sample N | --all    reconcile: records per table to compare (default 50)
+  --json                reconcile: print the report as JSON
+  --log-json            --log-level debug|info|warn|error
+`;

@@ -1,0 +1,294 @@
+/**
+ * Reconciliation: compares what the database says with the contracts' own views, at the block
+ * the database is indexed to (view calls name that block, so a chain moving on meanwhile does not
+ * show up as a difference). Checks a random sample of records per table, or all of them; with
+ * --all it also lists the chain's records to find ones missing from the database.
+ */
+import { type Kysely, sql } from "kysely";
+import { getMachine } from "../api/machines.ts";
+import { Query } from "../api/params.ts";
+import { readCursor } from "../db/cursor.ts";
+import type { Database } from "../db/schema.ts";
+import type { Contracts } from "../decode/contracts.ts";
+import { ViewClient } from "./rpc.ts";
+
+export interface Difference {
+  table: string;
+  key: string;
+  field: string;
+  database: unknown;
+  chain: unknown;
+}
+
+export interface ReconcileReport {
+  block: string | number;
+  height: number;
+  checked: Record<string, number>;
+  differences: Difference[];
+}
+
+export interface ReconcileOptions {
+  db: Kysely<Database>;
+  rpcUrl: string;
+  contracts: Contracts;
+  /** Records per table; null: all. */
+  sample: number | null;
+}
+
+type Json = Record<string, unknown>;
+const PAGE = 100;
+
+/** JSON with object keys sorted (jsonb does not keep key order). */
+function canonical(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    typeof v === "object" && v !== null && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : v,
+  );
+}
+
+class Comparer {
+  readonly differences: Difference[] = [];
+  readonly checked: Record<string, number> = {};
+
+  count(table: string): void {
+    this.checked[table] = (this.checked[table] ?? 0) + 1;
+  }
+
+  /** Records a difference for every field of `chain` whose value differs in `database`. */
+  fields(table: string, key: string, database: Json, chain: Json, fields: string[]): void {
+    this.count(table);
+    for (const field of fields) {
+      const a = database[field] ?? null;
+      const b = chain[field] ?? null;
+      if (canonical(a) !== canonical(b)) {
+        this.differences.push({ table, key, field, database: a, chain: b });
+      }
+    }
+  }
+
+  missing(table: string, key: string, where: "database" | "chain"): void {
+    this.count(table);
+    this.differences.push({
+      table,
+      key,
+      field: "(record)",
+      database: where === "database" ? null : "present",
+      chain: where === "chain" ? null : "present",
+    });
+  }
+}
+
+async function listAll<T>(
+  view: ViewClient,
+  contract: string,
+  method: string,
+  extra: Json = {},
+): Promise<T[]> {
+  const out: T[] = [];
+  for (let from = 0; ; from += PAGE) {
+    const page = await view.view<T[]>(contract, method, {
+      ...extra,
+      from_index: from,
+      limit: PAGE,
+    });
+    out.push(...page);
+    if (page.length < PAGE) return out;
+  }
+}
+
+async function reconcileRegistry(
+  db: Kysely<Database>,
+  view: ViewClient,
+  registry: string,
+  sample: number | null,
+  c: Comparer,
+): Promise<void> {
+  const info = await view.view<Json>(registry, "registry_info");
+  const state = await db
+    .selectFrom("registry_state")
+    .selectAll()
+    .where("contract", "=", registry)
+    .executeTakeFirst();
+  if (state === undefined) {
+    c.missing("registry_state", registry, "database");
+  } else {
+    c.fields(
+      "registry_state",
+      registry,
+      {
+        owner: state.owner,
+        treasury: state.treasury,
+        params: state.params,
+        threshold: state.threshold,
+        dev_mode: state.dev_mode,
+        version: state.contract_version,
+      },
+      info,
+      ["owner", "treasury", "params", "threshold", "dev_mode", "version"],
+    );
+  }
+
+  const verifiers = await db
+    .selectFrom("verifiers")
+    .select("account_id")
+    .orderBy("account_id")
+    .execute();
+  const chainVerifiers = (
+    await view.view<{ verifiers: string[] }>(registry, "get_verifiers", {
+      from_index: 0,
+      limit: PAGE,
+    })
+  ).verifiers;
+  c.fields(
+    "verifiers",
+    "(set)",
+    { verifiers: verifiers.map((v) => v.account_id) },
+    { verifiers: [...chainVerifiers].sort() },
+    ["verifiers"],
+  );
+
+  const allowlist = await db
+    .selectFrom("allowlist")
+    .selectAll()
+    .orderBy("measurement_id")
+    .execute();
+  const chainAllowlist = (await listAll<Json>(view, registry, "allowlist")).sort((a, b) =>
+    String(a.measurement_id).localeCompare(String(b.measurement_id)),
+  );
+  c.fields("allowlist", "(set)", { entries: allowlist }, { entries: chainAllowlist }, ["entries"]);
+
+  const order = sample === null ? sql`account_id` : sql`random()`;
+  const providers = await db
+    .selectFrom("providers")
+    .selectAll()
+    .orderBy(order)
+    .limit(sample ?? 1_000_000_000)
+    .execute();
+  for (const p of providers) {
+    const chain = await view.view<Json | null>(registry, "provider", { account_id: p.account_id });
+    if (chain === null) {
+      c.missing("providers", p.account_id, "chain");
+      continue;
+    }
+    c.fields("providers", p.account_id, p, chain, [
+      "name",
+      "endpoint",
+      "region",
+      "bond",
+      "status",
+      "created_at",
+      "updated_at",
+      "unbonding_ends_at",
+    ]);
+  }
+
+  const machineIds = await db
+    .selectFrom("machines")
+    .select("id")
+    .orderBy(sample === null ? sql`id` : sql`random()`)
+    .limit(sample ?? 1_000_000_000)
+    .execute();
+  for (const { id } of machineIds) {
+    const chain = await view.view<Json | null>(registry, "machine", { machine_id: id });
+    const answer = await getMachine(db, id, new Query(new URLSearchParams()));
+    if (chain === null || answer === null) {
+      c.missing("machines", id, chain === null ? "chain" : "database");
+      continue;
+    }
+    const m = answer.data;
+    const evidence = chain.evidence as Json;
+    const hardware = chain.hardware as Json;
+    c.fields(
+      "machines",
+      id,
+      {
+        provider: m.provider,
+        machine_public_key: m.machine_public_key,
+        tee_type: m.tee_type,
+        price_per_unit: m.price_per_unit,
+        status: m.status,
+        created_at: m.created_at,
+        updated_at: m.updated_at,
+        evidence_hash: m.evidence.hash,
+        evidence_size: m.evidence.size,
+        gpus: m.hardware.gpus,
+        cpu_cores: m.hardware.cpu_cores,
+        ram_mib: m.hardware.ram_mib,
+        attestation_state: m.attestation_state,
+      },
+      {
+        ...chain,
+        evidence_hash: evidence.hash,
+        evidence_size: evidence.size,
+        gpus: hardware.gpus,
+        cpu_cores: hardware.cpu_cores,
+        ram_mib: hardware.ram_mib,
+      },
+      [
+        "provider",
+        "machine_public_key",
+        "tee_type",
+        "price_per_unit",
+        "status",
+        "created_at",
+        "updated_at",
+        "evidence_hash",
+        "evidence_size",
+        "gpus",
+        "cpu_cores",
+        "ram_mib",
+        "attestation_state",
+      ],
+    );
+    const eligibility = await view.view<{ eligible: boolean }>(registry, "is_eligible", {
+      machine_id: id,
+    });
+    c.fields("eligibility", id, { eligible: m.eligible }, eligibility, ["eligible"]);
+  }
+
+  if (sample === null) {
+    // Records the chain has and the database lacks.
+    const known = new Set(providers.map((p) => p.account_id));
+    for (const p of await listAll<Json>(view, registry, "providers")) {
+      if (!known.has(String(p.account_id)))
+        c.missing("providers", String(p.account_id), "database");
+    }
+    const knownMachines = new Set(machineIds.map((m) => m.id));
+    for (const m of await listAll<Json>(view, registry, "machines")) {
+      if (!knownMachines.has(String(m.id))) c.missing("machines", String(m.id), "database");
+    }
+  }
+}
+
+export async function reconcile(options: ReconcileOptions): Promise<ReconcileReport> {
+  const cursor = await readCursor(options.db);
+  if (cursor === null) {
+    throw new Error("nothing to reconcile: the database has no cursor yet");
+  }
+  const block = cursor.blockHash !== "" ? cursor.blockHash : cursor.height;
+  const view = new ViewClient(options.rpcUrl, block);
+  const c = new Comparer();
+  if (options.contracts.registry !== null) {
+    await reconcileRegistry(options.db, view, options.contracts.registry, options.sample, c);
+  }
+  return { block, height: cursor.height, checked: c.checked, differences: c.differences };
+}
+
+export function formatReport(report: ReconcileReport): string {
+  const lines = [
+    `reconciled at block ${report.block} (height ${report.height})`,
+    ...Object.entries(report.checked).map(([table, n]) => `  ${table}: ${n} checked`),
+  ];
+  if (report.differences.length === 0) {
+    lines.push("no differences");
+  } else {
+    lines.push(`${report.differences.length} differences:`);
+    for (const d of report.differences) {
+      lines.push(
+        `  ${d.table} ${d.key} ${d.field}: database ${JSON.stringify(d.database)}, chain ${JSON.stringify(d.chain)}`,
+      );
+    }
+  }
+  return `${lines.join("\n")}\n`;
+}
