@@ -31,6 +31,8 @@ export interface AppOptions {
   index: boolean;
   /** A block source other than the neardata one the config names (tests). */
   source?: BlockSource;
+  /** First retry delay of the neardata source (default 200 ms; tests shorten it). */
+  sourceRetryMs?: number;
   database?: DatabaseHandle;
 }
 
@@ -58,6 +60,8 @@ export async function startApp(options: AppOptions): Promise<App> {
         options.source ??
         new NeardataSource({
           url: config.sourceUrl,
+          retryBaseMs: options.sourceRetryMs,
+          retryMaxMs: options.sourceRetryMs === undefined ? undefined : options.sourceRetryMs * 4,
           onRetry: (what, error, attempt, delayMs) => {
             indexer?.recordError(`source: ${what}`, error);
             log.warn("block source error; retrying", { what, attempt, delayMs, error });

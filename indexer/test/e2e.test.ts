@@ -1,0 +1,338 @@
+/**
+ * End to end: localnet in this process with the real registry contract, the indexer following its
+ * block stream (neardata paths), real registry flows, then the tables, the API's answers and a
+ * full reconciliation against the contract's views. Also: source errors during a run (a flaky
+ * proxy), and the CLI process killed with SIGKILL at random moments and restarted.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { setTimeout as sleep } from "node:timers/promises";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { type App, startApp } from "../src/app.ts";
+import { parseConfig } from "../src/config.ts";
+import { silentLogger } from "../src/log.ts";
+import { reconcile } from "../src/reconcile/reconcile.ts";
+import { Chain, RegistryFlows } from "./support/chain.ts";
+import { createTestDatabase, type TestDatabase } from "./support/db.ts";
+import { dumpTables } from "./support/dump.ts";
+
+type Json = Record<string, unknown>;
+const CLI = fileURLToPath(new URL("../src/cli.ts", import.meta.url));
+
+let chain: Chain;
+let flows: RegistryFlows;
+let db: TestDatabase;
+let app: App;
+const cleanups: (() => Promise<void> | void)[] = [];
+
+function configFor(sourceUrl: string) {
+  return parseConfig(
+    [
+      "run",
+      "--registry",
+      flows.registry,
+      "--source-url",
+      sourceUrl,
+      "--rpc-url",
+      chain.rpcUrl,
+      "--start-height",
+      "0",
+      "--api-port",
+      "0",
+      "--max-lag-blocks",
+      "3",
+    ],
+    {},
+  ).config;
+}
+
+async function startIndexer(
+  database: TestDatabase,
+  sourceUrl: string,
+  retryMs = 200,
+): Promise<App> {
+  const config = configFor(sourceUrl);
+  const started = await startApp({
+    config,
+    log: silentLogger,
+    index: true,
+    database,
+    sourceRetryMs: retryMs,
+  });
+  cleanups.push(() => started.stop());
+  return started;
+}
+
+async function caughtUp(target: App, timeoutMs = 30_000): Promise<number> {
+  const final = await chain.finalHeight();
+  const deadline = Date.now() + timeoutMs;
+  while ((target.indexer?.status.height ?? -1) < final) {
+    if (Date.now() > deadline)
+      throw new Error(`indexer at ${target.indexer?.status.height}, chain at ${final}`);
+    await sleep(20);
+  }
+  return final;
+}
+
+async function api(path: string): Promise<Json> {
+  const response = await fetch(`${app.apiUrl}${path}`);
+  expect(response.status, path).toBe(200);
+  return (await response.json()) as Json;
+}
+
+beforeAll(async () => {
+  chain = await Chain.start();
+  flows = await RegistryFlows.deploy(chain);
+  db = await createTestDatabase();
+  app = await startIndexer(db, chain.streamUrl);
+});
+
+afterAll(async () => {
+  for (const cleanup of cleanups.reverse()) await cleanup();
+  await db?.drop();
+  await chain?.stop();
+});
+
+describe("registry flows on localnet", () => {
+  const ids: Record<string, string> = {};
+
+  test("reach the tables and the API, and the API agrees with the contract", async () => {
+    const alice = await chain.createAccount("alice");
+    const bob = await chain.createAccount("bob");
+    const v1 = await chain.createAccount("v1");
+    await flows.registerProvider(alice, "eu-west-1");
+    await flows.registerProvider(bob, "us-east-1");
+    await flows.addVerifier(v1);
+    await flows.allowMeasurement();
+    const m1 = await flows.addMachine(alice);
+    const m2 = await flows.addMachine(alice, { teeType: "none-dev", price: "500" });
+    const m3 = await flows.addMachine(bob, { price: "3000000000000000000" });
+    Object.assign(ids, { m1: m1.id, m2: m2.id, m3: m3.id });
+    await flows.postVerdict(v1, m1.id, m1.evidenceHash, true);
+    await flows.postVerdict(v1, m3.id, m3.evidenceHash, false);
+    // A failed call: its receipt fails, and nothing of it may reach the index.
+    const failed = await chain.call(bob, flows.registry, "post_verdict", {
+      machine_id: m3.id,
+      evidence_hash: m3.evidenceHash,
+      approve: true,
+      measurements: null,
+      tcb_status: "UpToDate",
+    });
+    expect(failed.ok).toBe(false);
+    await chain.callOk(
+      alice,
+      flows.registry,
+      "deactivate_machine",
+      { machine_id: m2.id },
+      10n ** 22n,
+    );
+
+    await caughtUp(app);
+    const eligible = (await api("/v1/machines?eligible=true")).data as Json[];
+    expect(eligible.map((m) => m.id)).toEqual([m1.id]);
+    const rejected = (await api(`/v1/machines/${m3.id}`)).data as Json;
+    expect(rejected.attestation_state).toBe("rejected");
+    expect((await api(`/v1/machines/${m2.id}`)).data).toMatchObject({
+      status: "inactive",
+      tee_type: "none-dev",
+    });
+    for (const id of [m1.id, m2.id, m3.id]) {
+      const view = await chain.view<{ eligible: boolean }>(flows.registry, "is_eligible", {
+        machine_id: id,
+      });
+      const indexed = (await api(`/v1/machines/${id}`)).data as Json;
+      expect(indexed.eligible, `machine ${id}`).toBe(view.eligible);
+    }
+    const providers = (await api("/v1/providers")).data as Json[];
+    expect(providers.map((p) => [p.account_id, p.region, p.machine_count])).toEqual([
+      [alice, "eu-west-1", 2],
+      [bob, "us-east-1", 1],
+    ]);
+    const events = await db.db
+      .selectFrom("events")
+      .select(["event", "status"])
+      .orderBy("block_height")
+      .execute();
+    expect(events.filter((e) => e.event === "verdict_posted")).toHaveLength(2);
+    expect(events.every((e) => e.status === "applied")).toBe(true);
+
+    const report = await reconcile({
+      db: db.db,
+      rpcUrl: chain.rpcUrl,
+      contracts: configFor(chain.streamUrl).contracts,
+      sample: null,
+    });
+    expect(report.differences).toEqual([]);
+    expect(report.checked.machines).toBe(3);
+    expect(report.checked.providers).toBe(2);
+  });
+
+  test("follows the tip: a change is in the API shortly after it is final", async () => {
+    const alice = `alice.${chain.root.accountId}`;
+    const started = performance.now();
+    await chain.callOk(alice, flows.registry, "update_machine_price", {
+      machine_id: ids.m1,
+      price_per_unit: "1500000000000000000",
+    });
+    const final = performance.now();
+    for (;;) {
+      const machine = (await api(`/v1/machines/${ids.m1}`)).data as Json;
+      if (machine.price_per_unit === "1500000000000000000") break;
+      expect(performance.now() - final).toBeLessThan(5_000);
+      await sleep(5);
+    }
+    expect(performance.now() - started).toBeLessThan(10_000);
+    const health = await api("/health");
+    expect(health).toMatchObject({ ready: true, lag_blocks: 0, database: "ok" });
+  });
+
+  test("reconciliation reports a record the database got wrong", async () => {
+    await caughtUp(app);
+    await db.db
+      .updateTable("machines")
+      .set({ price_per_unit: "1" })
+      .where("id", "=", ids.m3 ?? "")
+      .execute();
+    try {
+      const report = await reconcile({
+        db: db.db,
+        rpcUrl: chain.rpcUrl,
+        contracts: configFor(chain.streamUrl).contracts,
+        sample: null,
+      });
+      expect(report.differences).toEqual([
+        {
+          table: "machines",
+          key: ids.m3,
+          field: "price_per_unit",
+          database: "1",
+          chain: "3000000000000000000",
+        },
+      ]);
+    } finally {
+      await db.db
+        .updateTable("machines")
+        .set({ price_per_unit: "3000000000000000000" })
+        .where("id", "=", ids.m3 ?? "")
+        .execute();
+    }
+  });
+});
+
+/** An HTTP proxy to localnet that fails some requests (500, a cut connection, a slow answer). */
+async function flakyProxy(
+  target: string,
+  failEvery: number,
+): Promise<{ url: string; failures: () => number; server: Server }> {
+  let count = 0;
+  let failures = 0;
+  const server = createServer(async (request, response) => {
+    count++;
+    if (count % failEvery === 0) {
+      failures++;
+      if (failures % 2 === 0) {
+        response.writeHead(500).end("upstream exploded");
+      } else {
+        request.socket.destroy();
+      }
+      return;
+    }
+    const upstream = await fetch(`${target}${request.url}`, { redirect: "manual" }).catch(
+      () => null,
+    );
+    if (upstream === null) {
+      response.writeHead(502).end();
+      return;
+    }
+    const headers: Record<string, string> = { "content-type": "application/json" };
+    const location = upstream.headers.get("location");
+    if (location !== null) headers.location = location;
+    response.writeHead(upstream.status, headers).end(Buffer.from(await upstream.arrayBuffer()));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  cleanups.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    failures: () => failures,
+    server,
+  };
+}
+
+describe("failures during a run", () => {
+  test("source errors are retried and change nothing in the result", async () => {
+    const reference = await caughtUp(app);
+    const proxy = await flakyProxy(chain.streamUrl, 3);
+    const other = await createTestDatabase();
+    cleanups.push(() => other.drop());
+    const flaky = await startIndexer(other, proxy.url, 5);
+    await caughtUp(flaky);
+    expect(proxy.failures()).toBeGreaterThan(5);
+    expect(flaky.indexer?.status.lastError).toMatch(/^source: /);
+    expect(flaky.indexer?.status.height).toBeGreaterThanOrEqual(reference);
+    await flaky.stop();
+    await caughtUp(app);
+    expect(await dumpTables(other)).toEqual(await dumpTables(db));
+  });
+
+  test("the indexer process killed at random moments and restarted loses and duplicates nothing", async () => {
+    const other = await createTestDatabase();
+    cleanups.push(() => other.drop());
+    const args = [
+      CLI,
+      "run",
+      "--registry",
+      flows.registry,
+      "--source-url",
+      chain.streamUrl,
+      "--start-height",
+      "0",
+      "--api-port",
+      "0",
+      "--batch-blocks",
+      "2",
+      "--log-level",
+      "warn",
+    ];
+    const start = (): ChildProcess =>
+      spawn(process.execPath, args, {
+        env: { ...process.env, DATABASE_URL: other.url },
+        stdio: "ignore",
+      });
+    const carol = await chain.createAccount("carol");
+    await flows.registerProvider(carol, "ap-south-1");
+    let kills = 0;
+    for (let round = 0; round < 4; round++) {
+      const child = start();
+      const exited = new Promise((resolve) => child.once("exit", resolve));
+      // Work goes on while the indexer runs: new machines and price changes.
+      const machine = await flows.addMachine(carol, { price: String(1000 + round) });
+      await chain.callOk(carol, flows.registry, "update_machine_price", {
+        machine_id: machine.id,
+        price_per_unit: String(2000 + round),
+      });
+      await sleep(50 + Math.random() * 400);
+      child.kill("SIGKILL");
+      kills++;
+      await exited;
+    }
+    const final = start();
+    const exited = new Promise((resolve) => final.once("exit", resolve));
+    try {
+      const target = await caughtUp(app);
+      const deadline = Date.now() + 30_000;
+      for (;;) {
+        const row = await other.db.selectFrom("indexer_cursor").select("height").executeTakeFirst();
+        if (row !== undefined && Number(row.height) >= target) break;
+        if (Date.now() > deadline) throw new Error(`restarted indexer did not reach ${target}`);
+        await sleep(50);
+      }
+    } finally {
+      final.kill("SIGTERM");
+      await exited;
+    }
+    expect(kills).toBe(4);
+    expect(await dumpTables(other)).toEqual(await dumpTables(db));
+  });
+});
