@@ -17,7 +17,7 @@ import {
 /** Bytes of one account's balance record, rounded up: the registration fee pays for them. */
 const ACCOUNT_STORAGE_BYTES = 125n;
 const ONE_YOCTO = 1n;
-const RESOLVE_GAS = 20_000_000_000_000n;
+const RESOLVE_GAS = 30_000_000_000_000n;
 /** Gas this call still burns after scheduling its promises. */
 const FINISH_GAS = 5_000_000_000_000n;
 /** ft_transfer_call needs at least this much gas left for ft_on_transfer and the resolve. */

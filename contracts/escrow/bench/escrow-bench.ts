@@ -1,0 +1,412 @@
+/**
+ * Gas of every escrow method and of whole job lifecycles (create, accept, deliver, settle,
+ * withdraw) in NEAR and in the usdc test token, measured on localnet (or a real near-sandbox given
+ * through NEAR_SANDBOX_BINARY_PATH) beside the real registry. Needs a contract build
+ * (`npm run build:contracts`). Prints Markdown tables; BENCHMARKS.md records a run.
+ */
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { KeyPair, type NearAccount, type TransactionResult, Worker } from "near-workspaces";
+import { contractWasm } from "../../../sandbox-tests/src/contracts.ts";
+import { configureSandboxBinary } from "../../../sandbox-tests/src/sandbox-env.ts";
+import { HARDWARE, newEvidence } from "../../../sandbox-tests/test/registry/fixtures.ts";
+
+const ONE_NEAR = 10n ** 24n;
+const TGAS = 10n ** 12n;
+const MAX_GAS = 300n * TGAS;
+const USDC = 1_000_000n;
+const PRICE = 1_000n;
+const SECOND_NS = 1_000_000_000n;
+const RESULT_HASH = "cc".repeat(32);
+
+interface Row {
+  method: string;
+  case: string;
+  tgas: number;
+  receipts: number;
+}
+
+const rows: Row[] = [];
+/** Per-receipt gas of the multi-receipt calls: which contract burnt what. */
+const breakdowns: { label: string; receipts: string[] }[] = [];
+
+interface RawOutcome {
+  outcome: { executor_id: string; gas_burnt: number; logs: string[] };
+}
+
+function breakdown(label: string, result: TransactionResult): void {
+  const outcomes = (result.result as unknown as { receipts_outcome: RawOutcome[] })
+    .receipts_outcome;
+  breakdowns.push({
+    label,
+    receipts: outcomes
+      // Gas refunds to the signer burn nothing worth listing.
+      .filter((o) => o.outcome.gas_burnt > 300_000_000_000)
+      .map((o) => `${o.outcome.executor_id} ${(o.outcome.gas_burnt / 1e12).toFixed(2)}`),
+  });
+}
+const tgasOf = (result: TransactionResult): number => Number(result.gas_burnt) / 1e12;
+
+async function run(
+  caller: NearAccount,
+  contract: NearAccount,
+  method: string,
+  args: Record<string, unknown> | Uint8Array,
+  deposit = 0n,
+): Promise<TransactionResult> {
+  const result = await caller.callRaw(contract, method, args, {
+    gas: MAX_GAS,
+    attachedDeposit: deposit,
+  });
+  if (result.failed) {
+    throw new Error(`${method} failed: ${result.receiptFailureMessages.join("\n")}`);
+  }
+  return result;
+}
+
+/** Runs a call and records its gas under `method` / `what`. */
+async function measure(
+  what: string,
+  caller: NearAccount,
+  contract: NearAccount,
+  method: string,
+  args: Record<string, unknown> | Uint8Array,
+  deposit = 0n,
+  label = method,
+): Promise<TransactionResult> {
+  const result = await run(caller, contract, method, args, deposit);
+  rows.push({
+    method: label,
+    case: what,
+    tgas: tgasOf(result),
+    receipts: result.receipts_outcomes.length,
+  });
+  return result;
+}
+
+function createdJobId(result: TransactionResult): string {
+  for (const line of result.logs) {
+    if (line.startsWith("EVENT_JSON:")) {
+      const event = JSON.parse(line.slice("EVENT_JSON:".length));
+      if (event.event === "job_created") return event.data[0].id;
+    }
+  }
+  throw new Error(`no job_created in ${result.logs.join("\n")}`);
+}
+
+function signature(keyPair: KeyPair, escrow: string, jobId: string, usage: string): string {
+  const digest = createHash("sha256")
+    .update("gpumarket/v1/result")
+    .update(Buffer.from([0]))
+    .update(escrow)
+    .update(Buffer.from([0]))
+    .update(jobId)
+    .update(Buffer.from([0]))
+    .update(RESULT_HASH)
+    .update(Buffer.from([0]))
+    .update(usage)
+    .digest();
+  return Buffer.from(keyPair.sign(digest).signature).toString("hex");
+}
+
+async function main(): Promise<void> {
+  configureSandboxBinary();
+  const worker = await Worker.init();
+  try {
+    const root = worker.rootAccount;
+    const make = (name: string) => root.createSubAccount(name, { initialBalance: 100n * ONE_NEAR });
+    // One at a time: the root account's transactions share one nonce sequence.
+    const gov = await make("gov");
+    const treasury = await make("treasury");
+    const arbiter = await make("arbiter");
+    const provider = await make("provider");
+    const alice = await make("alice");
+    const agent = await make("agent");
+    const registry = await make("registry");
+    const usdc = await make("usdc");
+    const escrow = await make("escrow");
+
+    await registry.deploy(readFileSync(contractWasm("registry")));
+    await run(registry, registry, "init", {
+      owner: gov.accountId,
+      treasury: treasury.accountId,
+      params: {},
+    });
+    await run(gov, registry, "set_dev_mode", { enabled: true });
+    await run(
+      provider,
+      registry,
+      "register_provider",
+      { name: "P", endpoint: "https://p.example.com", region: "eu-west-1" },
+      3n * ONE_NEAR,
+    );
+    const keyPair = KeyPair.fromRandom("ed25519");
+    const publicKey = keyPair.getPublicKey().toString();
+    await run(
+      provider,
+      registry,
+      "request_challenge",
+      { machine_public_key: publicKey },
+      ONE_NEAR / 100n,
+    );
+    const machine = await run(
+      provider,
+      registry,
+      "add_machine",
+      {
+        machine_public_key: publicKey,
+        tee_type: "none-dev",
+        hardware: HARDWARE,
+        price_per_unit: PRICE.toString(),
+        evidence: newEvidence().base64,
+      },
+      ONE_NEAR / 10n,
+    );
+    const machineId = machine.parseResult<{ id: string }>().id;
+
+    await usdc.deploy(readFileSync(contractWasm("usdc")));
+    await run(usdc, usdc, "init", {
+      owner_id: usdc.accountId,
+      total_supply: (1_000_000n * USDC).toString(),
+    });
+    for (const account of [escrow, treasury, provider, alice]) {
+      await run(account, usdc, "storage_deposit", {}, ONE_NEAR / 100n);
+    }
+    await run(usdc, usdc, "mint", {
+      account_id: alice.accountId,
+      amount: (10_000n * USDC).toString(),
+    });
+
+    await escrow.deploy(readFileSync(contractWasm("escrow")));
+    const params = {
+      fee_bps: 100,
+      dispute_window_ns: (2n * SECOND_NS).toString(),
+      arbitration_window_ns: (2n * SECOND_NS).toString(),
+      min_accept_ns: SECOND_NS.toString(),
+      min_deliver_ns: SECOND_NS.toString(),
+    };
+    await measure("", escrow, escrow, "init", {
+      owner: gov.accountId,
+      treasury: treasury.accountId,
+      arbiter: arbiter.accountId,
+      registry: registry.accountId,
+      params,
+    });
+    await measure("one field", gov, escrow, "set_params", { params: { fee_bps: 100 } });
+    await measure("", gov, escrow, "set_arbiter", { arbiter: arbiter.accountId });
+    await measure("", gov, escrow, "set_treasury", { treasury: treasury.accountId });
+    await measure("", gov, escrow, "allow_token", { token: provider.accountId });
+    await measure("", gov, escrow, "disallow_token", { token: provider.accountId });
+    await run(gov, escrow, "allow_token", { token: usdc.accountId });
+    await measure("registration (with a refund)", alice, escrow, "storage_deposit", {}, ONE_NEAR);
+    await measure("top-up", alice, escrow, "storage_deposit", {}, ONE_NEAR);
+    await measure(
+      "part (transfer)",
+      alice,
+      escrow,
+      "storage_withdraw",
+      { amount: (ONE_NEAR / 2n).toString() },
+      1n,
+    );
+    await run(agent, escrow, "storage_deposit", {}, ONE_NEAR / 10n);
+
+    const jobArgs = {
+      machine_id: machineId,
+      model_hash: "aa".repeat(32),
+      input_hash: "bb".repeat(32),
+      accept_within_ns: (3600n * SECOND_NS).toString(),
+      deliver_within_ns: (3600n * SECOND_NS).toString(),
+    };
+    const usage = 10n ** 20n;
+    const lifecycles: { asset: string; steps: [string, number][] }[] = [];
+
+    // Lifecycle in NEAR.
+    const near: [string, number][] = [];
+    let result = await measure(
+      "attached NEAR (+ is_eligible + callback)",
+      alice,
+      escrow,
+      "create_job",
+      jobArgs,
+      ONE_NEAR,
+    );
+    near.push(["create_job", tgasOf(result)]);
+    breakdown("create_job with attached NEAR", result);
+    let id = createdJobId(result);
+    result = await measure("", provider, escrow, "accept_job", { job_id: id });
+    near.push(["accept_job", tgasOf(result)]);
+    const deliver = (jobId: string, units: bigint) => ({
+      job_id: jobId,
+      result_hash: RESULT_HASH,
+      usage: units.toString(),
+      signature: signature(keyPair, escrow.accountId, jobId, units.toString()),
+    });
+    result = await measure("ed25519 verified", provider, escrow, "deliver_job", deliver(id, usage));
+    near.push(["deliver_job", tgasOf(result)]);
+    await worker.provider.fastForward(5);
+    result = await measure("after the dispute window", alice, escrow, "settle_job", { job_id: id });
+    near.push(["settle_job", tgasOf(result)]);
+    result = await measure(
+      "NEAR (transfer + on_withdraw)",
+      provider,
+      escrow,
+      "withdraw",
+      { asset: "NEAR" },
+      1n,
+    );
+    near.push(["withdraw (provider)", tgasOf(result)]);
+    breakdown("withdraw NEAR", result);
+    lifecycles.push({ asset: "NEAR", steps: near });
+
+    // Lifecycle in the token.
+    const token: [string, number][] = [];
+    result = await measure(
+      "create_job through usdc.ft_transfer_call (whole chain)",
+      alice,
+      usdc,
+      "ft_transfer_call",
+      {
+        receiver_id: escrow.accountId,
+        amount: (100n * USDC).toString(),
+        msg: JSON.stringify({ action: "create_job", job: jobArgs }),
+      },
+      1n,
+      "ft_on_transfer",
+    );
+    token.push(["create_job (ft_transfer_call)", tgasOf(result)]);
+    breakdown("ft_transfer_call creating a job", result);
+    id = createdJobId(result);
+    result = await run(provider, escrow, "accept_job", { job_id: id });
+    token.push(["accept_job", tgasOf(result)]);
+    result = await run(provider, escrow, "deliver_job", deliver(id, 40_000n));
+    token.push(["deliver_job", tgasOf(result)]);
+    await worker.provider.fastForward(5);
+    result = await run(alice, escrow, "settle_job", { job_id: id });
+    token.push(["settle_job", tgasOf(result)]);
+    result = await measure(
+      "token (ft_transfer + on_withdraw)",
+      provider,
+      escrow,
+      "withdraw",
+      { asset: usdc.accountId },
+      1n,
+    );
+    token.push(["withdraw (provider)", tgasOf(result)]);
+    breakdown("withdraw usdc", result);
+    lifecycles.push({ asset: "usdc (NEP-141)", steps: token });
+
+    // Other paths.
+    await measure(
+      "deposit through usdc.ft_transfer_call (whole chain)",
+      alice,
+      usdc,
+      "ft_transfer_call",
+      {
+        receiver_id: escrow.accountId,
+        amount: (50n * USDC).toString(),
+        msg: '{"action":"deposit"}',
+      },
+      1n,
+      "ft_on_transfer",
+    );
+    await measure("NEAR", alice, escrow, "deposit", {}, 5n * ONE_NEAR);
+    await measure("from own balance", alice, escrow, "create_job", {
+      ...jobArgs,
+      asset: "NEAR",
+      max_amount: ONE_NEAR.toString(),
+    });
+    await measure("new", alice, escrow, "set_allowance", {
+      spender: agent.accountId,
+      asset: "NEAR",
+      limit: ONE_NEAR.toString(),
+      period_ns: (3600n * SECOND_NS).toString(),
+    });
+    result = await measure("within an allowance", agent, escrow, "create_job", {
+      ...jobArgs,
+      asset: "NEAR",
+      max_amount: (ONE_NEAR / 2n).toString(),
+      payer: alice.accountId,
+    });
+    const cancelId = createdJobId(result);
+    await measure("", alice, escrow, "cancel_job", { job_id: cancelId });
+    result = await measure("above the allowance: approval request", agent, escrow, "create_job", {
+      ...jobArgs,
+      asset: "NEAR",
+      max_amount: ONE_NEAR.toString(),
+      payer: alice.accountId,
+    });
+    const approvalId = result.parseResult<{ id: string }>().id;
+    result = await measure("(+ is_eligible + callback)", alice, escrow, "approve_job", {
+      approval_id: approvalId,
+    });
+    const disputedId = createdJobId(result);
+    result = await run(agent, escrow, "create_job", {
+      ...jobArgs,
+      asset: "NEAR",
+      max_amount: ONE_NEAR.toString(),
+      payer: alice.accountId,
+    });
+    await measure("", alice, escrow, "reject_approval", {
+      approval_id: result.parseResult<{ id: string }>().id,
+    });
+    await measure("", alice, escrow, "remove_allowance", {
+      spender: agent.accountId,
+      asset: "NEAR",
+    });
+
+    await run(provider, escrow, "accept_job", { job_id: disputedId });
+    await run(provider, escrow, "deliver_job", deliver(disputedId, usage));
+    await measure("", alice, escrow, "dispute_job", { job_id: disputedId, reason: "wrong output" });
+    await measure("", arbiter, escrow, "request_slash", {
+      job_id: disputedId,
+      reason: "forged results",
+    });
+    await measure("split", arbiter, escrow, "resolve_dispute", {
+      job_id: disputedId,
+      provider_amount: (ONE_NEAR / 2n).toString(),
+    });
+    result = await run(
+      alice,
+      escrow,
+      "create_job",
+      { ...jobArgs, accept_within_ns: SECOND_NS.toString() },
+      ONE_NEAR,
+    );
+    await worker.provider.fastForward(3);
+    await measure("accept timeout", alice, escrow, "reclaim_job", { job_id: createdJobId(result) });
+    result = await measure(
+      "same code (deploy + migrate)",
+      gov,
+      escrow,
+      "upgrade",
+      new Uint8Array(readFileSync(contractWasm("escrow"))),
+    );
+    breakdown("upgrade (deploy + migrate in one receipt)", result);
+
+    console.log("| method | case | gas, whole tx (Tgas) | receipts |");
+    console.log("|---|---|---:|---:|");
+    for (const row of rows) {
+      console.log(`| ${row.method} | ${row.case} | ${row.tgas.toFixed(2)} | ${row.receipts} |`);
+    }
+    for (const { asset, steps } of lifecycles) {
+      console.log("");
+      console.log(`Lifecycle in ${asset}:`);
+      console.log("");
+      console.log("| step | gas (Tgas) |");
+      console.log("|---|---:|");
+      for (const [step, gas] of steps) console.log(`| ${step} | ${gas.toFixed(2)} |`);
+      const total = steps.reduce((sum, [, gas]) => sum + gas, 0);
+      console.log(`| **total** | **${total.toFixed(2)}** |`);
+    }
+    console.log("");
+    console.log("Receipts (executor, Tgas burnt), in execution order:");
+    console.log("");
+    for (const { label, receipts } of breakdowns) {
+      console.log(`- ${label}: ${receipts.join("; ")}`);
+    }
+  } finally {
+    await worker.tearDown();
+  }
+}
+
+await main();
