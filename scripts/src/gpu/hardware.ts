@@ -1,0 +1,47 @@
+/**
+ * The registry's hardware record from detected GPUs and host: identical GPUs (same model, VRAM,
+ * driver, vBIOS) are grouped with a count, as `add_machine` takes them.
+ */
+import type { HostInfo } from "./host.ts";
+import type { CcMode, Gpu } from "./nvidia-smi.ts";
+
+export interface GpuSpec {
+  model: string;
+  count: number;
+  vram_mib: number;
+  driver: string;
+  vbios: string;
+  cc_mode: CcMode;
+}
+
+export interface Hardware {
+  gpus: GpuSpec[];
+  cpu_cores: number;
+  ram_mib: number;
+}
+
+export function hardwareRecord(gpus: Gpu[], ccMode: CcMode, host: HostInfo): Hardware {
+  const groups: GpuSpec[] = [];
+  for (const gpu of gpus) {
+    const same = groups.find(
+      (g) =>
+        g.model === gpu.name &&
+        g.vram_mib === gpu.vramMib &&
+        g.driver === gpu.driver &&
+        g.vbios === gpu.vbios,
+    );
+    if (same !== undefined) {
+      same.count += 1;
+    } else {
+      groups.push({
+        model: gpu.name,
+        count: 1,
+        vram_mib: gpu.vramMib,
+        driver: gpu.driver,
+        vbios: gpu.vbios,
+        cc_mode: ccMode,
+      });
+    }
+  }
+  return { gpus: groups, cpu_cores: host.cpuCores, ram_mib: host.ramMib };
+}
