@@ -7,7 +7,7 @@
 import { fail } from "../../common/src/errors.ts";
 import type { AssetTotals, BalanceEntry } from "../../common/src/escrow-types.ts";
 import { readRecord, removeRecord, writeRecord } from "../../common/src/store.ts";
-import { accountBalanceSet, balanceKey, balanceSet, totalsKey } from "./keys.ts";
+import { accountBalanceSet, balanceKey, totalsKey } from "./keys.ts";
 
 export function getTotals(asset: string): AssetTotals {
   return readRecord<AssetTotals>(totalsKey(asset)) ?? { asset, escrowed: "0", credited: "0" };
@@ -23,14 +23,11 @@ export function balanceOf(account: string, asset: string): bigint {
 }
 
 function setBalance(account: string, asset: string, amount: bigint): void {
-  const member = `${account}:${asset}`;
   if (amount === 0n) {
     removeRecord(balanceKey(account, asset));
-    balanceSet().remove(member);
     accountBalanceSet(account).remove(asset);
   } else {
     writeRecord(balanceKey(account, asset), amount.toString());
-    balanceSet().add(member);
     accountBalanceSet(account).add(asset);
   }
 }
@@ -94,16 +91,8 @@ export function debit(account: string, asset: string, amount: bigint, purpose: s
   saveTotals(totals);
 }
 
-export function listBalances(from: number, limit: number, account: string | null): BalanceEntry[] {
-  if (account !== null) {
-    return accountBalanceSet(account)
-      .page(from, limit)
-      .map((asset) => entry(account, asset));
-  }
-  return balanceSet()
+export function listBalances(account: string, from: number, limit: number): BalanceEntry[] {
+  return accountBalanceSet(account)
     .page(from, limit)
-    .map((member) => {
-      const split = member.indexOf(":");
-      return entry(member.slice(0, split), member.slice(split + 1));
-    });
+    .map((asset) => entry(account, asset));
 }

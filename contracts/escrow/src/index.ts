@@ -518,9 +518,7 @@ class EscrowContract implements EscrowState {
   @view({})
   balances(value: unknown): BalanceEntry[] {
     const { args, from, limit } = pageArgs("balances", value, this, ["account_id"]);
-    const account =
-      args.account_id === undefined ? null : requireAccountId(args.account_id, "account_id");
-    return listBalances(from, limit, account);
+    return listBalances(requireAccountId(args.account_id, "account_id"), from, limit);
   }
 
   @view({})

@@ -14,8 +14,6 @@ export const clientJobs = (account: string): DenseSet => new DenseSet(`JC:${acco
 export const providerJobs = (account: string): DenseSet => new DenseSet(`JP:${account}`);
 export const machineJobs = (machineId: string): DenseSet => new DenseSet(`JM:${machineId}`);
 export const statusJobs = (status: string): DenseSet => new DenseSet(`JS:${status}`);
-/** Every (account, asset) with a balance record, as "account:asset". */
-export const balanceSet = (): DenseSet => new DenseSet("B");
 export const accountBalanceSet = (account: string): DenseSet => new DenseSet(`BA:${account}`);
 export const allowanceSet = (owner: string): DenseSet => new DenseSet(`AL:${owner}`);
 export const approvalSet = (owner: string): DenseSet => new DenseSet(`AP:${owner}`);

@@ -41,9 +41,9 @@ export const MAX_GAS = 300n * TGAS;
 export const USDC = 1_000_000n;
 /** Price per unit of the test machine, in yoctoNEAR or token base units alike. */
 export const PRICE = 1_000n;
-export const STORAGE_DEPOSIT = ONE_NEAR;
+export const STORAGE_DEPOSIT = 5n * ONE_NEAR;
 export const BYTE_COST = 10n ** 19n;
-export const JOB_STORAGE_FEE = 3500n * BYTE_COST;
+export const JOB_STORAGE_FEE = 6000n * BYTE_COST;
 export const TOKEN_STORAGE_FEE = 125n * BYTE_COST;
 
 export const TEST_PARAMS = {

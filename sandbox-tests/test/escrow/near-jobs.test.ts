@@ -48,6 +48,7 @@ describe("full lifecycle in NEAR", () => {
     const storageBefore = (await escrow.view("storage_balance_of", {
       account_id: alice.accountId,
     })) as { total: string };
+    const usageBefore = BigInt((await escrow.accountView()).storage_usage);
     const created = await createNearJob(world, alice, ONE_NEAR);
     expect(created).toMatchObject({
       client: alice.accountId,
@@ -107,6 +108,9 @@ describe("full lifecycle in NEAR", () => {
       fee: fee.toString(),
       client_refund: (ONE_NEAR - due).toString(),
     });
+    // The flat job fee covers everything the job added: its record, indexes and three new balances.
+    const added = BigInt((await escrow.accountView()).storage_usage) - usageBefore;
+    expect(added * 10n ** 19n).toBeLessThanOrEqual(JOB_STORAGE_FEE);
     expect(await escrowBalance(world, provider)).toBe(due - fee);
     expect(await escrowBalance(world, treasury)).toBe(fee);
     expect(await escrowBalance(world, alice)).toBe(ONE_NEAR - due);
