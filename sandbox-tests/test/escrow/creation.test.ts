@@ -7,16 +7,22 @@ import type { NearAccount } from "near-workspaces";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { contractWasm } from "../../src/contracts.ts";
 import {
+  addDevMachine,
+  BYTE_COST,
   balanceOf,
   callOk,
   callRaw,
+  createdJob,
   eventsOf,
   expectRejected,
+  JOB_STORAGE_FEE,
   jobFields,
   MAX_GAS,
   ONE_NEAR,
   onlyEvent,
+  RESULT_HASH,
   setupWorld,
+  signResult,
   stateOf,
   TEST_PARAMS,
   totalsOf,
@@ -195,6 +201,54 @@ describe("arguments", () => {
 });
 
 describe("NEP-145 storage", () => {
+  test("the flat job fee covers a whole job with 64-character account ids", async () => {
+    const { root, registry, escrow, gov } = world;
+    const long = (prefix: string) =>
+      root.createSubAccount(prefix.padEnd(64 - ".test.near".length, "x"), {
+        initialBalance: 100n * ONE_NEAR,
+      });
+    const provider = await long("provider");
+    const client = await long("client");
+    const treasury = await long("treasury");
+    await callOk(provider, registry, {
+      method: "register_provider",
+      args: { name: "Long", endpoint: "https://gpu.example.com", region: "eu-west-1" },
+      deposit: 3n * ONE_NEAR,
+    });
+    const machine = await addDevMachine(registry, provider);
+    await callOk(gov, escrow, { method: "set_treasury", args: { treasury: treasury.accountId } });
+    await callOk(client, escrow, { method: "storage_deposit", args: {}, deposit: ONE_NEAR });
+    const before = BigInt((await escrow.accountView()).storage_usage);
+    const job = createdJob(
+      await callRaw(client, escrow, {
+        method: "create_job",
+        args: jobFields(machine.id),
+        deposit: ONE_NEAR,
+        gas: MAX_GAS,
+      }),
+    );
+    await callOk(provider, escrow, { method: "accept_job", args: { job_id: job.id } });
+    const usage = 10n ** 20n;
+    const signature = signResult(
+      machine.keyPair,
+      escrow.accountId,
+      job.id,
+      RESULT_HASH,
+      usage.toString(),
+    );
+    await callOk(provider, escrow, {
+      method: "deliver_job",
+      args: { job_id: job.id, result_hash: RESULT_HASH, usage: usage.toString(), signature },
+    });
+    await callOk(client, escrow, { method: "confirm_job", args: { job_id: job.id } });
+    const added = BigInt((await escrow.accountView()).storage_usage) - before;
+    expect(added * BYTE_COST).toBeLessThanOrEqual(JOB_STORAGE_FEE);
+    await callOk(gov, escrow, {
+      method: "set_treasury",
+      args: { treasury: world.treasury.accountId },
+    });
+  });
+
   test("deposit, bounds, withdraw the available part only", async () => {
     const { bob, escrow } = world;
     const bounds = (await escrow.view("storage_balance_bounds", {})) as { min: string };
