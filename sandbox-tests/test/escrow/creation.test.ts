@@ -13,6 +13,7 @@ import {
   callOk,
   callRaw,
   createdJob,
+  createNearJob,
   eventsOf,
   expectRejected,
   JOB_STORAGE_FEE,
@@ -147,6 +148,50 @@ describe("arguments", () => {
       escrow,
       createCall({ asset: "NEAR", max_amount: ONE_NEAR.toString() }, 0n),
       "has 0 NEAR credited, less than",
+    );
+  });
+
+  test("other methods name their bad fields too", async () => {
+    const { alice, provider, escrow, arbiter } = world;
+    const id = (await createNearJob(world, alice, ONE_NEAR)).id;
+    const cases: [typeof alice, string, Record<string, unknown>, string][] = [
+      [provider, "accept_job", { job_id: "abc" }, "job_id:"],
+      [provider, "accept_job", {}, "job_id: expected a u64 decimal string"],
+      [provider, "accept_job", { job_id: "424242" }, "unknown job 424242"],
+      [
+        provider,
+        "deliver_job",
+        { job_id: id, result_hash: "cc".repeat(32), signature: "00".repeat(64) },
+        "usage:",
+      ],
+      [arbiter, "resolve_dispute", { job_id: id, provider_amount: "-5" }, "provider_amount:"],
+      [
+        alice,
+        "dispute_job",
+        { job_id: id, reason: "x".repeat(513) },
+        "reason: length must be 1 to 512",
+      ],
+      [
+        alice,
+        "set_allowance",
+        { spender: "Not_An_Account!", asset: "NEAR", limit: "1", period_ns: "1" },
+        "spender:",
+      ],
+    ];
+    for (const [caller, method, args, message] of cases) {
+      await expectRejected(caller, escrow, { method, args }, message);
+    }
+    await expectRejected(
+      alice,
+      escrow,
+      { method: "withdraw", args: { asset: "NOT VALID" }, deposit: 1n },
+      "asset:",
+    );
+    await expectRejected(
+      alice,
+      escrow,
+      { method: "accept_job", args: { job_id: "0" }, deposit: 1n },
+      "Function is not payable",
     );
   });
 
