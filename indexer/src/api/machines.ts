@@ -11,40 +11,27 @@ import { encodeCursor, type Query, QueryError } from "./params.ts";
 const REGION = /^[a-z0-9][a-z0-9-]*$/;
 const DECIMAL = /^\d{1,39}$/;
 
-/** Eligible at `now`: provider and machine active, then dev mode or a live, allowlisted attestation with k current approvers. */
+/** Eligible at `now` (the registry's rule, precomputed as machines.eligible_until). */
 function eligibleAt(now: string): RawBuilder<SqlBool> {
-  return sql<SqlBool>`(
-    p.status = 'active' AND m.status = 'active' AND (
-      (m.tee_type = 'none-dev' AND coalesce(rs.dev_mode, false))
-      OR (m.tee_type <> 'none-dev' AND a.machine_id IS NOT NULL
-        AND a.expires_at > ${now}::numeric
-        AND EXISTS (SELECT 1 FROM allowlist al WHERE al.measurement_id = a.measurement_id)
-        AND (SELECT count(*) FROM unnest(a.approvers) AS ap(verifier)
-             WHERE ap.verifier IN (SELECT account_id FROM verifiers)) >= coalesce(rs.threshold, 1))
-    ))`;
+  return sql<SqlBool>`(m.eligible_until IS NOT NULL AND m.eligible_until > ${now}::numeric)`;
 }
 
-function attestationStateAt(now: string): RawBuilder<string> {
-  return sql<string>`CASE
-    WHEN m.verdict_outcome = 'rejected' THEN 'rejected'
-    WHEN a.machine_id IS NOT NULL AND a.evidence_hash = m.evidence_hash THEN
-      CASE WHEN a.expires_at > ${now}::numeric THEN 'verified' ELSE 'expired' END
-    ELSE 'pending' END`;
+/** The search reads the machines table alone (in index order); pages are enriched afterwards. */
+function searchQuery(db: Kysely<Database>) {
+  return db.selectFrom("machines as m").select(["m.id", "m.price_per_unit"]);
 }
 
-function baseQuery(db: Kysely<Database>, now: string) {
-  return db
+/** The full answer for the given machine ids, in the given order. */
+async function describe(db: Kysely<Database>, ids: string[], now: string) {
+  if (ids.length === 0) return [];
+  const rows = await db
     .selectFrom("machines as m")
     .innerJoin("providers as p", "p.account_id", "m.provider")
     .leftJoin("attestations as a", "a.machine_id", "m.id")
-    .leftJoin(
-      (eb) => eb.selectFrom("registry_state").select(["dev_mode", "threshold"]).limit(1).as("rs"),
-      (join) => join.onTrue(),
-    )
     .select([
       "m.id",
       "m.provider",
-      "p.region",
+      "m.region",
       "p.status as provider_status",
       "m.machine_public_key",
       "m.tee_type",
@@ -53,7 +40,6 @@ function baseQuery(db: Kysely<Database>, now: string) {
       "m.cpu_cores",
       "m.ram_mib",
       "m.gpu_count",
-      "m.max_vram_mib",
       "m.created_at",
       "m.updated_at",
       "m.evidence_hash",
@@ -62,73 +48,84 @@ function baseQuery(db: Kysely<Database>, now: string) {
       "m.verdict_outcome",
       "m.approvals",
       "m.rejections",
+      "a.evidence_hash as attested_evidence_hash",
       "a.measurement_id",
       "a.approvers",
       "a.verified_at",
       "a.expires_at",
     ])
     .select(eligibleAt(now).as("eligible"))
-    .select(attestationStateAt(now).as("attestation_state"));
-}
-
-type Row = Awaited<ReturnType<ReturnType<typeof baseQuery>["execute"]>>[number];
-
-async function withGpus(db: Kysely<Database>, rows: Row[]) {
-  const ids = rows.map((r) => r.id);
-  const gpus =
-    ids.length === 0
-      ? []
-      : await db
-          .selectFrom("machine_gpus")
-          .selectAll()
-          .where("machine_id", "in", ids)
-          .orderBy("machine_id")
-          .orderBy("position")
-          .execute();
-  return rows.map((r) => ({
-    id: r.id,
-    provider: r.provider,
-    region: r.region,
-    provider_status: r.provider_status,
-    machine_public_key: r.machine_public_key,
-    tee_type: r.tee_type,
-    price_per_unit: r.price_per_unit,
-    status: r.status,
-    hardware: {
-      gpus: gpus
-        .filter((g) => g.machine_id === r.id)
-        .map(({ model, count, vram_mib, driver, vbios, cc_mode }) => ({
-          model,
-          count,
-          vram_mib,
-          driver,
-          vbios,
-          cc_mode,
-        })),
-      gpu_count: r.gpu_count,
-      cpu_cores: r.cpu_cores,
-      ram_mib: Number(r.ram_mib),
-    },
-    evidence: {
-      hash: r.evidence_hash,
-      size: r.evidence_size,
-      submitted_at: r.evidence_submitted_at,
-      verdicts: { outcome: r.verdict_outcome, approvals: r.approvals, rejections: r.rejections },
-    },
-    attestation_state: r.attestation_state,
-    attestation:
-      r.measurement_id === null
-        ? null
-        : {
-            measurement_id: r.measurement_id,
-            approvers: r.approvers,
-            verified_at: r.verified_at,
-            expires_at: r.expires_at,
+    .where("m.id", "in", ids)
+    .execute();
+  const gpus = await db
+    .selectFrom("machine_gpus")
+    .selectAll()
+    .where("machine_id", "in", ids)
+    .orderBy("machine_id")
+    .orderBy("position")
+    .execute();
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  return ids.flatMap((id) => {
+    const r = byId.get(id);
+    if (r === undefined) return [];
+    // As the registry's attestationState: a rejected latest evidence, else the attestation of
+    // the latest evidence (expired or not), else pending.
+    let attestationState = "pending";
+    if (r.verdict_outcome === "rejected") attestationState = "rejected";
+    else if (r.attested_evidence_hash === r.evidence_hash && r.expires_at !== null)
+      attestationState = BigInt(r.expires_at) > BigInt(now) ? "verified" : "expired";
+    return [
+      {
+        id: r.id,
+        provider: r.provider,
+        region: r.region,
+        provider_status: r.provider_status,
+        machine_public_key: r.machine_public_key,
+        tee_type: r.tee_type,
+        price_per_unit: r.price_per_unit,
+        status: r.status,
+        hardware: {
+          gpus: gpus
+            .filter((g) => g.machine_id === r.id)
+            .map(({ model, count, vram_mib, driver, vbios, cc_mode }) => ({
+              model,
+              count,
+              vram_mib,
+              driver,
+              vbios,
+              cc_mode,
+            })),
+          gpu_count: r.gpu_count,
+          cpu_cores: r.cpu_cores,
+          ram_mib: Number(r.ram_mib),
+        },
+        evidence: {
+          hash: r.evidence_hash,
+          size: r.evidence_size,
+          submitted_at: r.evidence_submitted_at,
+          verdicts: {
+            outcome: r.verdict_outcome,
+            approvals: r.approvals,
+            rejections: r.rejections,
           },
-    eligible: r.eligible,
-    created_at: r.created_at,
-    updated_at: r.updated_at,
-  }));
+        },
+        attestation_state: attestationState,
+        attestation:
+          r.measurement_id === null
+            ? null
+            : {
+                evidence_hash: r.attested_evidence_hash,
+                measurement_id: r.measurement_id,
+                approvers: r.approvers,
+                verified_at: r.verified_at,
+                expires_at: r.expires_at,
+              },
+        eligible: r.eligible,
+        created_at: r.created_at,
+        updated_at: r.updated_at,
+      },
+    ];
+  });
 }
 
 export interface Page<T> {
@@ -154,26 +151,20 @@ export async function searchMachines(db: Kysely<Database>, query: Query) {
     throw new QueryError("cursor: not a cursor returned by this endpoint with these parameters");
   }
   const at = await asOf(db);
-  let q = baseQuery(db, at.block_timestamp ?? "0");
+  const now = at.block_timestamp ?? "0";
+  let q = searchQuery(db);
   if (gpuModel !== undefined) {
     const pattern = `%${gpuModel.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-    q = q.where(({ exists, selectFrom }) =>
-      exists(
-        selectFrom("machine_gpus as g")
-          .select("g.machine_id")
-          .whereRef("g.machine_id", "=", "m.id")
-          .where(sql<SqlBool>`lower(g.model) LIKE ${pattern}`),
-      ),
-    );
+    q = q.where(sql<SqlBool>`m.gpu_models LIKE ${pattern}`);
   }
   if (minVram !== undefined) q = q.where("m.max_vram_mib", ">=", minVram);
   if (maxPrice !== undefined) q = q.where("m.price_per_unit", "<=", maxPrice);
   if (teeType !== undefined) q = q.where("m.tee_type", "=", teeType);
-  if (region !== undefined) q = q.where("p.region", "=", region);
+  if (region !== undefined) q = q.where("m.region", "=", region);
   if (provider !== undefined) q = q.where("m.provider", "=", provider);
   if (status !== undefined) q = q.where("m.status", "=", status);
   if (eligible !== undefined) {
-    const condition = eligibleAt(at.block_timestamp ?? "0");
+    const condition = eligibleAt(now);
     q = q.where(eligible ? condition : sql<SqlBool>`NOT ${condition}`);
   }
   if (sort === "id") {
@@ -191,7 +182,11 @@ export async function searchMachines(db: Kysely<Database>, query: Query) {
   const page = rows.slice(0, limit);
   const lastRow = page[page.length - 1];
   return {
-    data: await withGpus(db, page),
+    data: await describe(
+      db,
+      page.map((r) => r.id),
+      now,
+    ),
     next_cursor:
       rows.length > limit && lastRow !== undefined
         ? encodeCursor(sort === "id" ? [lastRow.id] : [lastRow.price_per_unit, lastRow.id])
@@ -206,10 +201,7 @@ export async function getMachine(db: Kysely<Database>, id: string, query: Query)
     throw new QueryError(`machine id: must be a u64 decimal integer, got ${JSON.stringify(id)}`);
   }
   const at = await asOf(db);
-  const rows = await baseQuery(db, at.block_timestamp ?? "0")
-    .where("m.id", "=", id)
-    .execute();
-  const [machine] = await withGpus(db, rows);
+  const [machine] = await describe(db, [id], at.block_timestamp ?? "0");
   if (machine === undefined) return null;
   const verdicts = await db
     .selectFrom("verdicts")

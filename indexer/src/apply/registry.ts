@@ -1,8 +1,11 @@
 /**
  * Applies registry events to the registry's tables. Each event carries the full new record, so
- * handlers mostly write what the event says (upserts). A handler checks what it relies on before
- * writing anything and throws ConsistencyError when the index lacks it (see context.ts).
+ * handlers write what the event says. A handler checks what it relies on before writing anything
+ * and throws ConsistencyError when the index lacks it (see context.ts). Machine eligibility is
+ * refreshed whenever something it depends on changes (see eligibility.ts).
  */
+import type { Updateable } from "kysely";
+import type { MachinesTable } from "../db/schema.ts";
 import type {
   Machine,
   Provider,
@@ -10,16 +13,17 @@ import type {
   RegistryEventName,
 } from "../decode/registry-events.ts";
 import { type ApplyContext, ConsistencyError } from "./context.ts";
+import { FOREVER, refreshEligibility } from "./eligibility.ts";
 
 type Handler<N extends RegistryEventName> = (
   ctx: ApplyContext,
   data: RegistryEventData<N>,
 ) => Promise<void>;
 
-async function requireRegistryState(ctx: ApplyContext): Promise<void> {
+async function requireRegistryState(ctx: ApplyContext): Promise<{ dev_mode: boolean }> {
   const row = await ctx.tx
     .selectFrom("registry_state")
-    .select("contract")
+    .select("dev_mode")
     .where("contract", "=", ctx.contract)
     .executeTakeFirst();
   if (row === undefined) {
@@ -27,6 +31,7 @@ async function requireRegistryState(ctx: ApplyContext): Promise<void> {
       `registry ${ctx.contract} has no registry_initialized event in the index`,
     );
   }
+  return row;
 }
 
 async function updateRegistryState(
@@ -68,44 +73,80 @@ async function upsertProvider(ctx: ApplyContext, p: Provider, slashed?: string):
   await ctx.tx
     .insertInto("providers")
     .values(row)
-    .onConflict((oc) => oc.column("account_id").doUpdateSet(row))
+    .onConflict((oc) =>
+      oc
+        .column("account_id")
+        .doUpdateSet(
+          slashed === undefined
+            ? row
+            : (eb) => ({ ...row, slashed_total: eb("providers.slashed_total", "+", slashed) }),
+        ),
+    )
     .execute();
-  if (slashed !== undefined) {
-    await ctx.tx
-      .updateTable("providers")
-      .set((eb) => ({ slashed_total: eb("slashed_total", "+", slashed) }))
-      .where("account_id", "=", p.account_id)
-      .execute();
-  }
 }
 
-async function upsertMachine(ctx: ApplyContext, m: Machine): Promise<void> {
-  const gpus = m.hardware.gpus;
-  const row = {
-    id: m.id,
+/** A provider change after registration: its machines' region and eligibility follow. */
+async function providerChanged(ctx: ApplyContext, p: Provider, slashed?: string): Promise<void> {
+  await upsertProvider(ctx, p, slashed);
+  await ctx.tx
+    .updateTable("machines")
+    .set({ region: p.region })
+    .where("provider", "=", p.account_id)
+    .where("region", "<>", p.region)
+    .execute();
+  await refreshEligibility(ctx, { provider: p.account_id });
+}
+
+function machineFields(m: Machine) {
+  return {
     provider: m.provider,
     machine_public_key: m.machine_public_key,
     tee_type: m.tee_type,
     price_per_unit: m.price_per_unit,
     status: m.status,
-    cpu_cores: m.hardware.cpu_cores,
-    ram_mib: m.hardware.ram_mib,
-    gpu_count: gpus.reduce((sum, g) => sum + g.count, 0),
-    max_vram_mib: gpus.reduce((max, g) => Math.max(max, g.vram_mib), 0),
     created_at: m.created_at,
     updated_at: m.updated_at,
     evidence_hash: m.evidence.hash,
     evidence_size: m.evidence.size,
     evidence_nonce: m.evidence.nonce,
     evidence_submitted_at: m.evidence.submitted_at,
-    updated_height: ctx.height,
   };
+}
+
+async function addMachine(ctx: ApplyContext, m: Machine): Promise<void> {
+  const state = await requireRegistryState(ctx);
+  const provider = await ctx.tx
+    .selectFrom("providers")
+    .select(["region", "status"])
+    .where("account_id", "=", m.provider)
+    .executeTakeFirst();
+  if (provider === undefined) {
+    throw new ConsistencyError(
+      `machine ${m.id} names provider ${m.provider}, which the index does not have`,
+    );
+  }
+  const gpus = m.hardware.gpus;
+  // A new machine has no attestation yet: only a none-dev machine in dev mode can be eligible.
+  const eligible =
+    provider.status === "active" &&
+    m.status === "active" &&
+    m.tee_type === "none-dev" &&
+    state.dev_mode;
   await ctx.tx
     .insertInto("machines")
-    .values(row)
-    .onConflict((oc) => oc.column("id").doUpdateSet(row))
+    .values({
+      id: m.id,
+      ...machineFields(m),
+      region: provider.region,
+      gpu_models: gpus.map((g) => g.model.toLowerCase()).join("\n"),
+      eligible_until: eligible ? FOREVER : null,
+      cpu_cores: m.hardware.cpu_cores,
+      ram_mib: m.hardware.ram_mib,
+      gpu_count: gpus.reduce((sum, g) => sum + g.count, 0),
+      max_vram_mib: gpus.reduce((max, g) => Math.max(max, g.vram_mib), 0),
+      updated_height: ctx.height,
+    })
     .execute();
-  await ctx.tx.deleteFrom("machine_gpus").where("machine_id", "=", m.id).execute();
   if (gpus.length > 0) {
     await ctx.tx
       .insertInto("machine_gpus")
@@ -114,15 +155,31 @@ async function upsertMachine(ctx: ApplyContext, m: Machine): Promise<void> {
   }
 }
 
-async function requireMachine(ctx: ApplyContext, id: string): Promise<void> {
-  const row = await ctx.tx
-    .selectFrom("machines")
-    .select("id")
+/** Updates one machine row; a machine the index lacks is a ConsistencyError (nothing written). */
+async function updateMachineRow(
+  ctx: ApplyContext,
+  id: string,
+  values: Updateable<MachinesTable>,
+): Promise<void> {
+  const updated = await ctx.tx
+    .updateTable("machines")
+    .set(values)
     .where("id", "=", id)
+    .returning("id")
     .executeTakeFirst();
-  if (row === undefined) {
+  if (updated === undefined) {
     throw new ConsistencyError(`the event names machine ${id}, which the index does not have`);
   }
+}
+
+/** A later machine event (hardware cannot change after add_machine: its GPUs stay as added). */
+async function machineChanged(
+  ctx: ApplyContext,
+  m: Machine,
+  eligibilityMayChange: boolean,
+): Promise<void> {
+  await updateMachineRow(ctx, m.id, { ...machineFields(m), updated_height: ctx.height });
+  if (eligibilityMayChange) await refreshEligibility(ctx, { machine: m.id });
 }
 
 async function setVerifiers(
@@ -143,10 +200,10 @@ async function setVerifiers(
       .execute();
   }
   await updateRegistryState(ctx, { threshold });
+  await refreshEligibility(ctx, "all");
 }
 
-const providerEvent = (ctx: ApplyContext, p: Provider): Promise<void> => upsertProvider(ctx, p);
-const machineEvent = (ctx: ApplyContext, m: Machine): Promise<void> => upsertMachine(ctx, m);
+const providerEvent = (ctx: ApplyContext, p: Provider): Promise<void> => providerChanged(ctx, p);
 
 export const registryHandlers: { [N in RegistryEventName]: Handler<N> } = {
   registry_initialized: async (ctx, d) => {
@@ -165,51 +222,57 @@ export const registryHandlers: { [N in RegistryEventName]: Handler<N> } = {
       .execute();
   },
   params_updated: (ctx, d) => updateRegistryState(ctx, { params: d.params }),
-  provider_registered: providerEvent,
+  // A new provider has no machines yet.
+  provider_registered: (ctx, p) => upsertProvider(ctx, p),
   provider_updated: providerEvent,
   provider_paused: providerEvent,
   provider_resumed: providerEvent,
   provider_retired: providerEvent,
   provider_slashed: async (ctx, d) => {
     const { amount, reason: _reason, treasury: _treasury, ...p } = d;
-    await upsertProvider(ctx, p, amount);
+    await providerChanged(ctx, p, amount);
   },
   bond_withdrawn: async (ctx, d) => {
     const { amount: _amount, ...p } = d;
-    await upsertProvider(ctx, p);
+    await providerChanged(ctx, p);
   },
   // Challenges are short-lived; the raw events table keeps them.
   challenge_issued: async () => {},
-  machine_added: machineEvent,
-  machine_price_updated: machineEvent,
-  machine_deactivated: machineEvent,
-  machine_reactivated: machineEvent,
+  machine_added: addMachine,
+  machine_price_updated: (ctx, m) => machineChanged(ctx, m, false),
+  machine_deactivated: (ctx, m) => machineChanged(ctx, m, true),
+  machine_reactivated: (ctx, m) => machineChanged(ctx, m, true),
   machine_removed: async (ctx, d) => {
-    await requireMachine(ctx, d.id);
     // Cascades to its GPUs and attestation; verdicts stay as history.
-    await ctx.tx.deleteFrom("machines").where("id", "=", d.id).execute();
+    const removed = await ctx.tx
+      .deleteFrom("machines")
+      .where("id", "=", d.id)
+      .returning("id")
+      .executeTakeFirst();
+    if (removed === undefined) {
+      throw new ConsistencyError(`the event names machine ${d.id}, which the index does not have`);
+    }
   },
-  evidence_submitted: async (ctx, d) => {
-    await requireMachine(ctx, d.machine_id);
+  evidence_submitted: (ctx, d) =>
     // New evidence starts a new verdict set; the previous attestation stays until it expires.
-    await ctx.tx
-      .updateTable("machines")
-      .set({
-        evidence_hash: d.hash,
-        evidence_size: d.size,
-        evidence_nonce: d.nonce,
-        evidence_submitted_at: d.submitted_at,
-        updated_at: d.submitted_at,
-        verdict_outcome: "pending",
-        approvals: 0,
-        rejections: 0,
-        updated_height: ctx.height,
-      })
-      .where("id", "=", d.machine_id)
-      .execute();
-  },
+    updateMachineRow(ctx, d.machine_id, {
+      evidence_hash: d.hash,
+      evidence_size: d.size,
+      evidence_nonce: d.nonce,
+      evidence_submitted_at: d.submitted_at,
+      updated_at: d.submitted_at,
+      verdict_outcome: "pending",
+      approvals: 0,
+      rejections: 0,
+      updated_height: ctx.height,
+    }),
   verdict_posted: async (ctx, d) => {
-    await requireMachine(ctx, d.machine_id);
+    await updateMachineRow(ctx, d.machine_id, {
+      verdict_outcome: d.outcome,
+      approvals: d.approvals,
+      rejections: d.rejections,
+      updated_height: ctx.height,
+    });
     await ctx.tx
       .insertInto("verdicts")
       .values({
@@ -230,16 +293,6 @@ export const registryHandlers: { [N in RegistryEventName]: Handler<N> } = {
         rejections: d.rejections,
       })
       .execute();
-    await ctx.tx
-      .updateTable("machines")
-      .set({
-        verdict_outcome: d.outcome,
-        approvals: d.approvals,
-        rejections: d.rejections,
-        updated_height: ctx.height,
-      })
-      .where("id", "=", d.machine_id)
-      .execute();
     if (d.attestation !== null) {
       const a = d.attestation;
       const row = {
@@ -259,8 +312,10 @@ export const registryHandlers: { [N in RegistryEventName]: Handler<N> } = {
         .values(row)
         .onConflict((oc) => oc.column("machine_id").doUpdateSet(row))
         .execute();
+      await refreshEligibility(ctx, { machine: d.machine_id });
     } else if (d.attestation_revoked) {
       await ctx.tx.deleteFrom("attestations").where("machine_id", "=", d.machine_id).execute();
+      await refreshEligibility(ctx, { machine: d.machine_id });
     }
   },
   verifier_added: (ctx, d) => setVerifiers(ctx, d.verifiers, d.threshold),
@@ -273,6 +328,7 @@ export const registryHandlers: { [N in RegistryEventName]: Handler<N> } = {
       .values(row)
       .onConflict((oc) => oc.column("measurement_id").doUpdateSet(row))
       .execute();
+    await refreshEligibility(ctx, "all");
   },
   measurement_revoked: async (ctx, d) => {
     const result = await ctx.tx
@@ -284,8 +340,12 @@ export const registryHandlers: { [N in RegistryEventName]: Handler<N> } = {
         `measurement ${d.measurement_id} was revoked but is not in the index`,
       );
     }
+    await refreshEligibility(ctx, "all");
   },
-  dev_mode_set: (ctx, d) => updateRegistryState(ctx, { dev_mode: d.enabled }),
+  dev_mode_set: async (ctx, d) => {
+    await updateRegistryState(ctx, { dev_mode: d.enabled });
+    await refreshEligibility(ctx, "all");
+  },
   contract_upgrade_started: (ctx, d) =>
     updateRegistryState(ctx, { last_code_sha256: d.code_sha256 }),
   contract_migrated: (ctx, d) => updateRegistryState(ctx, { contract_version: d.to_version }),

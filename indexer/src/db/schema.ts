@@ -68,6 +68,9 @@ export interface ProvidersTable {
 export interface MachinesTable {
   id: Num;
   provider: string;
+  region: string;
+  gpu_models: string;
+  eligible_until: ColumnType<string | null, string | null | undefined, string | null>;
   machine_public_key: string;
   tee_type: string;
   price_per_unit: Num;

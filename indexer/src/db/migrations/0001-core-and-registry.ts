@@ -74,9 +74,16 @@ const UP = [
   `CREATE INDEX providers_status ON providers (status, account_id)`,
   `CREATE INDEX providers_region ON providers (region, account_id)`,
 
+  // Search columns are kept on the machine row so that a search reads one table in index order:
+  // the provider's region, the lower-cased GPU models, and eligible_until (the machine is eligible
+  // while the block time is below it; null: not eligible), refreshed whenever anything it depends
+  // on changes (see apply/eligibility.ts).
   `CREATE TABLE machines (
      id u64 PRIMARY KEY,
      provider text NOT NULL,
+     region text NOT NULL,
+     gpu_models text NOT NULL,
+     eligible_until u64,
      machine_public_key text NOT NULL UNIQUE,
      tee_type text NOT NULL CHECK (tee_type IN ('tdx', 'sev-snp', 'none-dev')),
      price_per_unit u128 NOT NULL,
@@ -99,7 +106,7 @@ const UP = [
    )`,
   `CREATE INDEX machines_provider ON machines (provider, id)`,
   `CREATE INDEX machines_price ON machines (price_per_unit, id)`,
-  `CREATE INDEX machines_vram ON machines (max_vram_mib)`,
+  `CREATE INDEX machines_region ON machines (region, id)`,
 
   `CREATE TABLE machine_gpus (
      machine_id u64 NOT NULL REFERENCES machines (id) ON DELETE CASCADE,
