@@ -113,6 +113,8 @@ async function catchUp(db: DatabaseHandle, machines: number) {
   controller.abort();
   await run;
   server.close();
+  // What autovacuum does soon after a bulk load; the planner needs the statistics.
+  await sql`ANALYZE`.execute(db.db);
   const stored = await db.db
     .selectFrom("events")
     .select(db.db.fn.countAll<string>().as("n"))

@@ -24,34 +24,44 @@ export interface BlockResult {
   problems: DecodedEvent[];
 }
 
+/** Rows per INSERT (16 parameters each, well under PostgreSQL's 65,535). */
+const INSERT_CHUNK = 1000;
+
+function eventRow(block: Block, event: DecodedEvent) {
+  return {
+    receipt_id: event.receiptId,
+    log_index: event.logIndex,
+    block_height: block.height,
+    block_timestamp: block.timestampNs,
+    block_hash: block.hash,
+    shard_id: event.shardId,
+    seq: event.seq,
+    tx_hash: event.txHash,
+    contract: event.contract,
+    predecessor: event.predecessor,
+    standard: event.standard,
+    version: event.version,
+    event: event.event,
+    data: event.data === null ? null : JSON.stringify(event.data),
+    status: event.status,
+    error: event.error,
+  };
+}
+
 export async function applyBlock(
   tx: Transaction<Database>,
   block: Block,
   events: DecodedEvent[],
 ): Promise<BlockResult> {
   const result: BlockResult = { applied: 0, problems: [] };
-  for (const event of events) {
+  // All raw rows first, in one statement per chunk (handlers may reference them, e.g. verdicts).
+  for (let i = 0; i < events.length; i += INSERT_CHUNK) {
     await tx
       .insertInto("events")
-      .values({
-        receipt_id: event.receiptId,
-        log_index: event.logIndex,
-        block_height: block.height,
-        block_timestamp: block.timestampNs,
-        block_hash: block.hash,
-        shard_id: event.shardId,
-        seq: event.seq,
-        tx_hash: event.txHash,
-        contract: event.contract,
-        predecessor: event.predecessor,
-        standard: event.standard,
-        version: event.version,
-        event: event.event,
-        data: event.data === null ? null : JSON.stringify(event.data),
-        status: event.status,
-        error: event.error,
-      })
+      .values(events.slice(i, i + INSERT_CHUNK).map((event) => eventRow(block, event)))
       .execute();
+  }
+  for (const event of events) {
     if (event.status !== "applied") {
       result.problems.push(event);
       continue;

@@ -114,17 +114,25 @@ function machineFields(m: Machine) {
 }
 
 async function addMachine(ctx: ApplyContext, m: Machine): Promise<void> {
-  const state = await requireRegistryState(ctx);
-  const provider = await ctx.tx
-    .selectFrom("providers")
-    .select(["region", "status"])
-    .where("account_id", "=", m.provider)
+  // One round trip for what the new row needs: the registry's dev mode and the provider.
+  const found = await ctx.tx
+    .selectFrom("registry_state as rs")
+    .leftJoin("providers as p", (join) => join.on("p.account_id", "=", m.provider))
+    .select(["rs.dev_mode", "p.region", "p.status"])
+    .where("rs.contract", "=", ctx.contract)
     .executeTakeFirst();
-  if (provider === undefined) {
+  if (found === undefined) {
+    throw new ConsistencyError(
+      `registry ${ctx.contract} has no registry_initialized event in the index`,
+    );
+  }
+  if (found.region === null || found.status === null) {
     throw new ConsistencyError(
       `machine ${m.id} names provider ${m.provider}, which the index does not have`,
     );
   }
+  const provider = { region: found.region, status: found.status };
+  const state = { dev_mode: found.dev_mode };
   const gpus = m.hardware.gpus;
   // A new machine has no attestation yet: only a none-dev machine in dev mode can be eligible.
   const eligible =
