@@ -4,18 +4,21 @@
  *                                                   validator_key.json (test.near's key)
  *   near-sandbox --home DIR run --rpc-addr H:P      serves JSON-RPC (and the neardata stream) on H:P
  *                [--network-addr H:P]               until SIGINT or SIGTERM (network-addr is unused)
+ *                [--persist]                        keeps the chain in DIR/data/chain.log; a home that
+ *                                                   has one is always resumed from it
  * Options of the real binary that localnet has no use for are accepted and ignored.
  */
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { initHome, loadHome } from "./node/home.ts";
 import { LocalNode } from "./node/node.ts";
+import { persistenceFor } from "./node/persisted-chain.ts";
 import type { RpcContext } from "./rpc/context.ts";
 import { startServer } from "./rpc/server.ts";
 import { createRuntime } from "./runtime/index.ts";
 
 const USAGE = `usage: near-sandbox [--home DIR] init
-       near-sandbox [--home DIR] run [--rpc-addr HOST:PORT] [--network-addr HOST:PORT] [--block-interval-ms N]`;
+       near-sandbox [--home DIR] run [--rpc-addr HOST:PORT] [--network-addr HOST:PORT] [--block-interval-ms N] [--persist]`;
 
 interface Args {
   home: string;
@@ -64,13 +67,29 @@ async function run(args: Args): Promise<void> {
       `--block-interval-ms must be a non-negative integer, got ${JSON.stringify(intervalText)}`,
     );
   }
+  const persistFlag = args.options.get("persist");
+  if (persistFlag !== undefined && persistFlag !== "" && persistFlag !== "true") {
+    throw new Error(`--persist takes no value, got ${JSON.stringify(persistFlag)}`);
+  }
   // Loaded here so that `init` does not load the VM.
   const { runFunctionCall } = await import("./vm/index.ts");
+  const persistence = persistenceFor(home.dir, home.genesis, persistFlag !== undefined);
+  if (persistence && persistence.droppedBytes > 0) {
+    process.stderr.write(
+      `localnet: dropped a torn last record (${persistence.droppedBytes} bytes) from ${persistence.path}\n`,
+    );
+  }
   const node = new LocalNode({
     genesis: home.genesis,
     runtime: createRuntime(runFunctionCall),
     blockIntervalMs,
+    ...(persistence ? { persistence } : {}),
   });
+  if (persistence) {
+    process.stderr.write(
+      `localnet: chain kept in ${persistence.path}, head at height ${node.chain.head.height}\n`,
+    );
+  }
   const ctx: RpcContext = {
     node,
     validatorKey: home.validatorKey,

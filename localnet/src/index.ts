@@ -5,18 +5,20 @@
  *   // net.rpcUrl, net.accounts.validator (test.near's key), net.node
  *   await net.stop();
  */
-import { mkdtempSync } from "node:fs";
+import { existsSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { publicKeyToString } from "./node/encoding.ts";
 import { type Home, initHome, loadHome } from "./node/home.ts";
 import { LocalNode } from "./node/node.ts";
+import { persistenceFor } from "./node/persisted-chain.ts";
 import type { RuntimeApi } from "./node/runtime-api.ts";
 import type { RpcContext } from "./rpc/context.ts";
 import { startServer } from "./rpc/server.ts";
 
 export { initHome, loadHome } from "./node/home.ts";
 export { LocalNode } from "./node/node.ts";
+export { chainLogPath, hasPersistedChain } from "./node/persisted-chain.ts";
 export type { RuntimeApi } from "./node/runtime-api.ts";
 
 export interface LocalnetOptions {
@@ -31,6 +33,11 @@ export interface LocalnetOptions {
   blockIntervalMs?: number;
   /** How long send_tx/tx wait before TIMEOUT_ERROR (default 10 s, as nearcore). */
   txTimeoutMs?: number;
+  /**
+   * Keep the chain in HOME/data/chain.log so that a later start on the same home resumes it
+   * (default false). A home that already holds a chain log is always resumed.
+   */
+  persist?: boolean;
 }
 
 export interface AccountKey {
@@ -44,25 +51,26 @@ export interface Localnet {
   home: string;
   accounts: { validator: AccountKey };
   node: LocalNode;
+  /** The chain log this node appends to, or null when the chain lives in memory only. */
+  chainLog: { path: string; droppedBytes: number } | null;
   stop(): Promise<void>;
 }
 
 function homeFor(dir: string | undefined, rpcAddr: string): Home {
   if (dir === undefined) return initHome(mkdtempSync(join(tmpdir(), "localnet-")), rpcAddr);
-  try {
-    return loadHome(dir);
-  } catch {
-    return initHome(dir, rpcAddr);
-  }
+  // Only a home without genesis is initialised: a broken one is reported, never overwritten.
+  return existsSync(join(dir, "genesis.json")) ? loadHome(dir) : initHome(dir, rpcAddr);
 }
 
 export async function startLocalnet(options: LocalnetOptions): Promise<Localnet> {
   const host = options.host ?? "127.0.0.1";
   const home = homeFor(options.home, `${host}:${options.port ?? 0}`);
+  const persistence = persistenceFor(home.dir, home.genesis, options.persist ?? false);
   const node = new LocalNode({
     genesis: home.genesis,
     runtime: options.runtime,
     blockIntervalMs: options.blockIntervalMs ?? 1000,
+    ...(persistence ? { persistence } : {}),
   });
   const ctx: RpcContext = {
     node,
@@ -72,7 +80,13 @@ export async function startLocalnet(options: LocalnetOptions): Promise<Localnet>
     startedAt: Date.now(),
     txTimeoutMs: options.txTimeoutMs ?? 10_000,
   };
-  const server = await startServer(ctx, host, options.port ?? 0);
+  let server: Awaited<ReturnType<typeof startServer>>;
+  try {
+    server = await startServer(ctx, host, options.port ?? 0);
+  } catch (error) {
+    node.stop();
+    throw error;
+  }
   ctx.rpcAddr = `${host}:${server.port}`;
   node.start();
   return {
@@ -86,6 +100,9 @@ export async function startLocalnet(options: LocalnetOptions): Promise<Localnet>
       },
     },
     node,
+    chainLog: persistence
+      ? { path: persistence.path, droppedBytes: persistence.droppedBytes }
+      : null,
     async stop() {
       node.stop();
       await server.close();

@@ -14,9 +14,11 @@ import type {
   StateStore,
 } from "../runtime/types.ts";
 import { type Block, ChainStore, type Chunk } from "./chain.ts";
-import { hexKey, sha256, ZERO_HASH } from "./encoding.ts";
+import { bytesEqual, hexKey, sha256, toBase58, ZERO_HASH } from "./encoding.ts";
 import type { Genesis } from "./genesis.ts";
+import type { ChainPersistence, PersistedBlock } from "./persisted-chain.ts";
 import type { RuntimeApi } from "./runtime-api.ts";
+import { applyWrites, sealedWrites } from "./state-writes.ts";
 
 const MS = 1_000_000n;
 /** Simulated time per height skipped by sandbox_fast_forward (nearcore's block production delay). */
@@ -30,6 +32,8 @@ export interface NodeOptions {
   /** Empty blocks are produced at this interval when there is no work; 0 disables them. */
   blockIntervalMs?: number;
   config?: RuntimeConfig;
+  /** Where the chain survives restarts: its blocks are resumed, every new block is appended. */
+  persistence?: ChainPersistence;
 }
 
 /** A transaction rejected before inclusion, carrying nearcore's InvalidTxError view. */
@@ -76,6 +80,7 @@ export class LocalNode {
   readonly #epochLength: bigint;
   readonly #minGasPrice: bigint;
   readonly #gasLimit: bigint;
+  readonly #persistence: ChainPersistence | null;
   #pool: SignedTransaction[] = [];
   readonly #poolHashes = new Set<string>();
   #pendingReceipts: Receipt[] = [];
@@ -101,21 +106,32 @@ export class LocalNode {
     const height = BigInt(options.genesis.config.genesis_height);
     this.state.commitBlock(height);
     this.chain.add(this.#genesisBlock(height));
+    this.#persistence = options.persistence ?? null;
+    if (this.#persistence) {
+      try {
+        this.#resume(this.#persistence.blocks);
+      } catch (error) {
+        this.#persistence.close();
+        throw error;
+      }
+    }
   }
 
   get runtime(): RuntimeApi {
     return this.#runtime;
   }
 
-  /** Starts producing empty blocks every blockIntervalMs. */
+  /** Starts producing empty blocks every blockIntervalMs, and finishes work a resumed chain left. */
   start(): void {
     this.#armTimer();
+    if (this.hasWork || this.#settleLeft > 0) this.#schedule();
   }
 
   stop(): void {
     this.#stopped = true;
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = null;
+    this.#persistence?.close();
     this.events.emit("stopped");
   }
 
@@ -191,6 +207,7 @@ export class LocalNode {
 
   /** Produces one block `heightDelta` above the head with the pool and the pending receipts. */
   produceBlock(heightDelta = 1n): Block {
+    if (this.#stopped) throw new Error("the node is stopped");
     const prev = this.chain.head;
     const height = prev.height + heightDelta;
     const now = BigInt(Date.now()) * MS + this.#clockOffsetNs;
@@ -258,10 +275,39 @@ export class LocalNode {
       receiptOutcomes: result.receiptOutcomes,
       stateChanges: result.stateChanges,
     };
+    // Durable before anyone can see it: a block answered over RPC is never lost by a crash.
+    this.#persistence?.append({
+      block,
+      writes: sealedWrites(this.state),
+      clockOffsetNs: this.#clockOffsetNs,
+    });
     this.chain.add(block);
     this.events.emit("block", block);
     this.#armTimer();
     return block;
+  }
+
+  /** Re-adds the blocks of earlier runs with their state writes; nothing is executed again. */
+  #resume(entries: Iterable<PersistedBlock>): void {
+    for (const { block, writes, clockOffsetNs } of entries) {
+      const head = this.chain.head;
+      if (!bytesEqual(block.prevHash, head.hash) || block.height <= head.height) {
+        throw new Error(
+          `the persisted block at height ${block.height} does not follow block ${head.height} (${toBase58(head.hash)}): the chain log does not belong to this chain`,
+        );
+      }
+      applyWrites(this.state, writes);
+      this.state.commitBlock(block.height);
+      this.chain.add(block);
+      this.#clockOffsetNs = clockOffsetNs;
+    }
+    const head = this.chain.head;
+    this.#pendingReceipts = head.chunk.outgoingReceipts;
+    // Work of the last blocks may not be final yet (a crash right after it): settle it on start.
+    const recent = [head, this.chain.behindHead(1)];
+    if (recent.some((b) => b.transactionOutcomes.length > 0 || b.receiptOutcomes.length > 0)) {
+      this.#settleLeft = FINALITY_DEPTH;
+    }
   }
 
   get hasWork(): boolean {
