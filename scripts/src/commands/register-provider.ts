@@ -314,6 +314,7 @@ export async function registerProvider(
       `  machine key ${result.machine_public_key}, tee ${options.tee}, price ${options.pricePerUnit} per unit`,
     );
     io.line(`  hardware ${JSON.stringify(result.hardware)}`);
+    io.result(result);
     requireChecks(checks);
     return result;
   }
