@@ -16,10 +16,12 @@ export const VOTE_DEPOSIT = ONE_NEAR / 100n;
 export const EXECUTE_GAS = 300n * TGAS;
 
 export const TEST_CONFIG = {
-  voting_delay_blocks: 2,
-  voting_period_blocks: 40,
-  timelock_blocks: 5,
-  grace_period_blocks: 30,
+  // Each transaction takes a few blocks here: windows leave room for several, and tests
+  // fast-forward over them.
+  voting_delay_blocks: 30,
+  voting_period_blocks: 100,
+  timelock_blocks: 20,
+  grace_period_blocks: 50,
   quorum_bps: 2000,
   proposal_threshold: (50n * TOKEN).toString(),
 };
