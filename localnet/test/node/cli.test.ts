@@ -72,4 +72,67 @@ test("run serves status on --rpc-addr and exits cleanly on SIGINT", async () => 
   expect(status.chain_id).toBe("localnet");
   child.kill("SIGINT");
   expect(await exited).toBe(0);
+  // Without --persist the chain lives in memory (near-workspaces' case): nothing is written.
+  expect(existsSync(join(home, "data"))).toBe(false);
 }, 20_000);
+
+async function rpcCall<T>(port: number, method: string, params: unknown): Promise<T> {
+  const response = await fetch(`http://127.0.0.1:${port}`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
+  });
+  const body = (await response.json()) as { result?: T; error?: unknown };
+  if (body.error !== undefined) throw new Error(`${method}: ${JSON.stringify(body.error)}`);
+  return body.result as T;
+}
+
+/** Runs the node until `ready` holds, then stops it with SIGINT; returns what `ready` saw. */
+async function runUntil<T>(
+  home: string,
+  extra: string[],
+  ready: (port: number) => Promise<T | null>,
+): Promise<{ seen: T; code: number | null; stderr: string }> {
+  const port = await freePort();
+  const child = spawn(BIN, ["--home", home, "run", "--rpc-addr", `127.0.0.1:${port}`, ...extra], {
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  let stderr = "";
+  child.stderr.on("data", (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  let seen: T | null = null;
+  for (let attempt = 0; attempt < 200 && seen === null; attempt++) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    seen = await ready(port).catch(() => null);
+  }
+  child.kill("SIGINT");
+  const code = await exited;
+  if (seen === null) throw new Error(`the node never got ready: ${stderr}`);
+  return { seen, code, stderr };
+}
+
+interface BlockAnswer {
+  header: { height: number; hash: string };
+}
+
+test("run --persist keeps the chain; the next run resumes it (SIGINT, then restart)", async () => {
+  const home = join(mkdtempSync(join(tmpdir(), "localnet-cli-")), "home");
+  expect(spawnSync(BIN, ["--home", home, "init"]).status).toBe(0);
+  const first = await runUntil(home, ["--persist", "--block-interval-ms", "20"], async (port) => {
+    const block = await rpcCall<BlockAnswer>(port, "block", { finality: "optimistic" });
+    return block.header.height >= 5 ? block : null;
+  });
+  expect(first.code).toBe(0);
+  expect(existsSync(join(home, "data", "chain.log"))).toBe(true);
+  expect(existsSync(join(home, "data", "LOCK"))).toBe(false);
+
+  const old = first.seen.header.height;
+  const second = await runUntil(home, ["--block-interval-ms", "0"], (port) =>
+    rpcCall<BlockAnswer>(port, "block", { block_id: old }),
+  );
+  expect(second.code).toBe(0);
+  expect(second.seen.header.hash).toBe(first.seen.header.hash);
+  expect(second.stderr).toMatch(/chain kept in .*chain\.log, head at height \d+/);
+}, 30_000);
