@@ -1,4 +1,7 @@
 /** The data of every gpumarket event, by event name (see each contract's README for when). */
+
+import type { EscrowEvent } from "./escrow-types.ts";
+import type { GovernanceEvent } from "./governance-types.ts";
 import type {
   Attestation,
   Challenge,
@@ -73,5 +76,4 @@ export type RegistryEvent =
   | { event: "contract_upgrade_started"; data: { code_sha256: string; code_size: number } }
   | { event: "contract_migrated"; data: { from_version: number; to_version: number } };
 
-/** Grows with escrow and governance events. */
-export type GpuMarketEvent = RegistryEvent;
+export type GpuMarketEvent = RegistryEvent | EscrowEvent | GovernanceEvent;

@@ -6,13 +6,13 @@
 import { near } from "near-sdk-js";
 import { fail } from "../../common/src/errors.ts";
 import type { Allowance, Approval, JobRequest } from "../../common/src/escrow-types.ts";
+import { emitEvent } from "../../common/src/events.ts";
 import { readRecord, removeRecord, writeRecord } from "../../common/src/store.ts";
 import { parseU64, parseU128 } from "../../common/src/u128.ts";
 import { requireAccountId } from "../../common/src/validate.ts";
 import { parseAsset, parseUsableAsset } from "./assets.ts";
 import { escrowFromBalance } from "./balances.ts";
 import { askRegistry, requireStorageForJob } from "./create.ts";
-import { emit } from "./events.ts";
 import { allowanceKey, allowanceSet, approvalKey, approvalSet } from "./keys.ts";
 import { type EscrowState, STORAGE_BYTES } from "./state.ts";
 import { lockStorage, unlockStorage } from "./storage.ts";
@@ -73,7 +73,7 @@ export function setAllowance(args: Record<string, unknown>): Allowance {
     allowance = { ...current(existing), limit: limit.toString(), period_ns: periodNs.toString() };
   }
   saveAllowance(allowance);
-  emit({ event: "allowance_set", data: allowance });
+  emitEvent({ event: "allowance_set", data: allowance });
   return allowance;
 }
 
@@ -87,7 +87,7 @@ export function removeAllowance(args: Record<string, unknown>): void {
   removeRecord(allowanceKey(owner, spender, asset));
   allowanceSet(owner).remove(`${spender}:${asset}`);
   unlockStorage(owner, STORAGE_BYTES.allowance);
-  emit({ event: "allowance_removed", data: { owner, spender, asset } });
+  emitEvent({ event: "allowance_removed", data: { owner, spender, asset } });
 }
 
 export function listAllowances(owner: string, from: number, limit: number): Allowance[] {
@@ -131,7 +131,7 @@ export function spendOrRequestApproval(
   state.next_approval_id = (BigInt(state.next_approval_id) + 1n).toString();
   writeRecord(approvalKey(approval.id), approval);
   approvalSet(request.payer).add(approval.id);
-  emit({ event: "approval_requested", data: approval });
+  emitEvent({ event: "approval_requested", data: approval });
   return { approval };
 }
 
@@ -159,7 +159,7 @@ export function approveJob(state: EscrowState, id: string): void {
   escrowFromBalance(request.payer, request.asset, BigInt(request.max_amount));
   requireStorageForJob(request.payer);
   const promise = askRegistry(state, request);
-  emit({ event: "approval_granted", data: approval });
+  emitEvent({ event: "approval_granted", data: approval });
   near.promiseReturn(promise);
 }
 
@@ -171,7 +171,7 @@ export function rejectApproval(id: string): Approval {
     fail(`only ${approval.request.payer} or ${approval.request.client} may reject request ${id}`);
   }
   takeApproval(id);
-  emit({ event: "approval_rejected", data: { ...approval, rejected_by: caller } });
+  emitEvent({ event: "approval_rejected", data: { ...approval, rejected_by: caller } });
   return approval;
 }
 

@@ -8,11 +8,11 @@ import { decodeBase58 } from "../../common/src/encoding.ts";
 import { fail } from "../../common/src/errors.ts";
 import type { Allowance, FundingSource, Job, JobRequest } from "../../common/src/escrow-types.ts";
 import { NEAR_ASSET } from "../../common/src/escrow-types.ts";
+import { emitEvent } from "../../common/src/events.ts";
 import type { Eligibility } from "../../common/src/registry-types.ts";
 import { parseU64, parseU128 } from "../../common/src/u128.ts";
 import { requireHex, typeName } from "../../common/src/validate.ts";
 import { creditFromEscrow, escrowIncoming, escrowOutgoing } from "./balances.ts";
-import { emit } from "./events.ts";
 import { insertJob } from "./jobs.ts";
 import { type EscrowState, GAS, STORAGE_BYTES, TGAS } from "./state.ts";
 import { canCharge, chargeStorage } from "./storage.ts";
@@ -124,7 +124,7 @@ export function startJob(
 ): void {
   requireStorageForJob(request.payer);
   const promise = askRegistry(state, request);
-  emit({ event: "job_pending", data: { ...request, allowance } });
+  emitEvent({ event: "job_pending", data: { ...request, allowance } });
   near.promiseReturn(promise);
 }
 
@@ -175,7 +175,7 @@ function refund(request: JobRequest, reason: string): void {
   } else if (request.source !== "token") {
     creditFromEscrow(request.payer, request.asset, amount);
   }
-  emit({ event: "job_rejected", data: { ...request, reason, refunded_to: request.payer } });
+  emitEvent({ event: "job_rejected", data: { ...request, reason, refunded_to: request.payer } });
 }
 
 function createJob(state: EscrowState, request: JobRequest, answer: Eligibility): Job {
@@ -223,7 +223,7 @@ function createJob(state: EscrowState, request: JobRequest, answer: Eligibility)
   };
   state.next_job_id = (BigInt(state.next_job_id) + 1n).toString();
   insertJob(job);
-  emit({ event: "job_created", data: job });
+  emitEvent({ event: "job_created", data: job });
   return job;
 }
 

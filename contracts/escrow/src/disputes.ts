@@ -6,9 +6,9 @@
 import { near } from "near-sdk-js";
 import { fail } from "../../common/src/errors.ts";
 import type { Job } from "../../common/src/escrow-types.ts";
+import { emitEvent } from "../../common/src/events.ts";
 import { parseU128 } from "../../common/src/u128.ts";
 import { requireText } from "../../common/src/validate.ts";
-import { emit } from "./events.ts";
 import { requireStatus, saveJob } from "./jobs.ts";
 import { closeJob, requireClientSide } from "./lifecycle.ts";
 import { type EscrowState, LIMITS } from "./state.ts";
@@ -34,7 +34,7 @@ export function disputeJob(state: EscrowState, job: Job, args: Record<string, un
   job.dispute_reason = reason;
   job.arbitration_deadline = (now + BigInt(state.params.arbitration_window_ns)).toString();
   saveJob(job, "delivered");
-  emit({ event: "job_disputed", data: job });
+  emitEvent({ event: "job_disputed", data: job });
   return job;
 }
 
@@ -51,7 +51,7 @@ export function resolveDispute(state: EscrowState, job: Job, args: Record<string
   job.status = "resolved";
   job.resolution_note = note;
   saveJob(job, "disputed");
-  emit({ event: "dispute_resolved", data: job });
+  emitEvent({ event: "dispute_resolved", data: job });
   return job;
 }
 
@@ -64,7 +64,7 @@ export function requestSlash(state: EscrowState, job: Job, args: Record<string, 
   }
   job.slash_requested = true;
   saveJob(job, job.status);
-  emit({
+  emitEvent({
     event: "slash_requested",
     data: { job_id: job.id, provider: job.provider, machine_id: job.machine_id, arbiter, reason },
   });

@@ -18,6 +18,7 @@ import type {
   StorageBalance,
 } from "../../common/src/escrow-types.ts";
 import { NEAR_ASSET } from "../../common/src/escrow-types.ts";
+import { emitEvent } from "../../common/src/events.ts";
 import { assertOwner } from "../../common/src/owner.ts";
 import { parseU64, parseU128 } from "../../common/src/u128.ts";
 import {
@@ -67,7 +68,6 @@ import {
   startJob,
 } from "./create.ts";
 import { disputeJob, requestSlash, resolveDispute } from "./disputes.ts";
-import { emit } from "./events.ts";
 import { getJob, JOB_STATUSES, jobsByIds, listJobs, parseJobId, requireJob } from "./jobs.ts";
 import { clientJobs, machineJobs, providerJobs, statusJobs } from "./keys.ts";
 import {
@@ -133,7 +133,7 @@ class EscrowContract implements EscrowState {
     this.arbiter = requireAccountId(args.arbiter, "arbiter");
     this.registry = requireAccountId(args.registry, "registry");
     this.params = mergeParams(DEFAULT_PARAMS, args.params ?? {}, "params");
-    emit({
+    emitEvent({
       event: "escrow_initialized",
       data: {
         owner: this.owner,
@@ -153,7 +153,7 @@ class EscrowContract implements EscrowState {
     const args = argsOf("set_params", value, ["params"]);
     assertOwner(this.owner, "set_params");
     this.params = mergeParams(this.params, args.params, "params");
-    emit({ event: "params_updated", data: { params: this.params } });
+    emitEvent({ event: "params_updated", data: { params: this.params } });
     return this.params;
   }
 
@@ -162,7 +162,7 @@ class EscrowContract implements EscrowState {
     const args = argsOf("set_arbiter", value, ["arbiter"]);
     assertOwner(this.owner, "set_arbiter");
     this.arbiter = requireAccountId(args.arbiter, "arbiter");
-    emit({ event: "arbiter_set", data: { arbiter: this.arbiter } });
+    emitEvent({ event: "arbiter_set", data: { arbiter: this.arbiter } });
     return this.arbiter;
   }
 
@@ -171,7 +171,7 @@ class EscrowContract implements EscrowState {
     const args = argsOf("set_treasury", value, ["treasury"]);
     assertOwner(this.owner, "set_treasury");
     this.treasury = requireAccountId(args.treasury, "treasury");
-    emit({ event: "treasury_set", data: { treasury: this.treasury } });
+    emitEvent({ event: "treasury_set", data: { treasury: this.treasury } });
     return this.treasury;
   }
 
@@ -183,7 +183,7 @@ class EscrowContract implements EscrowState {
     if (!allowToken(token)) {
       fail(`token ${token} is already allowed`);
     }
-    emit({ event: "token_allowed", data: { token } });
+    emitEvent({ event: "token_allowed", data: { token } });
     return token;
   }
 
@@ -195,7 +195,7 @@ class EscrowContract implements EscrowState {
     if (!disallowToken(token)) {
       fail(`token ${token} is not allowed`);
     }
-    emit({ event: "token_disallowed", data: { token } });
+    emitEvent({ event: "token_disallowed", data: { token } });
     return token;
   }
 
@@ -241,7 +241,7 @@ class EscrowContract implements EscrowState {
     requireRegistered(account, "a balance");
     creditIncoming(account, NEAR_ASSET, amount);
     const balance = entry(account, NEAR_ASSET);
-    emit({ event: "deposit", data: { ...balance, deposited: amount.toString() } });
+    emitEvent({ event: "deposit", data: { ...balance, deposited: amount.toString() } });
     return balance;
   }
 
@@ -282,7 +282,7 @@ class EscrowContract implements EscrowState {
       requireRegistered(sender, "a balance");
       creditIncoming(sender, token, amount);
       const balance = entry(sender, token);
-      emit({ event: "deposit", data: { ...balance, deposited: amount.toString() } });
+      emitEvent({ event: "deposit", data: { ...balance, deposited: amount.toString() } });
       return "0";
     }
     requireOnlyKeys(msg, "msg", ["action", "job"]);

@@ -9,10 +9,10 @@ import { ed25519Verify } from "../../../toolchain/contract-lib/ed25519.ts";
 import { decodeBase58, fromHex } from "../../common/src/encoding.ts";
 import { fail } from "../../common/src/errors.ts";
 import type { Job, RefundReason, SettledBy } from "../../common/src/escrow-types.ts";
+import { emitEvent } from "../../common/src/events.ts";
 import { parseU128 } from "../../common/src/u128.ts";
 import { requireHex } from "../../common/src/validate.ts";
 import { creditFromEscrow } from "./balances.ts";
-import { emit } from "./events.ts";
 import { requireStatus, saveJob } from "./jobs.ts";
 import { amountDue, splitPayment } from "./money.ts";
 import { resultPreimage } from "./result-message.ts";
@@ -56,7 +56,7 @@ export function acceptJob(job: Job): Job {
   job.accepted_at = now.toString();
   job.deliver_deadline = (now + BigInt(job.deliver_within_ns)).toString();
   saveJob(job, "requested");
-  emit({ event: "job_accepted", data: job });
+  emitEvent({ event: "job_accepted", data: job });
   return job;
 }
 
@@ -87,7 +87,7 @@ export function deliverJob(state: EscrowState, job: Job, args: Record<string, un
   job.delivered_at = now.toString();
   job.dispute_deadline = (now + BigInt(state.params.dispute_window_ns)).toString();
   saveJob(job, "accepted");
-  emit({ event: "job_delivered", data: job });
+  emitEvent({ event: "job_delivered", data: job });
   return job;
 }
 
@@ -97,7 +97,7 @@ function settle(state: EscrowState, job: Job, by: SettledBy): Job {
   job.status = "settled";
   job.settled_by = by;
   saveJob(job, from);
-  emit({ event: "job_settled", data: job });
+  emitEvent({ event: "job_settled", data: job });
   return job;
 }
 
@@ -133,7 +133,7 @@ function refundJob(state: EscrowState, job: Job, reason: RefundReason): Job {
   job.status = "refunded";
   job.refund_reason = reason;
   saveJob(job, from);
-  emit({ event: reason === "cancelled" ? "job_cancelled" : "job_reclaimed", data: job });
+  emitEvent({ event: reason === "cancelled" ? "job_cancelled" : "job_reclaimed", data: job });
   return job;
 }
 

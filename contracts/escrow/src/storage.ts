@@ -6,6 +6,7 @@
 import { near } from "near-sdk-js";
 import { fail } from "../../common/src/errors.ts";
 import type { StorageBalance } from "../../common/src/escrow-types.ts";
+import { emitEvent } from "../../common/src/events.ts";
 import { readRecord, writeRecord } from "../../common/src/store.ts";
 import { parseU128 } from "../../common/src/u128.ts";
 import {
@@ -14,7 +15,6 @@ import {
   requireObject,
   requireOnlyKeys,
 } from "../../common/src/validate.ts";
-import { emit } from "./events.ts";
 import { storageKey } from "./keys.ts";
 import { STORAGE_BYTES } from "./state.ts";
 
@@ -90,7 +90,7 @@ export function storageDeposit(value: unknown): StorageBalance {
     near.promiseBatchActionTransfer(near.promiseBatchCreate(caller), attached - kept);
   }
   const balance = view(record);
-  emit({
+  emitEvent({
     event: "storage_deposit",
     data: { account_id: account, amount: kept.toString(), ...balance },
   });
@@ -116,7 +116,7 @@ export function storageWithdraw(value: unknown): StorageBalance {
     near.promiseBatchActionTransfer(near.promiseBatchCreate(account), amount);
   }
   const balance = view(record);
-  emit({
+  emitEvent({
     event: "storage_withdraw",
     data: { account_id: account, amount: amount.toString(), ...balance },
   });

@@ -7,8 +7,8 @@
 import { near } from "near-sdk-js";
 import { toHex } from "../../common/src/encoding.ts";
 import { fail } from "../../common/src/errors.ts";
+import { emitEvent } from "../../common/src/events.ts";
 import { assertNoDeposit, assertOwner } from "../../common/src/owner.ts";
-import { emit } from "./events.ts";
 import { CONTRACT_VERSION, type EscrowState, GAS } from "./state.ts";
 
 const WASM_MAGIC = [0x00, 0x61, 0x73, 0x6d];
@@ -31,7 +31,7 @@ export function upgradeSelf(): void {
   const promise = near.promiseBatchCreate(near.currentAccountId());
   near.promiseBatchActionDeployContract(promise, code);
   near.promiseBatchActionFunctionCallWeight(promise, "migrate", "{}", 0n, GAS.migrate, 1n);
-  emit({
+  emitEvent({
     event: "contract_upgrade_started",
     data: { code_sha256: toHex(near.sha256(code)), code_size: code.length },
   });
@@ -48,7 +48,7 @@ export function migrateState(): void {
     fail(`cannot migrate state version ${String(old.version)} to ${CONTRACT_VERSION}`);
   }
   // Version 1 is the first layout; a later version transforms `old` here, one step per version.
-  emit({
+  emitEvent({
     event: "contract_migrated",
     data: { from_version: old.version, to_version: CONTRACT_VERSION },
   });

@@ -5,10 +5,10 @@
 import { near, type PromiseIndex } from "near-sdk-js";
 import { fail } from "../../common/src/errors.ts";
 import { type BalanceEntry, NEAR_ASSET } from "../../common/src/escrow-types.ts";
+import { emitEvent } from "../../common/src/events.ts";
 import { parseU128 } from "../../common/src/u128.ts";
 import { parseAsset } from "./assets.ts";
 import { balanceOf, creditIncoming, debit, entry } from "./balances.ts";
-import { emit } from "./events.ts";
 import { GAS, TGAS } from "./state.ts";
 
 const GAS_MARGIN = 10n * TGAS;
@@ -56,7 +56,10 @@ export function startWithdrawal(args: Record<string, unknown>): void {
     0n,
     GAS.withdrawCallback,
   );
-  emit({ event: "withdraw", data: { ...entry(account, asset), withdrawn: amount.toString() } });
+  emitEvent({
+    event: "withdraw",
+    data: { ...entry(account, asset), withdrawn: amount.toString() },
+  });
   near.promiseReturn(callback);
 }
 
@@ -74,7 +77,7 @@ export function onWithdraw(args: Record<string, unknown>): boolean {
       ...entry(account, asset),
       restored: amount.toString(),
     };
-    emit({ event: "withdraw_failed", data });
+    emitEvent({ event: "withdraw_failed", data });
     return false;
   }
 }
