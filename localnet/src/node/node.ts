@@ -16,6 +16,7 @@ import type {
 import { type Block, ChainStore, type Chunk } from "./chain.ts";
 import { bytesEqual, hexKey, sha256, toBase58, ZERO_HASH } from "./encoding.ts";
 import type { Genesis } from "./genesis.ts";
+import { inNonceOrder } from "./nonce-order.ts";
 import type { ChainPersistence, PersistedBlock } from "./persisted-chain.ts";
 import type { RuntimeApi } from "./runtime-api.ts";
 import { applyWrites, sealedWrites } from "./state-writes.ts";
@@ -212,7 +213,7 @@ export class LocalNode {
     const height = prev.height + heightDelta;
     const now = BigInt(Date.now()) * MS + this.#clockOffsetNs;
     const timestamp = now > prev.timestamp ? now : prev.timestamp + MS;
-    const transactions = this.#pool;
+    const transactions = inNonceOrder(this.#pool);
     const receipts = this.#pendingReceipts;
     this.#pool = [];
     this.#poolHashes.clear();
