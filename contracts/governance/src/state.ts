@@ -56,7 +56,7 @@ export const GAS = {
   executeOverhead: 15n * TGAS,
   blobReadPerByte: 12_000_000n,
   ftOnTransfer: 30n * TGAS,
-  ftResolve: 15n * TGAS,
+  ftResolve: 40n * TGAS,
 } as const;
 
 export const DEFAULT_METADATA: TokenMetadata = {
