@@ -13,7 +13,15 @@ export class HostPanic extends Error {}
 
 export type PromiseAction =
   | { kind: "transfer"; amount: bigint }
-  | { kind: "function_call"; method: string; args: string; amount: bigint; gas: bigint };
+  | { kind: "function_call"; method: string; args: string; amount: bigint; gas: bigint }
+  | {
+      kind: "function_call_weight";
+      method: string;
+      args: string;
+      amount: bigint;
+      gas: bigint;
+      weight: bigint;
+    };
 
 export type RecordedPromise = {
   index: number;
@@ -190,6 +198,26 @@ export class NearHost {
           args: readText(argsPtr, argsLen),
           amount: readU128(amountPtr),
           gas: gas as bigint,
+        });
+        return undefined;
+      },
+      promise_batch_action_function_call_weight: (
+        index,
+        methodLen,
+        methodPtr,
+        argsLen,
+        argsPtr,
+        amountPtr,
+        gas,
+        weight,
+      ) => {
+        promise(index).actions.push({
+          kind: "function_call_weight",
+          method: readText(methodPtr, methodLen),
+          args: readText(argsPtr, argsLen),
+          amount: readU128(amountPtr),
+          gas: gas as bigint,
+          weight: weight as bigint,
         });
         return undefined;
       },

@@ -167,6 +167,28 @@ describe("ed25519_verify", () => {
 });
 
 describe("promises and context", () => {
+  it("function_call_weight passes the arguments as JSON bytes", () => {
+    const host = new NearHost(wasm);
+    const outcome = host.call("call_other", {
+      account: "other.test.near",
+      method: "get",
+      args: { key: "a" },
+      gas: "10000000000000",
+      gas_weight: "1",
+    });
+    expect(outcome.panic).toBeUndefined();
+    expect(outcome.promises[0]?.actions).toEqual([
+      {
+        kind: "function_call_weight",
+        method: "get",
+        args: '{"key":"a"}',
+        amount: 0n,
+        gas: 10_000_000_000_000n,
+        weight: 1n,
+      },
+    ]);
+  });
+
   it("call_other schedules the call, then the private on_result callback", () => {
     const host = new NearHost(wasm);
     const outcome = host.call("call_other", {

@@ -86,5 +86,13 @@ export function builderSource(): string {
       replace:
         '  js_add_extra_near_host_functions(ctx, env);\n  JS_SetPropertyStr(ctx, global_obj, "env", env);',
     },
+    {
+      file: "builder.c",
+      why: 'near-sdk-js 2.0 passes function_call_weight arguments as a Uint8Array, which the glue read as a string ("123,34,...")',
+      // The only use of this line is in near_promise_batch_action_function_call_weight.
+      find: "  arguments_ptr = JS_ToCStringLenRaw(ctx, &arguments_len, argv[2]);",
+      replace:
+        '  arguments_ptr = (const char *)JS_Uint8Array_to_C(ctx, argv[2], &arguments_len);\n  if (arguments_ptr == NULL) {\n    return JS_ThrowTypeError(ctx, "Expect Uint8Array for arguments");\n  }',
+    },
   ]);
 }

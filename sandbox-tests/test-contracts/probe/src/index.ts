@@ -116,20 +116,30 @@ export class Probe {
     args,
     gas,
     deposit,
+    gas_weight,
   }: {
     account: string;
     method: string;
     args: unknown;
     gas: string;
     deposit?: string;
+    /** When given, the call also gets this share of the unused gas (function_call_weight). */
+    gas_weight?: string;
   }): NearPromise {
     const amount = deposit === undefined ? 0n : requireU128(deposit, "deposit");
-    const other = NearPromise.new(requireString(account, "account")).functionCall(
-      requireString(method, "method"),
-      JSON.stringify(args ?? {}),
-      amount,
-      requireU128(gas, "gas"),
-    );
+    const receiver = NearPromise.new(requireString(account, "account"));
+    const name = requireString(method, "method");
+    const argsJson = JSON.stringify(args ?? {});
+    const other =
+      gas_weight === undefined
+        ? receiver.functionCall(name, argsJson, amount, requireU128(gas, "gas"))
+        : receiver.functionCallWeight(
+            name,
+            argsJson,
+            amount,
+            requireU128(gas, "gas"),
+            requireU128(gas_weight, "gas_weight"),
+          );
     const callback = NearPromise.new(near.currentAccountId()).functionCall(
       "on_result",
       "{}",
