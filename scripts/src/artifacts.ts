@@ -8,7 +8,6 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { buildContracts } from "@gpu-market/toolchain/src/build.ts";
 import type { Progress } from "@gpu-market/toolchain/src/progress.ts";
 import { baseEncode } from "near-api-js";
 import { CliError } from "./errors.ts";
@@ -44,6 +43,8 @@ function ioProgress(io: Io, prefix = ""): Progress {
 
 /** Rebuilds contracts from this checkout's sources into a temporary folder. */
 export async function rebuild(names: string[], io: Io, root = REPO_ROOT): Promise<Artifact[]> {
+  // Loaded on demand: the toolchain (rollup, babel, clang) takes a second or two to import.
+  const { buildContracts } = await import("@gpu-market/toolchain/src/build.ts");
   const outDir = mkdtempSync(join(tmpdir(), "gpu-market-build-"));
   try {
     const entries = await buildContracts(names, { root, outDir, progress: ioProgress(io) });

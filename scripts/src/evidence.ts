@@ -5,7 +5,6 @@
  * the REPORTDATA of the registry's open challenge: it is checked before anything is sent.
  */
 import { readFileSync } from "node:fs";
-import { decodeEvidence, encodeEvidence, parseTdxQuote } from "@gpu-market/verifier";
 import { CliError, messageOf } from "./errors.ts";
 import type { Hardware } from "./gpu/hardware.ts";
 import { type TsmFs, tsmQuote } from "./tee/configfs-tsm.ts";
@@ -40,7 +39,8 @@ function hex(bytes: Uint8Array): string {
 }
 
 /** The TDX quote's REPORTDATA must be the registry's; otherwise the verifiers would reject it. */
-function checkQuote(quote: Uint8Array, reportDataHex: string, origin: string): void {
+async function checkQuote(quote: Uint8Array, reportDataHex: string, origin: string): Promise<void> {
+  const { parseTdxQuote } = await verifier();
   let reportData: string;
   try {
     reportData = hex(parseTdxQuote(quote).report.reportData);
@@ -57,11 +57,17 @@ function checkQuote(quote: Uint8Array, reportDataHex: string, origin: string): v
   }
 }
 
+/** The verifier library, loaded on demand (its X.509 stack is slow to import). */
+export function verifier() {
+  return import("@gpu-market/verifier");
+}
+
 export async function buildEvidence(
   source: EvidenceSource,
   reportDataHex: string,
   hardware: Hardware,
 ): Promise<BuiltEvidence> {
+  const { decodeEvidence, encodeEvidence } = await verifier();
   if (source.tee === "none-dev") {
     const gpu = hardware.gpus[0];
     const report = {
@@ -89,7 +95,7 @@ export async function buildEvidence(
     if (bundle.tdxQuote === null) {
       throw new CliError(`--evidence ${source.evidencePath}: holds no TDX quote`);
     }
-    checkQuote(bundle.tdxQuote, reportDataHex, `--evidence ${source.evidencePath}`);
+    await checkQuote(bundle.tdxQuote, reportDataHex, `--evidence ${source.evidencePath}`);
     return {
       bytes: encodeEvidence({ ...bundle, gpuEvidence: bundle.gpuEvidence ?? gpuEvidence }),
       source: "file",

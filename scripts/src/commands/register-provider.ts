@@ -4,9 +4,8 @@
  * bound to a fresh registry challenge, and wait for its attestation state.
  */
 import { existsSync, readFileSync } from "node:fs";
-import { expectedReportData } from "@gpu-market/verifier";
 import { CliError, messageOf } from "../errors.ts";
-import { buildEvidence, type TeeType } from "../evidence.ts";
+import { buildEvidence, type TeeType, verifier } from "../evidence.ts";
 import { type Hardware, hardwareRecord } from "../gpu/hardware.ts";
 import type { HostInfo } from "../gpu/host.ts";
 import { detectGpus, type Gpu, type GpuDetection } from "../gpu/nvidia-smi.ts";
@@ -344,6 +343,7 @@ export async function registerProvider(
     ),
   );
   // The REPORTDATA must be what anyone recomputes from the formula (the verifiers do).
+  const { expectedReportData } = await verifier();
   const expected = expectedReportData(
     registry,
     provider,

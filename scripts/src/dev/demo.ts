@@ -1,0 +1,105 @@
+/**
+ * The demo market `npm start` seeds on a fresh chain: token holders, providers with machines of
+ * several GPU models, jobs from two clients, and two proposals. Prices are yoctoNEAR per unit of
+ * usage; a job's amount due is usage x price.
+ */
+
+const NEAR = 10n ** 24n;
+const TOKEN = 10n ** 24n;
+
+export interface DemoGpu {
+  model: string;
+  count: number;
+  vram_mib: number;
+}
+
+export interface DemoMachine {
+  gpu: DemoGpu;
+  cpuCores: number;
+  ramMib: number;
+  price: bigint;
+}
+
+export interface DemoProvider {
+  name: string;
+  label: string;
+  endpoint: string;
+  region: string;
+  machines: DemoMachine[];
+}
+
+const H100: Omit<DemoGpu, "count"> = { model: "NVIDIA H100 80GB HBM3", vram_mib: 81559 };
+const H200: Omit<DemoGpu, "count"> = { model: "NVIDIA H200", vram_mib: 143771 };
+const A100: Omit<DemoGpu, "count"> = { model: "NVIDIA A100-SXM4-80GB", vram_mib: 81920 };
+const L40S: Omit<DemoGpu, "count"> = { model: "NVIDIA L40S", vram_mib: 46068 };
+const RTX4090: Omit<DemoGpu, "count"> = { model: "NVIDIA GeForce RTX 4090", vram_mib: 24564 };
+
+const milli = (n: bigint) => (n * NEAR) / 1_000_000n; // n millionths of a NEAR per unit
+
+export const DEMO_PROVIDERS: DemoProvider[] = [
+  {
+    name: "gpuhub",
+    label: "GPUHub Frankfurt",
+    endpoint: "https://gpuhub.example/v1",
+    region: "eu-central-1",
+    machines: [
+      { gpu: { ...H100, count: 8 }, cpuCores: 112, ramMib: 2_097_152, price: milli(800n) },
+      { gpu: { ...H100, count: 4 }, cpuCores: 56, ramMib: 1_048_576, price: milli(850n) },
+      { gpu: { ...H200, count: 8 }, cpuCores: 112, ramMib: 2_097_152, price: milli(1100n) },
+    ],
+  },
+  {
+    name: "nebula",
+    label: "Nebula Compute",
+    endpoint: "https://nebula.example/api",
+    region: "us-east-1",
+    machines: [
+      { gpu: { ...A100, count: 4 }, cpuCores: 64, ramMib: 524_288, price: milli(500n) },
+      { gpu: { ...L40S, count: 2 }, cpuCores: 32, ramMib: 262_144, price: milli(300n) },
+    ],
+  },
+  {
+    name: "tensorfarm",
+    label: "TensorFarm",
+    endpoint: "https://tensorfarm.example/v1",
+    region: "ap-southeast-1",
+    machines: [
+      { gpu: { ...RTX4090, count: 1 }, cpuCores: 16, ramMib: 65_536, price: milli(150n) },
+      { gpu: { ...L40S, count: 4 }, cpuCores: 48, ramMib: 393_216, price: milli(280n) },
+      { gpu: { ...A100, count: 8 }, cpuCores: 128, ramMib: 1_048_576, price: milli(450n) },
+    ],
+  },
+];
+
+/** Governance token holders (24 decimals) besides the master account. */
+export const DEMO_HOLDERS: { name: string; tokens: bigint }[] = [
+  { name: "alice", tokens: 250_000n * TOKEN },
+  { name: "bob", tokens: 150_000n * TOKEN },
+];
+export const MASTER_TOKENS = 600_000n * TOKEN;
+
+export const DEMO_CLIENTS = ["acme-ai", "agent-007"];
+export const DEMO_VERIFIER = "verifier1";
+
+/** Short voting windows so that a proposal goes from vote to execution in a demo's time. */
+export const DEMO_GOVERNANCE_CONFIG = {
+  voting_delay_blocks: 5,
+  voting_period_blocks: 1800,
+  timelock_blocks: 10,
+};
+
+/**
+ * The jobs: which machine (index in the flattened machine list), who asks, and how far each
+ * goes. Together they show every state a job can rest in.
+ */
+export type JobPlan = "settled" | "delivered" | "accepted" | "requested" | "refunded" | "disputed";
+
+export const DEMO_JOBS: { machine: number; client: number; plan: JobPlan; usage: bigint }[] = [
+  { machine: 0, client: 0, plan: "settled", usage: 600n },
+  { machine: 3, client: 1, plan: "settled", usage: 900n },
+  { machine: 5, client: 1, plan: "delivered", usage: 1200n },
+  { machine: 4, client: 0, plan: "accepted", usage: 0n },
+  { machine: 2, client: 1, plan: "requested", usage: 0n },
+  { machine: 6, client: 0, plan: "refunded", usage: 0n },
+  { machine: 1, client: 0, plan: "disputed", usage: 700n },
+];
