@@ -8,13 +8,14 @@ import type { ContractRole } from "../decode/contracts.ts";
 import type { DecodedEvent } from "../decode/decode-block.ts";
 import type { Block } from "../source/streamer-message.ts";
 import { type ApplyContext, ConsistencyError } from "./context.ts";
+import { escrowHandlers } from "./escrow.ts";
 import { registryHandlers } from "./registry.ts";
 
 type AnyHandler = (ctx: ApplyContext, data: never) => Promise<void>;
 
 const HANDLERS: Record<ContractRole, Record<string, AnyHandler>> = {
   registry: registryHandlers,
-  escrow: {},
+  escrow: escrowHandlers,
   governance: {},
 };
 

@@ -2,9 +2,11 @@
 import type { Kysely } from "kysely";
 import { type Migration, type MigrationProvider, Migrator } from "kysely/migration";
 import * as m0001 from "./migrations/0001-core-and-registry.ts";
+import * as m0002 from "./migrations/0002-escrow.ts";
 
 const MIGRATIONS: Record<string, Migration> = {
   "0001-core-and-registry": m0001,
+  "0002-escrow": m0002,
 };
 
 class StaticProvider implements MigrationProvider {

@@ -144,7 +144,122 @@ export interface AllowlistTable {
   added_at: Num;
 }
 
+export interface EscrowStateTable {
+  contract: string;
+  owner: string;
+  treasury: string;
+  arbiter: string;
+  registry: string;
+  params: Json;
+  contract_version: number;
+  last_code_sha256: ColumnType<string | null, string | null | undefined, string | null>;
+  updated_height: Num;
+}
+
+export interface EscrowTokensTable {
+  token: string;
+  added_height: Num;
+}
+
+type NumOrNull = ColumnType<string | null, string | null, string | null>;
+
+export interface JobsTable {
+  id: Num;
+  client: string;
+  payer: string;
+  machine_id: Num;
+  provider: string;
+  machine_public_key: string;
+  price_per_unit: Num;
+  fee_bps: number;
+  asset: string;
+  max_amount: Num;
+  model_hash: string;
+  input_hash: string;
+  status: string;
+  created_at: Num;
+  accept_deadline: Num;
+  deliver_within_ns: Num;
+  accepted_at: NumOrNull;
+  deliver_deadline: NumOrNull;
+  result_hash: string | null;
+  usage: NumOrNull;
+  signature: string | null;
+  amount_due: NumOrNull;
+  delivered_at: NumOrNull;
+  dispute_deadline: NumOrNull;
+  disputed_at: NumOrNull;
+  dispute_reason: string | null;
+  arbitration_deadline: NumOrNull;
+  resolution_note: string | null;
+  slash_requested: boolean;
+  provider_payout: NumOrNull;
+  fee: NumOrNull;
+  client_refund: NumOrNull;
+  closed_at: NumOrNull;
+  refund_reason: string | null;
+  settled_by: string | null;
+  updated_height: Num;
+}
+
+export interface JobHistoryTable {
+  receipt_id: string;
+  log_index: number;
+  job_id: Num;
+  block_height: Num;
+  block_timestamp: Num;
+  event: string;
+  status: string;
+  data: Json;
+}
+
+export interface BalancesTable {
+  account_id: string;
+  asset: string;
+  amount: Num;
+  updated_height: Num;
+}
+
+export interface AllowancesTable {
+  owner: string;
+  spender: string;
+  asset: string;
+  limit_amount: Num;
+  period_ns: Num;
+  period_start: Num;
+  spent: Num;
+  updated_height: Num;
+}
+
+export interface ApprovalsTable {
+  id: Num;
+  payer: string;
+  client: string;
+  asset: string;
+  max_amount: Num;
+  request: Json;
+  requested_at: Num;
+  status: string;
+  rejected_by: string | null;
+  updated_height: Num;
+}
+
+export interface EscrowStorageTable {
+  account_id: string;
+  total: Num;
+  available: Num;
+  updated_height: Num;
+}
+
 export interface Database {
+  escrow_state: EscrowStateTable;
+  escrow_tokens: EscrowTokensTable;
+  jobs: JobsTable;
+  job_history: JobHistoryTable;
+  balances: BalancesTable;
+  allowances: AllowancesTable;
+  approvals: ApprovalsTable;
+  escrow_storage: EscrowStorageTable;
   indexer_cursor: IndexerCursorTable;
   events: EventsTable;
   registry_state: RegistryStateTable;

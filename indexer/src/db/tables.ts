@@ -8,4 +8,12 @@ export const DERIVED_TABLES = [
   "verdicts",
   "verifiers",
   "allowlist",
+  "escrow_state",
+  "escrow_tokens",
+  "jobs",
+  "job_history",
+  "balances",
+  "allowances",
+  "approvals",
+  "escrow_storage",
 ];

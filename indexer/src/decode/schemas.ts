@@ -1,5 +1,6 @@
 /** Which schema validates an event: by the emitting contract's role, standard, version and name. */
 import type { ContractRole } from "./contracts.ts";
+import { escrowEvents } from "./escrow-events.ts";
 import { registryEvents } from "./registry-events.ts";
 import type { Check } from "./schema.ts";
 
@@ -8,7 +9,7 @@ type EventTable = Record<string, Check<unknown>>;
 /** standard -> version -> event -> schema, per role. */
 const SCHEMAS: Record<ContractRole, Record<string, Record<string, EventTable>>> = {
   registry: { gpumarket: { "1.0.0": registryEvents } },
-  escrow: {},
+  escrow: { gpumarket: { "1.0.0": escrowEvents } },
   governance: {},
 };
 

@@ -83,17 +83,13 @@ async function listAll<T>(
   view: ViewClient,
   contract: string,
   method: string,
-  extra: Json = {},
+  pageSize = PAGE,
 ): Promise<T[]> {
   const out: T[] = [];
-  for (let from = 0; ; from += PAGE) {
-    const page = await view.view<T[]>(contract, method, {
-      ...extra,
-      from_index: from,
-      limit: PAGE,
-    });
+  for (let from = 0; ; from += pageSize) {
+    const page = await view.view<T[]>(contract, method, { from_index: from, limit: pageSize });
     out.push(...page);
-    if (page.length < PAGE) return out;
+    if (page.length < pageSize) return out;
   }
 }
 
@@ -261,6 +257,72 @@ async function reconcileRegistry(
   }
 }
 
+async function reconcileEscrow(
+  db: Kysely<Database>,
+  view: ViewClient,
+  escrow: string,
+  sample: number | null,
+  c: Comparer,
+): Promise<void> {
+  const info = await view.view<Json>(escrow, "escrow_info");
+  const state = await db
+    .selectFrom("escrow_state")
+    .selectAll()
+    .where("contract", "=", escrow)
+    .executeTakeFirst();
+  if (state === undefined) {
+    c.missing("escrow_state", escrow, "database");
+  } else {
+    c.fields("escrow_state", escrow, { ...state, version: state.contract_version }, info, [
+      "owner",
+      "treasury",
+      "arbiter",
+      "registry",
+      "params",
+      "version",
+    ]);
+  }
+  const order = sample === null ? sql`id` : sql`random()`;
+  const jobs = await db
+    .selectFrom("jobs")
+    .selectAll()
+    .orderBy(order)
+    .limit(sample ?? 1_000_000_000)
+    .execute();
+  for (const job of jobs) {
+    const chain = await view.view<Json | null>(escrow, "job", { job_id: job.id });
+    if (chain === null) {
+      c.missing("jobs", job.id, "chain");
+      continue;
+    }
+    const { updated_height: _height, ...fields } = job;
+    c.fields("jobs", job.id, fields, chain, Object.keys(fields));
+  }
+  const balances = await db
+    .selectFrom("balances")
+    .selectAll()
+    .orderBy(sample === null ? sql`account_id, asset` : sql`random()`)
+    .limit(sample ?? 1_000_000_000)
+    .execute();
+  for (const b of balances) {
+    const amount = await view.view<string>(escrow, "balance_of", {
+      account_id: b.account_id,
+      asset: b.asset,
+    });
+    c.fields("balances", `${b.account_id}/${b.asset}`, { amount: b.amount }, { amount }, [
+      "amount",
+    ]);
+  }
+  if (sample === null) {
+    // Jobs the chain has and the database lacks.
+    const known = new Set(jobs.map((j) => j.id));
+    const pageSize = Number((info.params as Json | undefined)?.max_page_size ?? 50);
+    for (const job of await listAll<Json>(view, escrow, "jobs", pageSize)) {
+      if (!known.has(String(job.id))) c.missing("jobs", String(job.id), "database");
+    }
+  }
+}
+
 export async function reconcile(options: ReconcileOptions): Promise<ReconcileReport> {
   const cursor = await readCursor(options.db);
   if (cursor === null) {
@@ -271,6 +333,9 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileRep
   const c = new Comparer();
   if (options.contracts.registry !== null) {
     await reconcileRegistry(options.db, view, options.contracts.registry, options.sample, c);
+  }
+  if (options.contracts.escrow !== null) {
+    await reconcileEscrow(options.db, view, options.contracts.escrow, options.sample, c);
   }
   return { block, height: cursor.height, checked: c.checked, differences: c.differences };
 }

@@ -14,6 +14,8 @@ import { runFunctionCall } from "../../../localnet/src/vm/index.ts";
 export const ONE_NEAR = 10n ** 24n;
 export const MILLI_NEAR = 10n ** 21n;
 const GAS = 100n * 10n ** 12n;
+/** The most a transaction may attach (create_job's cross-contract call needs it). */
+export const MAX_GAS = 300n * 10n ** 12n;
 
 const BUILD = fileURLToPath(new URL("../../../build/contracts/", import.meta.url));
 
@@ -104,10 +106,11 @@ export class Chain {
     method: string,
     args: Record<string, unknown>,
     deposit = 0n,
+    gas = GAS,
   ): Promise<CallResult> {
     const result = await this.account(signer).signAndSendTransaction({
       receiverId: contract,
-      actions: [actions.functionCall(method, args, GAS, deposit)],
+      actions: [actions.functionCall(method, args, gas, deposit)],
       waitUntil: "FINAL",
       throwOnFailure: false,
     });
@@ -128,8 +131,9 @@ export class Chain {
     method: string,
     args: Record<string, unknown>,
     deposit = 0n,
+    gas = GAS,
   ): Promise<unknown> {
-    const result = await this.call(signer, contract, method, args, deposit);
+    const result = await this.call(signer, contract, method, args, deposit, gas);
     if (!result.ok) throw new Error(`${method} failed: ${result.failure}`);
     return result.value;
   }
@@ -222,8 +226,9 @@ export class RegistryFlows {
   async addMachine(
     provider: string,
     options: { teeType?: string; price?: string; hardware?: typeof HARDWARE } = {},
-  ): Promise<{ id: string; key: string; evidenceHash: string }> {
-    const key = KeyPair.fromRandom("ed25519").getPublicKey().toString();
+  ): Promise<{ id: string; key: string; keyPair: KeyPair; evidenceHash: string }> {
+    const keyPair = KeyPair.fromRandom("ed25519");
+    const key = keyPair.getPublicKey().toString();
     await this.chain.callOk(
       provider,
       this.registry,
@@ -245,7 +250,7 @@ export class RegistryFlows {
       },
       100n * MILLI_NEAR,
     )) as { id: string };
-    return { id: machine.id, key, evidenceHash: evidence.hash };
+    return { id: machine.id, key, keyPair, evidenceHash: evidence.hash };
   }
 
   addVerifier(verifier: string): Promise<unknown> {

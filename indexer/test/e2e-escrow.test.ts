@@ -1,0 +1,257 @@
+/**
+ * End to end with the real escrow (and registry in dev mode) on localnet: a job paid with attached
+ * NEAR goes requested -> accepted -> delivered -> settled, a job paid from a prepaid balance is
+ * cancelled, a job for an ineligible machine is rejected, the provider withdraws; the jobs, their
+ * history and the balances must match the contract's views, and reconciliation finds nothing.
+ */
+import { createHash } from "node:crypto";
+import type { KeyPair } from "near-api-js";
+import { afterAll, beforeAll, expect, test } from "vitest";
+import { type App, startApp } from "../src/app.ts";
+import { parseConfig } from "../src/config.ts";
+import { silentLogger } from "../src/log.ts";
+import { reconcile } from "../src/reconcile/reconcile.ts";
+import { Chain, contractWasm, MAX_GAS, ONE_NEAR, RegistryFlows } from "./support/chain.ts";
+import { createTestDatabase, type TestDatabase } from "./support/db.ts";
+
+type Json = Record<string, unknown>;
+const SECOND_NS = 1_000_000_000n;
+const PRICE = 1000n;
+const RESULT_HASH = "cc".repeat(32);
+
+let chain: Chain;
+let flows: RegistryFlows;
+let db: TestDatabase;
+let app: App;
+let escrow: string;
+let treasury: string;
+
+function jobFields(machineId: string): Json {
+  return {
+    machine_id: machineId,
+    model_hash: "aa".repeat(32),
+    input_hash: "bb".repeat(32),
+    accept_within_ns: (60n * SECOND_NS).toString(),
+    deliver_within_ns: (60n * SECOND_NS).toString(),
+  };
+}
+
+/** The ed25519 signature (hex) the escrow checks: sha256 of the result preimage, as its README. */
+function signResult(keyPair: KeyPair, jobId: string, usage: string): string {
+  const digest = createHash("sha256")
+    .update("gpumarket/v1/result")
+    .update(Buffer.from([0]))
+    .update(escrow)
+    .update(Buffer.from([0]))
+    .update(jobId)
+    .update(Buffer.from([0]))
+    .update(RESULT_HASH)
+    .update(Buffer.from([0]))
+    .update(usage)
+    .digest();
+  return Buffer.from(keyPair.sign(digest).signature).toString("hex");
+}
+
+async function caughtUp(): Promise<void> {
+  const final = await chain.finalHeight();
+  const deadline = Date.now() + 30_000;
+  while ((app.indexer?.status.height ?? -1) < final) {
+    if (Date.now() > deadline)
+      throw new Error(`indexer at ${app.indexer?.status.height}, chain at ${final}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+async function api(path: string): Promise<Json> {
+  const response = await fetch(`${app.apiUrl}${path}`);
+  expect(response.status, path).toBe(200);
+  return (await response.json()) as Json;
+}
+
+beforeAll(async () => {
+  chain = await Chain.start();
+  flows = await RegistryFlows.deploy(chain);
+  await chain.callOk(flows.owner, flows.registry, "set_dev_mode", { enabled: true });
+  treasury = await chain.createAccount("treasury");
+  const arbiter = await chain.createAccount("arbiter");
+  escrow = await chain.createAccount("escrow", 60n);
+  await chain.deploy(escrow, contractWasm("escrow"));
+  await chain.callOk(escrow, escrow, "init", {
+    owner: flows.owner,
+    treasury,
+    arbiter,
+    registry: flows.registry,
+    params: { fee_bps: 250 },
+  });
+  db = await createTestDatabase();
+  const config = parseConfig(
+    [
+      "run",
+      "--registry",
+      flows.registry,
+      "--escrow",
+      escrow,
+      "--source-url",
+      chain.streamUrl,
+      "--rpc-url",
+      chain.rpcUrl,
+      "--start-height",
+      "0",
+      "--api-port",
+      "0",
+    ],
+    {},
+  ).config;
+  app = await startApp({ config, log: silentLogger, index: true, database: db });
+});
+
+afterAll(async () => {
+  await app?.stop();
+  await db?.drop();
+  await chain?.stop();
+});
+
+test("jobs, their history and balances follow the escrow exactly", async () => {
+  const provider = await chain.createAccount("provider");
+  const client = await chain.createAccount("client", 500n);
+  await flows.registerProvider(provider);
+  const machine = await flows.addMachine(provider, {
+    teeType: "none-dev",
+    price: PRICE.toString(),
+  });
+  await chain.callOk(client, escrow, "storage_deposit", {}, ONE_NEAR);
+
+  // A job paid with attached NEAR, through to settlement by the client.
+  await chain.callOk(client, escrow, "create_job", jobFields(machine.id), ONE_NEAR, MAX_GAS);
+  await caughtUp();
+  const created = (await api(`/v1/jobs?client=${client}`)).data as Json[];
+  expect(created).toHaveLength(1);
+  const jobId = created[0]?.id as string;
+  expect(created[0]).toMatchObject({
+    status: "requested",
+    provider,
+    asset: "NEAR",
+    max_amount: ONE_NEAR.toString(),
+  });
+  await chain.callOk(provider, escrow, "accept_job", { job_id: jobId });
+  const usage = (10n ** 20n).toString();
+  await chain.callOk(provider, escrow, "deliver_job", {
+    job_id: jobId,
+    result_hash: RESULT_HASH,
+    usage,
+    signature: signResult(machine.keyPair, jobId, usage),
+  });
+  await chain.callOk(client, escrow, "confirm_job", { job_id: jobId });
+
+  // A job paid from a prepaid balance, cancelled by the client: the balance comes back.
+  await chain.callOk(client, escrow, "deposit", {}, 2n * ONE_NEAR);
+  await chain.callOk(
+    client,
+    escrow,
+    "create_job",
+    {
+      ...jobFields(machine.id),
+      asset: "NEAR",
+      max_amount: ONE_NEAR.toString(),
+    },
+    0n,
+    MAX_GAS,
+  );
+  await caughtUp();
+  const second = ((await api(`/v1/jobs?client=${client}&status=requested`)).data as Json[])[0];
+  expect(second).toBeDefined();
+  await chain.callOk(client, escrow, "cancel_job", { job_id: second?.id });
+
+  // A job for a deactivated machine: the registry says no, the escrow refunds the balance.
+  await chain.callOk(
+    provider,
+    flows.registry,
+    "deactivate_machine",
+    { machine_id: machine.id },
+    10n ** 22n,
+  );
+  const rejected = await chain.call(
+    client,
+    escrow,
+    "create_job",
+    {
+      ...jobFields(machine.id),
+      asset: "NEAR",
+      max_amount: (ONE_NEAR / 2n).toString(),
+    },
+    0n,
+    MAX_GAS,
+  );
+  expect(rejected.ok).toBe(true);
+
+  // The provider withdraws part of its payout.
+  const payout = await chain.view<string>(escrow, "balance_of", {
+    account_id: provider,
+    asset: "NEAR",
+  });
+  expect(BigInt(payout)).toBeGreaterThan(0n);
+  await chain.callOk(
+    provider,
+    escrow,
+    "withdraw",
+    { asset: "NEAR", amount: (BigInt(payout) / 2n).toString() },
+    1n,
+  );
+  await caughtUp();
+
+  const settled = (await api(`/v1/jobs/${jobId}`)).data as Json;
+  expect(settled.status).toBe("settled");
+  expect((settled.history as Json[]).map((h) => h.event)).toEqual([
+    "job_created",
+    "job_accepted",
+    "job_delivered",
+    "job_settled",
+  ]);
+  expect((await api(`/v1/jobs/${second?.id}`)).data).toMatchObject({
+    status: "refunded",
+    refund_reason: "cancelled",
+  });
+  const events = await db.db
+    .selectFrom("events")
+    .select(["event", "status", "error"])
+    .where("contract", "=", escrow)
+    .execute();
+  expect(events.filter((e) => e.status !== "applied")).toEqual([]);
+  expect(events.map((e) => e.event)).toContain("job_rejected");
+
+  for (const account of [provider, client, treasury]) {
+    const chainBalance = await chain.view<string>(escrow, "balance_of", {
+      account_id: account,
+      asset: "NEAR",
+    });
+    const indexed = (await api(`/v1/balances?account_id=${account}`)).data as Json[];
+    expect(indexed.find((b) => b.asset === "NEAR")?.amount ?? "0", account).toBe(chainBalance);
+  }
+  const stats = (await api("/v1/stats")).data as Json;
+  expect(stats.jobs).toEqual({ settled: 1, refunded: 1 });
+
+  const report = await reconcile({
+    db: db.db,
+    rpcUrl: chain.rpcUrl,
+    contracts: { registry: flows.registry, escrow, governance: null },
+    sample: null,
+  });
+  expect(report.differences).toEqual([]);
+  expect(report.checked.jobs).toBe(2);
+  expect(report.checked.balances).toBeGreaterThanOrEqual(3);
+});
+
+test("bad job queries are answered 400", async () => {
+  for (const [path, message] of [
+    ["/v1/jobs?status=done", "status: must be one of requested"],
+    ["/v1/jobs/x1", "job id: must be a u64 decimal integer"],
+    ["/v1/jobs?machine_id=-1", "machine_id: must be a u64"],
+    ["/v1/balances?asset=NE AR", "asset: must be NEAR or a token account id"],
+  ] as const) {
+    const response = await fetch(`${app.apiUrl}${path}`);
+    expect(response.status, path).toBe(400);
+    expect(((await response.json()) as { error: { message: string } }).error.message).toContain(
+      message,
+    );
+  }
+});
