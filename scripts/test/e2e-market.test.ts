@@ -4,10 +4,12 @@
  * come from the recorded H100 nvidia-smi output, then run a job through the job commands and a
  * proposal through the dao commands.
  */
-import { writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Job } from "@gpu-market/common/src/escrow-types.ts";
 import type { ProposalView } from "@gpu-market/common/src/governance-types.ts";
+import { encodeEvidence } from "@gpu-market/verifier";
 import { KeyPair, type KeyPairString } from "near-api-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { prebuilt } from "../src/artifacts.ts";
@@ -16,6 +18,7 @@ import { deployMarket, fastForwardTo } from "../src/commands/deploy.ts";
 import { registerProvider } from "../src/commands/register-provider.ts";
 import { readKeyFile } from "../src/credentials.ts";
 import { memoryIo } from "../src/io.ts";
+import { fakeKernel } from "./support/fake-tsm.ts";
 import { fixtureRunner } from "./support/fixture-runner.ts";
 import { createAccount, startTestNet, type TestNet } from "./support/localnet.ts";
 import { runCli } from "./support/run-cli.ts";
@@ -147,6 +150,47 @@ describe("gpu-market on localnet", () => {
       message: expect.stringMatching(/NVIDIA driver.*provider: .*not registered.*credentials/),
       hint: expect.stringContaining("modprobe nvidia"),
     });
+  });
+
+  it("registers a TDX machine with a quote from configfs-tsm bound to the challenge", async () => {
+    const carol = await createAccount(t, "carol", 20n);
+    const tsmRoot = join(t.dir, "tsm", "report");
+    mkdirSync(tsmRoot, { recursive: true });
+    const result = await registerProvider(
+      {
+        chain: t.chain,
+        registry,
+        provider: carol,
+        name: "Carol Confidential",
+        endpoint: "https://carol.example",
+        region: "us-east-1",
+        pricePerUnit: 5n,
+        tee: "tdx",
+        machineKeyPath: join(t.dir, "carol-machine-key.json"),
+        dryRun: false,
+        waitSeconds: 0,
+        runner: fixtureRunner("multi-gpu-8x-h100-cc-on"),
+        host: { cpuCores: 224, ramMib: 2_000_000 },
+        tsmRoot,
+        tsmFs: fakeKernel(),
+      },
+      memoryIo(),
+    );
+    expect(result.machine).toMatchObject({
+      evidence_source: "configfs-tsm",
+      attestation_state: "pending",
+      eligible: false,
+    });
+    const machineId = result.machine?.id ?? "";
+    // The fake kernel's quote is "QUOTE:" + REPORTDATA: the bundle the registry hashed carries
+    // exactly the REPORTDATA the registry expects for this evidence.
+    const expected = await t.chain.view<string>(registry, "expected_report_data", {
+      machine_id: machineId,
+      evidence_hash: result.machine?.evidence_hash,
+    });
+    const quote = Buffer.concat([Buffer.from("QUOTE:"), Buffer.from(expected, "hex")]);
+    const bundle = encodeEvidence({ tdxQuote: new Uint8Array(quote) });
+    expect(createHash("sha256").update(bundle).digest("hex")).toBe(result.machine?.evidence_hash);
   });
 
   /** The CLI as a user runs it, against this localnet and deployment. */

@@ -11,7 +11,7 @@ import type { HostInfo } from "../gpu/host.ts";
 import { detectGpus, type Gpu, type GpuDetection } from "../gpu/nvidia-smi.ts";
 import type { CommandRunner } from "../gpu/runner.ts";
 import { type Io, step } from "../io.ts";
-import { loadOrCreateMachineKey } from "../machine-key.ts";
+import { loadOrCreateMachineKey, type MachineKey } from "../machine-key.ts";
 import type { Chain } from "../near.ts";
 import { type TsmFs, tsmAvailable } from "../tee/configfs-tsm.ts";
 import { formatNear, YOCTO_PER_NEAR } from "../units.ts";
@@ -121,14 +121,30 @@ function gpuChecks(detection: GpuDetection): Check[] {
   ];
 }
 
-export async function registerProvider(
-  options: RegisterProviderOptions,
-  io: Io,
-): Promise<RegisterProviderResult> {
-  const { chain, registry, provider } = options;
-  const network = chain.network.id;
-  const checks: Check[] = [];
+/** What can be checked on this machine alone: GPUs, TEE, machine key. */
+export interface LocalFindings {
+  checks: Check[];
+  hardware: Hardware | null;
+  gpus: Gpu[];
+  machineKey: MachineKey | null;
+}
 
+export type LocalCheckOptions = Pick<
+  RegisterProviderOptions,
+  | "tee"
+  | "hardwarePath"
+  | "evidencePath"
+  | "gpuTokenPath"
+  | "machineKeyPath"
+  | "runner"
+  | "host"
+  | "tsmRoot"
+  | "tsmFs"
+> & { network: string };
+
+export async function localChecks(options: LocalCheckOptions, io: Io): Promise<LocalFindings> {
+  const network = options.network;
+  const checks: Check[] = [];
   // Hardware
   let hardware: Hardware | null = null;
   let gpus: Gpu[] = [];
@@ -195,7 +211,7 @@ export async function registerProvider(
   }
 
   // Machine key
-  let machineKey: ReturnType<typeof loadOrCreateMachineKey> | null = null;
+  let machineKey: MachineKey | null = null;
   try {
     machineKey = loadOrCreateMachineKey(options.machineKeyPath);
     checks.push(
@@ -208,6 +224,17 @@ export async function registerProvider(
     const hint = error instanceof CliError ? error.hint : undefined;
     checks.push(failed("machine key", messageOf(error), hint ?? "fix or move the key file"));
   }
+
+  return { checks, hardware, gpus, machineKey };
+}
+
+export async function registerProvider(
+  options: RegisterProviderOptions,
+  io: Io,
+): Promise<RegisterProviderResult> {
+  const { chain, registry, provider } = options;
+  const network = chain.network.id;
+  const { checks, hardware, gpus, machineKey } = await localChecks({ ...options, network }, io);
 
   // Chain: registry, credentials, balance
   const params = await chain.view<{ min_bond: string }>(registry, "get_params");

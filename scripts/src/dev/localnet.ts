@@ -3,10 +3,10 @@
  * resumes it), and test.near's key in the stack's own near-cli keystore.
  */
 import { existsSync, rmSync } from "node:fs";
+import { KeyPair, type KeyPairString } from "near-api-js";
 import { type Localnet, startLocalnet } from "../../../localnet/src/index.ts";
 import { createRuntime } from "../../../localnet/src/runtime/index.ts";
 import { runFunctionCall } from "../../../localnet/src/vm/index.ts";
-import { KeyPair, type KeyPairString } from "near-api-js";
 import { type Credentials, keyPath, readKeyFile, saveAccountKey } from "../credentials.ts";
 import { type DevLog, since } from "./log.ts";
 
@@ -33,7 +33,11 @@ export async function startDevLocalnet(
   const height = Number(net.node.blockAt("final").height);
   const resumed = height > 0;
   const dropped = net.chainLog?.droppedBytes ?? 0;
-  if (dropped > 0) log.warn("localnet", `dropped ${dropped} bytes of an unfinished block at the end of the chain log`);
+  if (dropped > 0)
+    log.warn(
+      "localnet",
+      `dropped ${dropped} bytes of an unfinished block at the end of the chain log`,
+    );
   log.info(
     "localnet",
     `ready in ${since(started)} · ${net.rpcUrl} · ${resumed ? `resumed at height ${height}` : "new chain"}`,

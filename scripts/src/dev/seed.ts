@@ -178,12 +178,14 @@ async function runJobs(options: SeedOptions, machines: DemoMachineRef[], log: De
   const { chain, creds, master } = options;
   const escrow = options.deployment.escrow.account_id;
   const clients: string[] = [];
-  for (const name of DEMO_CLIENTS) clients.push(await ensureAccount(chain, creds, master, name, 50n));
+  for (const name of DEMO_CLIENTS)
+    clients.push(await ensureAccount(chain, creds, master, name, 50n));
   const io = logIo(log, "seed");
   for (const [index, plan] of DEMO_JOBS.entries()) {
     const machine = machines[plan.machine];
     const client = clients[plan.client];
-    if (machine === undefined || client === undefined) throw new Error(`demo job ${index}: no such machine or client`);
+    if (machine === undefined || client === undefined)
+      throw new Error(`demo job ${index}: no such machine or client`);
     const job = await createJob(
       {
         chain,
@@ -239,7 +241,10 @@ async function openProposal(options: SeedOptions, holders: string[], log: DevLog
   if (second) {
     await vote({ ...dao, voter: second, proposalId: proposal.id, support: "against" }, io);
   }
-  log.info("seed", `proposal #${proposal.id} open for votes until height ${proposal.vote_end_height}`);
+  log.info(
+    "seed",
+    `proposal #${proposal.id} open for votes until height ${proposal.vote_end_height}`,
+  );
 }
 
 export async function seedMarket(options: SeedOptions, log: DevLog): Promise<void> {
