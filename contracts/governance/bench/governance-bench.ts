@@ -7,6 +7,7 @@
 import { readFileSync } from "node:fs";
 import { type NearAccount, type TransactionResult, Worker } from "near-workspaces";
 import { contractWasm } from "../../../sandbox-tests/src/contracts.ts";
+import { rpc } from "../../../sandbox-tests/src/rpc.ts";
 import { configureSandboxBinary } from "../../../sandbox-tests/src/sandbox-env.ts";
 
 const ONE_NEAR = 10n ** 24n;
@@ -78,9 +79,9 @@ function breakdown(label: string, result: TransactionResult): void {
 }
 
 async function headHeight(worker: Worker): Promise<number> {
-  const block = (await worker.provider.block({ finality: "optimistic" })) as {
-    header: { height: number };
-  };
+  const block = await rpc<{ header: { height: number } }>(worker, "block", {
+    finality: "optimistic",
+  });
   return block.header.height;
 }
 
@@ -159,7 +160,7 @@ async function main(): Promise<void> {
     await transfer(alice, carol, "both sides delegated, again");
     await run(
       "storage_withdraw",
-      "1 NEAR available",
+      "0.05 NEAR of the available",
       carol,
       gov,
       "storage_withdraw",
