@@ -89,14 +89,3 @@ export async function tsmQuote(
     await io.rmdir(entry).catch(() => {});
   }
 }
-
-/** Which TEE this machine is in, from the guest devices and configfs-tsm. */
-export async function detectTee(
-  io: TsmFs = nodeTsmFs,
-  root = TSM_REPORT_ROOT,
-): Promise<{ tee: "tdx" | "sev-snp" | null; tsm: boolean }> {
-  const tsm = await io.exists(root);
-  if (await io.exists("/dev/tdx_guest")) return { tee: "tdx", tsm };
-  if (await io.exists("/dev/sev-guest")) return { tee: "sev-snp", tsm };
-  return { tee: null, tsm };
-}
