@@ -277,15 +277,27 @@ export class LocalNode {
       stateChanges: result.stateChanges,
     };
     // Durable before anyone can see it: a block answered over RPC is never lost by a crash.
-    this.#persistence?.append({
-      block,
-      writes: sealedWrites(this.state),
-      clockOffsetNs: this.#clockOffsetNs,
-    });
+    if (this.#persistence) this.#persist(block);
     this.chain.add(block);
     this.events.emit("block", block);
     this.#armTimer();
     return block;
+  }
+
+  /** Appends the block to the chain log; a node that cannot keep its chain stops rather than go on. */
+  #persist(block: Block): void {
+    try {
+      this.#persistence?.append({
+        block,
+        writes: sealedWrites(this.state),
+        clockOffsetNs: this.#clockOffsetNs,
+      });
+    } catch (error) {
+      this.stop();
+      throw new Error(
+        `cannot write block ${block.height} to the chain log, the node stopped: ${(error as Error).message}`,
+      );
+    }
   }
 
   /** Re-adds the blocks of earlier runs with their state writes; nothing is executed again. */

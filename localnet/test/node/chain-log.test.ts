@@ -18,6 +18,10 @@ import { crc32 } from "node:zlib";
 import { Account, JsonRpcProvider, KeyPairSigner } from "near-api-js";
 import { afterEach, expect, test } from "vitest";
 import { chainLogPath, type Localnet, startLocalnet } from "../../src/index.ts";
+import { createGenesis } from "../../src/node/genesis.ts";
+import { randomKeyPair } from "../../src/node/keys.ts";
+import { LocalNode } from "../../src/node/node.ts";
+import { openPersistedChain } from "../../src/node/persisted-chain.ts";
 import { fakeRuntime } from "./fake-runtime.ts";
 
 const HEADER_BYTES = 48;
@@ -198,4 +202,18 @@ test("a lock left by a process that is gone is taken over", async () => {
   expect(readFileSync(join(home, "data", "LOCK"), "utf8").trim()).toBe(String(process.pid));
   await stop(net);
   expect(existsSync(join(home, "data", "LOCK"))).toBe(false);
+});
+
+test("a block that cannot be written stops the node instead of going on unkept", () => {
+  const home = newHome();
+  const genesis = createGenesis(randomKeyPair());
+  const persistence = openPersistedChain(home, genesis);
+  const node = new LocalNode({ genesis, runtime: fakeRuntime(), blockIntervalMs: 0, persistence });
+  node.produceBlock();
+  persistence.close();
+  expect(() => node.produceBlock()).toThrow(
+    /cannot write block 2 to the chain log, the node stopped: .*chain\.log is closed/,
+  );
+  expect(node.stopped).toBe(true);
+  expect(node.chain.head.height).toBe(1n);
 });
