@@ -10,7 +10,6 @@ import { fail } from "../../common/src/errors.ts";
 import type { Proposal, ProposalAction } from "../../common/src/governance-types.ts";
 import { readAccount } from "./accounts.ts";
 import { readBlob } from "./blobs.ts";
-import { thenCallback } from "./callback.ts";
 import { applyConfigPatch } from "./config.ts";
 import { emit } from "./events.ts";
 import { readProposal, requireProposal, statusOf, writeProposal } from "./proposal-store.ts";
@@ -216,7 +215,16 @@ function runActions(state: GovernanceState, proposal: Proposal, fromExecute: boo
     proposal.stage = "executing";
     writeProposal(proposal);
     emit({ event: "proposal_action_started", data: { id: proposal.id, index, action } });
-    thenCallback(promise, "on_action_done", { proposal_id: proposal.id, index }, GAS.callback);
+    // The callback gets a fixed floor plus all gas left (weight 1), to go on with the next action.
+    const callback = near.promiseBatchThen(promise, near.currentAccountId());
+    near.promiseBatchActionFunctionCallWeight(
+      callback,
+      "on_action_done",
+      JSON.stringify({ proposal_id: proposal.id, index }),
+      0n,
+      GAS.callback,
+      1n,
+    );
     return;
   }
   proposal.stage = "executed";
