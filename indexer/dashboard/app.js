@@ -23,6 +23,7 @@ const market = new Market();
 const state = {
   /** @type {any} */ health: null,
   /** @type {any} */ stats: null,
+  /** @type {string | null} timestamp (ns) of the last indexed block */ indexedAt: null,
   /** @type {any[]} rows matching the filters */ machines: [],
   /** @type {Map<string, any>} every machine, by id */ allMachines: new Map(),
   /** @type {Map<string, any>} */ providers: new Map(),
@@ -49,6 +50,7 @@ async function refreshMarket() {
     getAll("/v1/machines", new URLSearchParams(), 1000),
   ]);
   state.stats = stats.data;
+  state.indexedAt = stats.as_of.block_timestamp;
   state.providers = new Map(providers.map((p) => [p.account_id, p]));
   state.allMachines = new Map(machines.map((m) => [m.id, m]));
 }
@@ -173,7 +175,7 @@ function renderCharts() {
     dotPlot(
       [...prices.entries()].sort().map(([label, values]) => ({ label, values })),
       {
-        format: (n) => (n === 0 ? "0" : n < 0.01 ? n.toExponential(1) : n.toFixed(2)),
+        format: (n) => (n === 0 ? "0" : n < 0.01 ? n.toPrecision(2) : n.toFixed(2)),
         empty: "No machine listed yet.",
       },
     ),
@@ -213,6 +215,7 @@ function renderCharts() {
       [{ name: "blocks behind the final head", points: state.lagBlocks, color: "#8e4ec6" }],
       {
         empty: "Measuring…",
+        minTop: 5,
       },
     ),
   );
@@ -227,7 +230,7 @@ function render() {
   renderProposals($("proposal-list"), market, state.health?.indexed_height ?? 0);
   renderHolders($("holder-list"), market);
   renderProviders($("provider-list"), [...state.providers.values()]);
-  renderActivity($("activity-list"), market.feed, Date.now());
+  renderActivity($("activity-list"), market.feed);
 }
 
 /** @param {unknown} error */

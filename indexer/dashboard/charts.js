@@ -40,7 +40,7 @@ export function barChart(items, options = {}) {
   const row = 28;
   const labelWidth = 170;
   const max = Math.max(...items.map((i) => i.value), 0);
-  const barSpace = WIDTH - labelWidth - 60;
+  const barSpace = WIDTH - labelWidth - 120;
   const svg = s("svg", {
     viewBox: `0 0 ${WIDTH} ${items.length * row + 4}`,
     role: "img",
@@ -141,7 +141,7 @@ export function dotPlot(groups, options = {}) {
 /**
  * Lines over time (x in ms since the epoch), drawn as steps when `step` is set (counts).
  * @param {{ name: string, color?: string, points: { x: number, y: number }[] }[]} series
- * @param {{ format?: (n: number) => string, step?: boolean, empty?: string }} [options]
+ * @param {{ format?: (n: number) => string, step?: boolean, empty?: string, minTop?: number }} [options]
  */
 export function lineChart(series, options = {}) {
   const points = series.flatMap((line) => line.points);
@@ -154,7 +154,7 @@ export function lineChart(series, options = {}) {
   const right = WIDTH - 10;
   const minX = Math.min(...points.map((p) => p.x));
   const maxX = Math.max(...points.map((p) => p.x), minX + 1);
-  const maxY = niceMax(Math.max(...points.map((p) => p.y)));
+  const maxY = niceMax(Math.max(options.minTop ?? 0, ...points.map((p) => p.y)));
   const x = (/** @type {number} */ v) => left + ((v - minX) / (maxX - minX)) * (right - left);
   const y = (/** @type {number} */ v) => bottom - (v / maxY) * (bottom - top);
   const svg = s("svg", { viewBox: `0 0 ${WIDTH} ${height}`, role: "img", class: "chart" });

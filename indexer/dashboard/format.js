@@ -83,14 +83,6 @@ export function after(from, to) {
   return `+${(ms / 3_600_000).toFixed(1)} h`;
 }
 
-/** "1 h 5 min ago"-style text for a past ns timestamp. @param {string} ns @param {number} nowMs */
-export function ago(ns, nowMs) {
-  const seconds = Math.max(0, Math.round((nowMs - nsToMs(ns)) / 1000));
-  if (seconds < 60) return `${seconds} s ago`;
-  if (seconds < 3600) return `${Math.round(seconds / 60)} min ago`;
-  return `${Math.round(seconds / 3600)} h ago`;
-}
-
 /** MiB as GiB text. @param {number} mib */
 export function gib(mib) {
   return `${Math.round(mib / 1024)} GiB`;

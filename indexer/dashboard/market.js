@@ -7,7 +7,7 @@
 
 /** @typedef {{ block_height: number, block_timestamp: string, seq: number, contract: string, standard: string | null, event: string | null, data: unknown, status: string }} ChainEvent */
 
-const FEED_SIZE = 40;
+const FEED_SIZE = 25;
 
 export class Market {
   constructor() {

@@ -1,6 +1,6 @@
 /** Providers and the activity feed. */
 import { h, replace } from "./dom.js";
-import { ago, near } from "./format.js";
+import { clock, near } from "./format.js";
 
 /** @param {HTMLElement} list @param {any[]} providers rows of /v1/providers */
 export function renderProviders(list, providers) {
@@ -52,8 +52,8 @@ function describe(e) {
   return "";
 }
 
-/** @param {HTMLElement} list @param {any[]} feed newest first @param {number} nowMs */
-export function renderActivity(list, feed, nowMs) {
+/** @param {HTMLElement} list @param {any[]} feed newest first */
+export function renderActivity(list, feed) {
   if (feed.length === 0) {
     replace(list, h("li", { class: "muted" }, "Nothing indexed yet."));
     return;
@@ -67,7 +67,7 @@ export function renderActivity(list, feed, nowMs) {
         h("span", { class: "muted small num" }, `#${e.block_height}`),
         h("span", { class: `event ev-${e.contract.split(".")[0]}` }, e.event ?? "?"),
         h("span", { class: "small" }, describe(e)),
-        h("span", { class: "muted small right" }, ago(e.block_timestamp, nowMs)),
+        h("span", { class: "muted small right num" }, clock(e.block_timestamp)),
       ),
     ),
   );

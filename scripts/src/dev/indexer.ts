@@ -19,6 +19,39 @@ export interface IndexerOptions {
   env: NodeJS.ProcessEnv;
 }
 
+/**
+ * The indexer's own lines, less their timestamp, under the stack's "indexer" name. Progress
+ * ("indexed height=...") and "event recorded but not applied" lines come once per block, so they
+ * are summed up every 30 s instead (/health has the details).
+ */
+function throttled(log: DevLog): (line: string) => void {
+  const every = 30_000;
+  let lastProgress = 0;
+  let notApplied = 0;
+  let lastNotApplied = 0;
+  return (line) => {
+    const text = line.replace(/^\S+ /, "");
+    const message = text.replace(/^(INFO|WARN|ERROR|DEBUG)\s+/, "");
+    const now = Date.now();
+    if (message.startsWith("indexed ")) {
+      if (now - lastProgress < every) return;
+      lastProgress = now;
+    } else if (message.startsWith("event recorded but not applied")) {
+      notApplied++;
+      if (now - lastNotApplied < every) return;
+      lastNotApplied = now;
+      log.warn(
+        "indexer",
+        `${notApplied} event(s) recorded but not applied so far (latest: ${message.slice(31)})`,
+      );
+      return;
+    }
+    if (text.startsWith("WARN")) log.warn("indexer", message);
+    else if (text.startsWith("ERROR")) log.error("indexer", message);
+    else log.info("indexer", message);
+  };
+}
+
 export async function startIndexer(options: IndexerOptions, log: DevLog): Promise<App> {
   const started = performance.now();
   const { config } = parseConfig(
@@ -47,15 +80,7 @@ export async function startIndexer(options: IndexerOptions, log: DevLog): Promis
     ],
     options.env,
   );
-  // The indexer's own lines, less their timestamp, under the stack's "indexer" name.
-  const indexerLog = createLogger({
-    write: (line) => {
-      const text = line.replace(/^\S+ /, "");
-      if (text.startsWith("WARN")) log.warn("indexer", text.slice(5).trim());
-      else if (text.startsWith("ERROR")) log.error("indexer", text.slice(5).trim());
-      else log.info("indexer", text.replace(/^INFO\s+/, ""));
-    },
-  });
+  const indexerLog = createLogger({ write: throttled(log) });
   const app = await startApp({ config, log: indexerLog, index: true });
   log.info(
     "indexer",

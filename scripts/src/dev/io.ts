@@ -2,15 +2,13 @@
 import type { Io } from "../io.ts";
 import type { DevLog } from "./log.ts";
 
-export function logIo(log: DevLog, service: string, lines = false): Io {
+export function logIo(log: DevLog, service: string, progress = true): Io {
   return {
     json: false,
-    line: (text) => {
-      if (lines) log.info(service, text);
-    },
+    line: () => {},
     // "... done in 1.2 s" lines are kept; the "label ..." line before each is noise here.
     progress: (text) => {
-      if (!text.endsWith(" ...")) log.info(service, text);
+      if (progress && !text.endsWith(" ...")) log.info(service, text);
     },
     result: () => {},
   };

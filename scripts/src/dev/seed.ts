@@ -61,7 +61,7 @@ async function passProposal(
   log: DevLog,
 ): Promise<void> {
   const dao = { chain: options.chain, governance: options.deployment.governance.account_id };
-  const io = logIo(log, "seed");
+  const io = logIo(log, "seed", false);
   const proposal = await propose(
     { ...dao, proposer: options.master, description, request: { kind: "actions", actions } },
     io,
@@ -133,7 +133,7 @@ async function registerMachines(options: SeedOptions, log: DevLog): Promise<Demo
           host: { cpuCores: machine.cpuCores, ramMib: machine.ramMib },
           tsmRoot: join(dir, "no-tsm"),
         },
-        logIo(log, "seed"),
+        logIo(log, "seed", false),
       );
       if (result.machine === null) throw new Error(`${account}: no machine was registered`);
       machines.push({ id: result.machine.id, provider: account, keyPath });
@@ -180,7 +180,7 @@ async function runJobs(options: SeedOptions, machines: DemoMachineRef[], log: De
   const clients: string[] = [];
   for (const name of DEMO_CLIENTS)
     clients.push(await ensureAccount(chain, creds, master, name, 50n));
-  const io = logIo(log, "seed");
+  const io = logIo(log, "seed", false);
   for (const [index, plan] of DEMO_JOBS.entries()) {
     const machine = machines[plan.machine];
     const client = clients[plan.client];
@@ -215,7 +215,7 @@ async function runJobs(options: SeedOptions, machines: DemoMachineRef[], log: De
 /** An open proposal with votes on both sides, for live tallies. */
 async function openProposal(options: SeedOptions, holders: string[], log: DevLog) {
   const dao = { chain: options.chain, governance: options.deployment.governance.account_id };
-  const io = logIo(log, "seed");
+  const io = logIo(log, "seed", false);
   const proposal = await propose(
     {
       ...dao,
@@ -254,7 +254,7 @@ export async function seedMarket(options: SeedOptions, log: DevLog): Promise<voi
   const dao = { chain, governance: options.deployment.governance.account_id };
   const holders = DEMO_HOLDERS.map((h) => `${h.name}.${master}`);
   for (const holder of holders) {
-    await delegate({ ...dao, account: holder, delegatee: holder }, logIo(log, "seed"));
+    await delegate({ ...dao, account: holder, delegatee: holder }, logIo(log, "seed", false));
   }
   const verifier = await ensureAccount(chain, creds, master, DEMO_VERIFIER, 10n);
   await passProposal(
