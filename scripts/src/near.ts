@@ -215,7 +215,7 @@ export class Chain {
 
 function hintFor(text: string): string | undefined {
   if (/NotEnoughBalance|LackBalanceForState|not enough balance/i.test(text)) {
-    return "fund the signing account (on testnet: https://near-faucet.io) and try again";
+    return "fund the signing account and try again (the prepaid gas is reserved up front at a pessimistic price, up to ~50 NEAR for 300 Tgas, and refunded after)";
   }
   if (/AccessKeyDoesNotExist|InvalidAccessKey/i.test(text)) {
     return "the key in your keystore is not an access key of this account: import the right key";

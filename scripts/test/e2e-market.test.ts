@@ -13,7 +13,7 @@ import { encodeEvidence } from "@gpu-market/verifier";
 import { KeyPair, type KeyPairString } from "near-api-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { prebuilt } from "../src/artifacts.ts";
-import { propose } from "../src/commands/dao.ts";
+import { propose, transition, vote } from "../src/commands/dao.ts";
 import { deployMarket, fastForwardTo } from "../src/commands/deploy.ts";
 import { registerProvider } from "../src/commands/register-provider.ts";
 import { readKeyFile } from "../src/credentials.ts";
@@ -430,5 +430,80 @@ describe("gpu-market on localnet", () => {
       status: "canceled",
       canceled_by: t.master,
     });
+  });
+  it("pays a job in an allowed NEP-141 token and withdraws the refund in that token", async () => {
+    const client = `bob.${t.master}`;
+    const usdc = await createAccount(t, "usdc", 20n);
+    const [wasm] = prebuilt(["usdc"]);
+    if (wasm === undefined) throw new Error("no usdc build");
+    await t.chain.account(usdc).deployContract(wasm.wasm);
+    await t.chain.call(usdc, usdc, "init", { owner_id: usdc, total_supply: "1000000000" });
+    for (const account of [escrow, client, provider]) {
+      await t.chain.call(
+        client,
+        usdc,
+        "storage_deposit",
+        { account_id: account },
+        { deposit: ONE_NEAR / 100n },
+      );
+    }
+    await t.chain.call(usdc, usdc, "mint", { account_id: client, amount: "20000" });
+
+    // The escrow belongs to governance: allowing the token takes a proposal.
+    const target = { chain: t.chain, governance };
+    const quiet = memoryIo();
+    const proposal = await propose(
+      {
+        ...target,
+        proposer: t.master,
+        description: "Allow USDC on the escrow",
+        request: {
+          kind: "actions",
+          actions: [
+            { kind: "function_call", target: escrow, method: "allow_token", args: { token: usdc } },
+          ],
+        },
+      },
+      quiet,
+    );
+    await fastForwardTo(t.chain, proposal.snapshot_height + 1);
+    await vote({ ...target, voter: t.master, proposalId: proposal.id, support: "for" }, quiet);
+    await fastForwardTo(t.chain, proposal.vote_end_height + 1);
+    const queued = await transition(
+      { ...target, account: t.master, proposalId: proposal.id, action: "queue" },
+      quiet,
+    );
+    await fastForwardTo(t.chain, queued.eta_height ?? 0);
+    await transition(
+      { ...target, account: t.master, proposalId: proposal.id, action: "execute" },
+      quiet,
+    );
+
+    const created = await cli(
+      "job",
+      "create",
+      "--account",
+      client,
+      "--machine",
+      "0",
+      "--token",
+      usdc,
+      "--max-amount",
+      "5000",
+      "--model-hash",
+      MODEL_HASH,
+      "--input-hash",
+      MODEL_HASH,
+      "--json",
+    );
+    if (created.code !== 0) throw new Error(created.stderr);
+    const job = JSON.parse(created.stdout) as Job;
+    expect(job).toMatchObject({ asset: usdc, max_amount: "5000", status: "requested" });
+    expect(await t.chain.view(usdc, "ft_balance_of", { account_id: client })).toBe("15000");
+
+    await cli("job", "cancel", job.id, "--account", client);
+    const refund = await cli("job", "withdraw", "--account", client, "--asset", usdc, "--json");
+    expect(JSON.parse(refund.stdout)).toMatchObject({ asset: usdc, withdrawn: "5000" });
+    expect(await t.chain.view(usdc, "ft_balance_of", { account_id: client })).toBe("20000");
   });
 });

@@ -82,7 +82,7 @@ async function upgradeAction(
     await step(io, `staging ${artifact.wasm.length} bytes on ${governance}`, () =>
       chain.call(options.proposer, governance, "store_blob", artifact.wasm, {
         deposit: BigInt(artifact.wasm.length + 2000) * BYTE_COST,
-        gas: 300n * TGAS,
+        gas: 200n * TGAS,
       }),
     );
   } else if (staged.size !== artifact.wasm.length) {
