@@ -1,4 +1,7 @@
-/** Statistics of the escrow tables: jobs by status, settled volume and fees per asset. */
+/**
+ * Statistics of the escrow and governance tables: jobs by status, settled volume and fees per
+ * asset, proposals by stage, token holders.
+ */
 import { type Kysely, sql } from "kysely";
 import type { Database } from "../db/schema.ts";
 
@@ -20,7 +23,21 @@ export async function extraStats(db: Kysely<Database>): Promise<Record<string, u
     .groupBy("asset")
     .orderBy("asset")
     .execute();
+  const proposals = await db
+    .selectFrom("proposals")
+    .select(["stage", db.fn.countAll<string>().as("n")])
+    .groupBy("stage")
+    .execute();
+  const holders = await db
+    .selectFrom("token_holders")
+    .select([
+      db.fn.countAll<string>().as("n"),
+      sql<string>`coalesce(sum(balance), 0)::text`.as("held"),
+    ])
+    .executeTakeFirstOrThrow();
   return {
+    proposals_by_stage: Object.fromEntries(proposals.map((r) => [r.stage, Number(r.n)])),
+    token_holders: { count: Number(holders.n), total_held: holders.held },
     jobs: Object.fromEntries(byStatus.map((r) => [r.status, Number(r.n)])),
     volume_by_asset: volume,
   };

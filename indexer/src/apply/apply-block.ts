@@ -2,13 +2,14 @@
  * Writes one block's events into an open transaction: each event's raw row, then its effect on the
  * tables. The caller commits it together with the cursor.
  */
-import type { Transaction } from "kysely";
+import { sql, type Transaction } from "kysely";
 import type { Database } from "../db/schema.ts";
 import type { ContractRole } from "../decode/contracts.ts";
 import type { DecodedEvent } from "../decode/decode-block.ts";
 import type { Block } from "../source/streamer-message.ts";
 import { type ApplyContext, ConsistencyError } from "./context.ts";
 import { escrowHandlers } from "./escrow.ts";
+import { governanceHandlers, nep141Handlers } from "./governance.ts";
 import { registryHandlers } from "./registry.ts";
 
 type AnyHandler = (ctx: ApplyContext, data: never) => Promise<void>;
@@ -16,7 +17,8 @@ type AnyHandler = (ctx: ApplyContext, data: never) => Promise<void>;
 const HANDLERS: Record<ContractRole, Record<string, AnyHandler>> = {
   registry: registryHandlers,
   escrow: escrowHandlers,
-  governance: {},
+  // The gpumarket and nep141 event names do not overlap.
+  governance: { ...governanceHandlers, ...nep141Handlers },
 };
 
 export interface BlockResult {
@@ -79,15 +81,21 @@ export async function applyBlock(
       receiptId: event.receiptId,
       logIndex: event.logIndex,
     };
+    // Handlers check before writing; an event with several items (nep141 batches) also gets a
+    // savepoint, so that an inconsistency in a later item undoes the earlier ones.
+    const several = event.items.length > 1;
     try {
+      if (several) await sql`SAVEPOINT event_items`.execute(tx);
       for (const item of event.items) {
         await handler(ctx, item as never);
       }
+      if (several) await sql`RELEASE SAVEPOINT event_items`.execute(tx);
       result.applied++;
     } catch (error) {
       if (!(error instanceof ConsistencyError)) {
         throw error;
       }
+      if (several) await sql`ROLLBACK TO SAVEPOINT event_items`.execute(tx);
       await tx
         .updateTable("events")
         .set({ status: "invalid", error: error.message })

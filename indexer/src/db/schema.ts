@@ -161,7 +161,7 @@ export interface EscrowTokensTable {
   added_height: Num;
 }
 
-type NumOrNull = ColumnType<string | null, string | null, string | null>;
+type NumOrNull = ColumnType<string | null, string | number | null, string | number | null>;
 
 export interface JobsTable {
   id: Num;
@@ -251,7 +251,89 @@ export interface EscrowStorageTable {
   updated_height: Num;
 }
 
+export interface GovernanceStateTable {
+  contract: string;
+  config: Json;
+  metadata: Json;
+  total_supply: Num;
+  contract_version: number;
+  last_code_sha256: ColumnType<string | null, string | null | undefined, string | null>;
+  updated_height: Num;
+}
+
+export interface TokenHoldersTable {
+  account_id: string;
+  balance: Num;
+  updated_height: Num;
+}
+
+export interface DelegationsTable {
+  delegator: string;
+  delegate: string;
+  updated_height: Num;
+}
+
+export interface DelegatesTable {
+  account_id: string;
+  votes: Num;
+  updated_height: Num;
+}
+
+export interface ProposalsTable {
+  id: Num;
+  proposer: string;
+  description: string;
+  actions: Json;
+  created_height: Num;
+  snapshot_height: Num;
+  vote_end_height: Num;
+  quorum: Num;
+  votes_for: Num;
+  votes_against: Num;
+  votes_abstain: Num;
+  stage: string;
+  eta_height: NumOrNull;
+  executed_actions: number;
+  failure: string | null;
+  canceled_by: string | null;
+  updated_height: Num;
+}
+
+export interface VotesTable {
+  proposal_id: Num;
+  voter: string;
+  support: string;
+  weight: Num;
+  reason: string;
+  block_height: Num;
+}
+
+export interface BlobsTable {
+  code_sha256: string;
+  code_hash: string;
+  size: number;
+  payer: string;
+  stored_height: Num;
+  proposals: Json;
+}
+
+export interface GovernanceStorageTable {
+  account_id: string;
+  total: Num;
+  available: Num;
+  registered: boolean;
+  updated_height: Num;
+}
+
 export interface Database {
+  governance_state: GovernanceStateTable;
+  token_holders: TokenHoldersTable;
+  delegations: DelegationsTable;
+  delegates: DelegatesTable;
+  proposals: ProposalsTable;
+  votes: VotesTable;
+  blobs: BlobsTable;
+  governance_storage: GovernanceStorageTable;
   escrow_state: EscrowStateTable;
   escrow_tokens: EscrowTokensTable;
   jobs: JobsTable;

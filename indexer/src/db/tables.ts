@@ -16,4 +16,12 @@ export const DERIVED_TABLES = [
   "allowances",
   "approvals",
   "escrow_storage",
+  "governance_state",
+  "token_holders",
+  "delegations",
+  "delegates",
+  "proposals",
+  "votes",
+  "blobs",
+  "governance_storage",
 ];

@@ -67,6 +67,17 @@ export function array<T>(check: Check<T>): Check<T[]> {
   };
 }
 
+const OPTIONAL = Symbol("optional");
+
+/** A field that may be absent (read as undefined); present, it must pass `check`. */
+export function optional<T>(check: Check<T>): Check<T | undefined> {
+  const wrapped: Check<T | undefined> = (v, p) => (v === undefined ? undefined : check(v, p));
+  return Object.assign(wrapped, { [OPTIONAL]: true });
+}
+
+/** Any JSON value (arguments passed through as given). */
+export const anyJson: Check<unknown> = (v) => v;
+
 type Shape = Record<string, Check<unknown>>;
 type FromShape<S extends Shape> = { [K in keyof S]: Infer<S[K]> };
 
@@ -84,6 +95,7 @@ export function object<S extends Shape>(shape: S): Check<FromShape<S>> {
     const out: Record<string, unknown> = {};
     for (const [key, check] of Object.entries(shape)) {
       if (!(key in record)) {
+        if (OPTIONAL in check) continue;
         throw new SchemaError(`${p}.${key}: missing`);
       }
       out[key] = check(record[key], `${p}.${key}`);

@@ -1,6 +1,7 @@
 /** Which schema validates an event: by the emitting contract's role, standard, version and name. */
 import type { ContractRole } from "./contracts.ts";
 import { escrowEvents } from "./escrow-events.ts";
+import { governanceEvents, nep141Events } from "./governance-events.ts";
 import { registryEvents } from "./registry-events.ts";
 import type { Check } from "./schema.ts";
 
@@ -10,7 +11,10 @@ type EventTable = Record<string, Check<unknown>>;
 const SCHEMAS: Record<ContractRole, Record<string, Record<string, EventTable>>> = {
   registry: { gpumarket: { "1.0.0": registryEvents } },
   escrow: { gpumarket: { "1.0.0": escrowEvents } },
-  governance: {},
+  governance: {
+    gpumarket: { "1.0.0": governanceEvents },
+    nep141: { "1.0.0": nep141Events },
+  },
 };
 
 export function schemaFor(

@@ -323,6 +323,84 @@ async function reconcileEscrow(
   }
 }
 
+async function reconcileGovernance(
+  db: Kysely<Database>,
+  view: ViewClient,
+  governance: string,
+  sample: number | null,
+  c: Comparer,
+): Promise<void> {
+  const limit = sample ?? 1_000_000_000;
+  const order = (key: string) => (sample === null ? sql.raw(key) : sql`random()`);
+  const proposals = await db
+    .selectFrom("proposals")
+    .selectAll()
+    .orderBy(order("id"))
+    .limit(limit)
+    .execute();
+  for (const p of proposals) {
+    const chain = await view.view<Json | null>(governance, "proposal", {
+      proposal_id: Number(p.id),
+    });
+    if (chain === null) {
+      c.missing("proposals", p.id, "chain");
+      continue;
+    }
+    c.fields(
+      "proposals",
+      p.id,
+      {
+        ...p,
+        id: Number(p.id),
+        created_height: Number(p.created_height),
+        snapshot_height: Number(p.snapshot_height),
+        vote_end_height: Number(p.vote_end_height),
+        eta_height: p.eta_height === null ? null : Number(p.eta_height),
+      },
+      chain,
+      [
+        "proposer",
+        "description",
+        "actions",
+        "created_height",
+        "snapshot_height",
+        "vote_end_height",
+        "quorum",
+        "votes_for",
+        "votes_against",
+        "votes_abstain",
+        "stage",
+        "eta_height",
+        "executed_actions",
+        "failure",
+        "canceled_by",
+      ],
+    );
+  }
+  const holders = await db
+    .selectFrom("token_holders")
+    .selectAll()
+    .orderBy(order("account_id"))
+    .limit(limit)
+    .execute();
+  for (const h of holders) {
+    const balance = await view.view<string>(governance, "ft_balance_of", {
+      account_id: h.account_id,
+    });
+    c.fields("token_holders", h.account_id, { balance: h.balance }, { balance }, ["balance"]);
+  }
+  const delegates = await db
+    .selectFrom("delegates")
+    .selectAll()
+    .orderBy(order("account_id"))
+    .limit(limit)
+    .execute();
+  for (const d of delegates) {
+    const votes = await view.view<string>(governance, "get_votes", { account_id: d.account_id });
+    c.fields("delegates", d.account_id, { votes: d.votes }, { votes }, ["votes"]);
+  }
+}
+
 export async function reconcile(options: ReconcileOptions): Promise<ReconcileReport> {
   const cursor = await readCursor(options.db);
   if (cursor === null) {
@@ -336,6 +414,9 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileRep
   }
   if (options.contracts.escrow !== null) {
     await reconcileEscrow(options.db, view, options.contracts.escrow, options.sample, c);
+  }
+  if (options.contracts.governance !== null) {
+    await reconcileGovernance(options.db, view, options.contracts.governance, options.sample, c);
   }
   return { block, height: cursor.height, checked: c.checked, differences: c.differences };
 }
