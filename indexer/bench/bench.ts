@@ -9,6 +9,7 @@
  * Flags: --machines N (large size, default 100000), --small N (10000), --concurrency N (16),
  * --seconds N (10 per size), --lag-samples N (20), --skip-lag.
  */
+import { cpus, loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { sql } from "kysely";
@@ -105,11 +106,15 @@ async function catchUp(db: DatabaseHandle, machines: number) {
   });
   const controller = new AbortController();
   const started = performance.now();
+  const cpuBefore = process.cpuUsage();
   const run = indexer.run(controller.signal);
   while (indexer.status.height < final) {
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
   const seconds = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpuBefore);
+  // This process (indexer and the block server) only; PostgreSQL's own CPU is not counted.
+  const cpuSeconds = (cpu.user + cpu.system) / 1e6;
   controller.abort();
   await run;
   server.close();
@@ -121,7 +126,7 @@ async function catchUp(db: DatabaseHandle, machines: number) {
     .executeTakeFirstOrThrow();
   if (Number(stored.n) !== events)
     throw new Error(`indexed ${stored.n} events, generated ${events}`);
-  return { blocks: final, events, seconds };
+  return { blocks: final, events, seconds, cpuSeconds };
 }
 
 const QUERIES = [
@@ -220,12 +225,17 @@ async function tipLag(db: DatabaseHandle) {
 
 const dbs = await databases();
 try {
-  print(`# indexer bench (${new Date().toISOString()}, node ${process.version})`);
+  print(
+    `# indexer bench (${new Date().toISOString()}, node ${process.version}, ${cpus().length} CPUs, load average ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(" ")})`,
+  );
   const large = await dbs.create("bench_large");
   const c = await catchUp(large, LARGE);
   print(
     `catch-up: ${c.blocks} blocks, ${c.events} events in ${c.seconds.toFixed(1)} s: ` +
-      `${(c.blocks / c.seconds).toFixed(0)} blocks/s, ${(c.events / c.seconds).toFixed(0)} events/s`,
+      `${(c.blocks / c.seconds).toFixed(0)} blocks/s, ${(c.events / c.seconds).toFixed(0)} events/s ` +
+      `(this process used ${c.cpuSeconds.toFixed(1)} CPU s: ${(c.events / c.cpuSeconds).toFixed(0)} events per CPU second)`,
   );
   const small = await dbs.create("bench_small");
   await catchUp(small, SMALL);

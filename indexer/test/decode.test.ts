@@ -189,3 +189,68 @@ describe("parseStreamerMessage", () => {
     expect(() => parseStreamerMessage({ block: {} })).toThrow("block.header");
   });
 });
+
+describe("escrow and governance schemas", () => {
+  /** Decodes `lines` as if the recorded registry account were the given role's contract. */
+  function decodeAs(role: "escrow" | "governance", lines: string[]) {
+    const { message, outcome } = blockWithEvent("provider_registered");
+    outcome.execution_outcome.outcome.logs = lines;
+    const set: Contracts = {
+      registry: null,
+      escrow: null,
+      governance: null,
+      [role]: flow.registry,
+    };
+    return decodeBlock(parseStreamerMessage(message), set);
+  }
+
+  test("nep141 transfers with and without the optional memo; a bad memo is invalid", () => {
+    const transfer = { old_owner_id: "a.near", new_owner_id: "b.near", amount: "5" };
+    const events = decodeAs("governance", [
+      eventLine("ft_transfer", [transfer, { ...transfer, memo: "rent" }], "1.0.0", "nep141"),
+      eventLine("ft_transfer", [{ ...transfer, memo: 7 }], "1.0.0", "nep141"),
+    ]);
+    expect(events.map((e) => e.status)).toEqual(["applied", "invalid"]);
+    expect(events[0]?.items).toHaveLength(2);
+    expect(events[1]?.error).toBe("data[0].memo: expected a string, got 7");
+  });
+
+  test("a proposal with an action kind the schema does not know is invalid", () => {
+    const proposal = {
+      id: 0,
+      proposer: "a.near",
+      description: "x",
+      actions: [{ kind: "teleport" }],
+      created_height: 1,
+      snapshot_height: 2,
+      vote_end_height: 3,
+      quorum: "1",
+      votes_for: "0",
+      votes_against: "0",
+      votes_abstain: "0",
+      stage: "voting",
+      eta_height: null,
+      executed_actions: 0,
+      failure: null,
+      canceled_by: null,
+    };
+    const [bad, good] = decodeAs("governance", [
+      eventLine("proposal_created", [proposal]),
+      eventLine("proposal_created", [
+        { ...proposal, actions: [{ kind: "config", config: { quorum_bps: 1 } }] },
+      ]),
+    ]);
+    expect(bad?.error).toBe(
+      "data[0].actions[0].kind: expected one of upgrade, upgrade_self, function_call, transfer, config",
+    );
+    expect(good?.status).toBe("applied");
+  });
+
+  test("an escrow balance event with a non-canonical amount is invalid; the same name from another role is unknown", () => {
+    const deposit = { account_id: "a.near", asset: "NEAR", amount: "007", deposited: "7" };
+    const [escrowEvent] = decodeAs("escrow", [eventLine("deposit", [deposit])]);
+    expect(escrowEvent?.error).toBe('data[0].amount: expected a u128 decimal string, got "007"');
+    const [asGovernance] = decodeAs("governance", [eventLine("deposit", [deposit])]);
+    expect(asGovernance?.status).toBe("unknown");
+  });
+});
