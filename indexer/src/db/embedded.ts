@@ -30,13 +30,18 @@ function isRoot(): boolean {
   return process.getuid?.() === 0;
 }
 
-function processAlive(pid: number): boolean {
+/** Whether `pid` runs (a zombie, exited but not reaped by its new parent, does not). */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch {
     return false;
   }
+  const stat = `/proc/${pid}/stat`;
+  if (!existsSync(stat)) return true;
+  // The state letter follows the parenthesised command name.
+  const state = readFileSync(stat, "utf8").replace(/^.*\) /s, "")[0];
+  return state !== "Z" && state !== "X";
 }
 
 async function pgCtl(): Promise<string> {
