@@ -62,7 +62,12 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`error: ${message}\n`);
     if (hint !== undefined) process.stderr.write(`fix: ${hint}\n`);
     if (!known && process.env.GPU_MARKET_DEBUG) process.stderr.write(`${(error as Error).stack}\n`);
-    if (json) process.stdout.write(`${toJson({ ok: false, error: message, fix: hint ?? null })}\n`);
+    if (json) {
+      const details = known ? error.details : undefined;
+      process.stdout.write(
+        `${toJson({ ok: false, error: message, fix: hint ?? null, ...(details === undefined ? {} : { details }) })}\n`,
+      );
+    }
     return known ? error.exitCode : EXIT_FAILURE;
   }
 }

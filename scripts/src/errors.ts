@@ -10,15 +10,18 @@ export const EXIT_USAGE = 2;
 export class CliError extends Error {
   readonly hint: string | undefined;
   readonly exitCode: number;
+  /** Structured detail for --json output (e.g. the preflight checks). */
+  readonly details: unknown;
 
   constructor(
     message: string,
-    options: { hint?: string; exitCode?: number; cause?: unknown } = {},
+    options: { hint?: string; exitCode?: number; cause?: unknown; details?: unknown } = {},
   ) {
     super(message, { cause: options.cause });
     this.name = "CliError";
     this.hint = options.hint;
     this.exitCode = options.exitCode ?? EXIT_FAILURE;
+    this.details = options.details;
   }
 }
 

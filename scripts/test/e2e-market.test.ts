@@ -221,6 +221,30 @@ describe("gpu-market on localnet", () => {
     });
   }
 
+  it("prints one JSON document with every check when the CLI's preflight fails", async () => {
+    const run = await cli(
+      "register-provider",
+      "--account",
+      `nobody.${t.master}`,
+      "--price",
+      "1",
+      "--tee",
+      "none-dev",
+      "--machine-key",
+      join(t.dir, "cli-machine-key.json"),
+      "--dry-run",
+      "--json",
+    );
+    expect(run.code).toBe(1);
+    const answer = JSON.parse(run.stdout);
+    expect(answer).toMatchObject({ ok: false, error: expect.stringContaining("preflight failed") });
+    const names = answer.details.checks.map((c: { name: string }) => c.name);
+    expect(names).toEqual(
+      expect.arrayContaining(["TEE", "machine key", "provider", "credentials"]),
+    );
+    expect(run.stderr).toContain("fix: ");
+  });
+
   it("runs a NEAR job through job create, watch, confirm and withdraw", async () => {
     const client = await createAccount(t, "bob", 20n);
     const input = join(t.dir, "input.txt");

@@ -33,6 +33,9 @@ export function requireChecks(checks: Check[]): void {
   if (failures.length === 0) return;
   throw new CliError(
     `preflight failed: ${failures.map((c) => `${c.name}: ${c.detail}`).join("; ")}`,
-    { hint: failures.map((c) => `${c.name}: ${c.fix ?? "see above"}`).join("; ") },
+    {
+      hint: failures.map((c) => `${c.name}: ${c.fix ?? "see above"}`).join("; "),
+      details: { checks },
+    },
   );
 }

@@ -340,8 +340,8 @@ export async function registerProvider(
       `  machine key ${result.machine_public_key}, tee ${options.tee}, price ${options.pricePerUnit} per unit`,
     );
     io.line(`  hardware ${JSON.stringify(result.hardware)}`);
-    io.result(result);
     requireChecks(checks);
+    io.result(result);
     return result;
   }
   requireChecks(checks);
