@@ -2,6 +2,7 @@
  * One embedded PostgreSQL for the test run, with a migrated template database; each test file
  * creates its own database from the template (CREATE DATABASE ... TEMPLATE, tens of ms).
  */
+import { rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 import type { TestProject } from "vitest/node";
@@ -10,7 +11,8 @@ import { startEmbeddedPostgres } from "../../src/db/embedded.ts";
 import { migrateToLatest } from "../../src/db/migrate.ts";
 
 export const TEMPLATE = "indexer_template";
-const DATA_DIR = fileURLToPath(new URL("../../.data/test-cluster", import.meta.url));
+// One cluster per test run (runs beside each other must not share, or stop, each other's server).
+const DATA_DIR = fileURLToPath(new URL(`../../.data/test-cluster-${process.pid}`, import.meta.url));
 
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -43,5 +45,6 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide("pgAdminUrl", server.url());
   return async () => {
     await server.stop();
+    rmSync(DATA_DIR, { recursive: true, force: true });
   };
 }
