@@ -118,6 +118,7 @@ export class Indexer {
     });
     const maxBatch = Math.max(1, this.#options.batchBlocks ?? 50);
     let lastProgress = Date.now();
+    let wasAtTip = false;
     try {
       for (;;) {
         const batch: StreamItem[] = [await stream.next()];
@@ -126,7 +127,9 @@ export class Indexer {
         }
         this.status.finalHeight = Math.max(this.status.finalHeight, stream.knownFinal);
         await this.#commitWithRetry(batch, signal);
-        if (Date.now() - lastProgress >= 5000 || this.status.height >= stream.knownFinal) {
+        // Progress at most every 5 s, and once on reaching the tip (not once per block there).
+        const atTip = this.status.height >= stream.knownFinal;
+        if (Date.now() - lastProgress >= 5000 || (atTip && !wasAtTip)) {
           lastProgress = Date.now();
           log.info("indexed", {
             height: this.status.height,
@@ -135,6 +138,7 @@ export class Indexer {
             events: this.status.events,
           });
         }
+        wasAtTip = atTip;
       }
     } catch (error) {
       if (signal.aborted) {
