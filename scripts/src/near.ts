@@ -2,7 +2,7 @@
  * NEAR over JSON-RPC (near-api-js 7): views, signed function calls that return the decoded value
  * and the NEP-297 events they logged, and contract panics turned into readable errors.
  */
-import { Account, actions, JsonRpcProvider, type KeyPair } from "near-api-js";
+import { Account, type Action, actions, JsonRpcProvider, type KeyPair } from "near-api-js";
 import { type Credentials, loadAccountKey } from "./credentials.ts";
 import { CliError, messageOf } from "./errors.ts";
 import type { Network } from "./network.ts";
@@ -18,6 +18,11 @@ export interface MarketEvent {
 export interface CallOptions {
   deposit?: bigint;
   gas?: bigint;
+  /**
+   * The contract handles failures of the receipts it spawned (a callback records them in an
+   * event or its state): do not turn them into an error; the caller reads the events.
+   */
+  handlesReceiptFailures?: boolean;
 }
 
 export interface CallOutcome<T> {
@@ -158,7 +163,7 @@ export class Chain {
   async send(
     signerId: string,
     receiverId: string,
-    list: ReturnType<typeof actions.transfer>[],
+    list: Action[],
     what: string,
   ): Promise<TxResponse> {
     const signer = this.account(signerId);
@@ -197,9 +202,9 @@ export class Chain {
       [actions.functionCall(method, args, options.gas ?? 100n * TGAS, options.deposit ?? 0n)],
       `${contractId}.${method}`,
     );
-    // A receipt after the first (a callback, a refund) may have failed while the transaction's
-    // own status is a success: report the first failed receipt.
-    for (const receipt of response.receipts_outcome) {
+    // A receipt after the first (a cross-contract call) may have failed while the transaction's
+    // own status is a success: report the first failed receipt unless the contract handles it.
+    for (const receipt of options.handlesReceiptFailures ? [] : response.receipts_outcome) {
       const failure = (receipt.outcome.status as { Failure?: unknown }).Failure;
       if (failure !== undefined) {
         throw new CliError(`${contractId}.${method} failed: ${failureText(failure)}`);

@@ -176,7 +176,10 @@ export async function transition(
       options.governance,
       options.action,
       { proposal_id: options.proposalId },
-      { gas: options.action === "execute" ? 300n * TGAS : 50n * TGAS },
+      // A failed action is recorded on the proposal (status failed, retryable), shown below.
+      options.action === "execute"
+        ? { gas: 300n * TGAS, handlesReceiptFailures: true }
+        : { gas: 50n * TGAS },
     ),
   );
   const view = await show(options, options.proposalId);

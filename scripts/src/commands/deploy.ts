@@ -102,6 +102,18 @@ export async function deployMarket(options: DeployOptions, io: Io): Promise<Depl
     escrow: options.accounts?.escrow ?? `escrow.${master}`,
   };
   const arbiter = options.arbiter ?? ids.governance;
+  if (
+    options.devMode &&
+    options.holders !== undefined &&
+    !options.holders.some((h) => h.account_id === master)
+  ) {
+    throw new CliError(
+      `dev mode is enabled by a vote of ${master}, which is not among the holders`,
+      {
+        hint: `add ${master}=<tokens> to --holders, or pass --no-dev-mode`,
+      },
+    );
+  }
   const fundEach = options.fundEach ?? 10n * YOCTO_PER_NEAR;
 
   // Checks before spending anything.

@@ -118,7 +118,7 @@ export async function createJob(options: CreateJobOptions, io: Io): Promise<Job>
               },
               // Not 300 Tgas: NEAR reserves prepaid gas at a pessimistic price up front (about
               // 50 NEAR for 300 Tgas in protocol 77, 3 NEAR for 200), refunded afterwards.
-              { deposit: 1n, gas: 200n * TGAS },
+              { deposit: 1n, gas: 200n * TGAS, handlesReceiptFailures: true },
             ),
         );
   const job = jobFromEvents(outcome.events);
@@ -224,7 +224,7 @@ export async function withdraw(
       asset: options.asset,
       ...(options.amount === undefined ? {} : { amount: options.amount.toString() }),
     },
-    { deposit: 1n, gas: 150n * TGAS },
+    { deposit: 1n, gas: 150n * TGAS, handlesReceiptFailures: true },
   );
   const failedEvent = outcome.events.find((e) => e.event === "withdraw_failed");
   if (failedEvent !== undefined) {
