@@ -103,3 +103,6 @@ export const DEMO_JOBS: { machine: number; client: number; plan: JobPlan; usage:
   { machine: 6, client: 0, plan: "refunded", usage: 0n },
   { machine: 1, client: 0, plan: "disputed", usage: 700n },
 ];
+
+/** Deactivated by its provider at the end of seeding: listed, but not eligible. */
+export const DEMO_OFFLINE_MACHINE = 7;

@@ -25,6 +25,7 @@ import {
   DEMO_CLIENTS,
   DEMO_HOLDERS,
   DEMO_JOBS,
+  DEMO_OFFLINE_MACHINE,
   DEMO_PROVIDERS,
   DEMO_VERIFIER,
   type JobPlan,
@@ -274,5 +275,17 @@ export async function seedMarket(options: SeedOptions, log: DevLog): Promise<voi
   const machines = await registerMachines(options, log);
   await runJobs(options, machines, log);
   await openProposal(options, holders, log);
+  // One machine goes offline, so that the market shows an ineligible machine too.
+  const offline = machines[DEMO_OFFLINE_MACHINE];
+  if (offline !== undefined) {
+    await chain.call(
+      offline.provider,
+      options.deployment.registry.account_id,
+      "deactivate_machine",
+      { machine_id: offline.id },
+      { deposit: YOCTO_PER_NEAR / 100n },
+    );
+    log.info("seed", `machine #${offline.id} deactivated by ${offline.provider} (maintenance)`);
+  }
   log.info("seed", `demo market seeded in ${since(started)}`);
 }

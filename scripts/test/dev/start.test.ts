@@ -1,0 +1,210 @@
+/**
+ * `npm start`'s stack end to end: a fresh stack seeds the demo market; the dashboard (served by
+ * the API, in a real headless chromium) shows it, its filters query the API, and a job created
+ * with the CLI appears without a reload; a second start on the same data resumes the same chain
+ * and database without deploying or seeding again.
+ */
+import { chmodSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Browser, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { REPO_ROOT } from "../../src/artifacts.ts";
+import type { DevConfig } from "../../src/dev/config.ts";
+import { createDevLog } from "../../src/dev/log.ts";
+import { type Stack, startStack } from "../../src/dev/stack.ts";
+import { runCli } from "../support/run-cli.ts";
+import { ensureChromium, launch } from "./support/chromium.ts";
+import { freePort } from "./support/free-port.ts";
+
+const chromium = ensureChromium();
+if ("missing" in chromium) console.warn(`skipping the dashboard browser test: ${chromium.missing}`);
+
+let dataDir: string;
+let config: DevConfig;
+let stack: Stack | null = null;
+let browser: Browser | null = null;
+const logs: string[] = [];
+
+beforeAll(async () => {
+  dataDir = mkdtempSync(join(tmpdir(), "gpu-market-start-"));
+  // As root, the embedded PostgreSQL runs as the postgres user, which must reach its folder.
+  chmodSync(dataDir, 0o755);
+  config = {
+    root: REPO_ROOT,
+    dataDir,
+    host: "127.0.0.1",
+    rpcPort: 0,
+    apiPort: 0,
+    pgPort: await freePort(),
+    blockIntervalMs: 500,
+    seed: true,
+  };
+  stack = await startStack(
+    config,
+    createDevLog((line) => logs.push(line), false),
+  );
+  await stack.ready;
+}, 240_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await stack?.stop();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+async function api<T>(path: string): Promise<T> {
+  const response = await fetch(`${stack?.apiUrl}${path}`);
+  expect(response.status, path).toBe(200);
+  return (await response.json()) as T;
+}
+
+/** Waits until the machine table has `n` rows (the filters query the API, then redraw). */
+const rowCount = (page: Page, n: number) =>
+  expect.poll(() => page.locator("[data-testid=machine-row]").count(), { timeout: 10_000 }).toBe(n);
+
+const machineIds = (page: Page) =>
+  page.$$eval("[data-testid=machine-row]", (rows) =>
+    rows.map((r) => r.getAttribute("data-machine-id")),
+  );
+
+describe("npm start", () => {
+  it("seeds the demo market through the commands and indexes it", async () => {
+    expect(logs.join("\n")).toMatch(/seed\s+demo market seeded in/);
+    const machines = await api<{ data: { id: string; eligible: boolean }[] }>(
+      "/v1/machines?limit=100",
+    );
+    expect(machines.data).toHaveLength(8);
+    expect(machines.data.filter((m) => m.eligible)).toHaveLength(7);
+    const health = await api<{ ready: boolean }>("/health");
+    expect(health.ready).toBe(true);
+  });
+
+  describe.skipIf("missing" in chromium)("the dashboard in a headless browser", () => {
+    let page: Page;
+
+    beforeAll(async () => {
+      if (!("path" in chromium)) return;
+      browser = await launch(chromium.path);
+      page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+      const errors: string[] = [];
+      page.on("pageerror", (error) => errors.push(error.message));
+      await page.goto(stack?.apiUrl ?? "");
+      expect(page.url()).toBe(stack?.dashboardUrl);
+      await page.waitForSelector("[data-testid=machine-row]");
+      expect(errors).toEqual([]);
+    });
+
+    it("shows machines, jobs with timelines, proposals and providers", async () => {
+      await expect
+        .poll(() => page.locator("[data-testid=job]").count(), { timeout: 10_000 })
+        .toBe(7);
+      expect(await machineIds(page)).toEqual(["0", "1", "2", "3", "4", "5", "6", "7"]);
+      const statuses = await page.$$eval("[data-testid=job]", (jobs) =>
+        jobs.map((j) => j.getAttribute("data-status")).sort(),
+      );
+      expect(statuses).toEqual([
+        "accepted",
+        "delivered",
+        "disputed",
+        "refunded",
+        "requested",
+        "settled",
+        "settled",
+      ]);
+      // A settled job's timeline has every step done.
+      const settled = page.locator("[data-testid=job][data-status=settled]").first();
+      expect(await settled.locator(".step.done").count()).toBe(4);
+      await expect
+        .poll(() => page.locator("[data-testid=proposal]").count(), { timeout: 10_000 })
+        .toBe(3);
+      expect(await page.locator("[data-testid=proposal] .badge").allTextContents()).toEqual([
+        "active",
+        "executed",
+        "executed",
+      ]);
+      expect(await page.locator("[data-testid=provider]").count()).toBe(3);
+      expect(await page.locator("#chart-supply svg rect").count()).toBe(5);
+      expect(await page.locator("[data-testid=card-machines] .card-value").textContent()).toBe("7");
+    });
+
+    it("filters machines through the API", async () => {
+      await page.fill("[data-testid=filter-gpu]", "H100");
+      await rowCount(page, 2);
+      expect(await machineIds(page)).toEqual(["0", "1"]);
+      await page.fill("[data-testid=filter-gpu]", "");
+      await page.fill("[data-testid=filter-price]", "0.0005");
+      await rowCount(page, 5);
+      expect(await machineIds(page)).toEqual(["3", "4", "5", "6", "7"]);
+      await page.check("[data-testid=filter-eligible]");
+      await rowCount(page, 4);
+      expect(await machineIds(page)).toEqual(["3", "4", "5", "6"]);
+      await page.fill("[data-testid=filter-price]", "half");
+      // An amount that is not one is marked, and left out of the query.
+      await expect
+        .poll(() =>
+          page.evaluate('document.querySelector("[data-testid=filter-price]").validity.valid'),
+        )
+        .toBe(false);
+      await rowCount(page, 7);
+      await page.selectOption("[data-testid=filter-region]", "us-east-1");
+      await rowCount(page, 2);
+      expect(await machineIds(page)).toEqual(["3", "4"]);
+    });
+
+    it("shows a job created with the CLI without reloading", async () => {
+      await page.evaluate("window.stayed = true");
+      const created = await runCli(
+        [
+          "job",
+          "create",
+          "--account",
+          "test.near",
+          "--machine",
+          "3",
+          "--max-amount",
+          "0.5",
+          "--model-hash",
+          "ab".repeat(32),
+          "--input-hash",
+          "cd".repeat(32),
+          "--json",
+          "--network",
+          "localnet",
+          "--rpc-url",
+          stack?.rpcUrl ?? "",
+        ],
+        {
+          NEAR_CREDENTIALS_DIR: stack?.credentialsDir ?? "",
+          GPU_MARKET_DEPLOYMENT: stack?.deploymentPath ?? "",
+        },
+      );
+      expect(created.code, created.stderr).toBe(0);
+      const job = JSON.parse(created.stdout) as { id: string };
+      const row = page.locator(`[data-testid=job][data-job-id="${job.id}"]`);
+      await row.waitFor({ timeout: 15_000 });
+      expect(await row.getAttribute("data-status")).toBe("requested");
+      expect(await page.evaluate("window.stayed")).toBe(true);
+    });
+  });
+
+  it("resumes the same chain and database on a second start", async () => {
+    const before = await api<{ indexed_height: number }>("/health");
+    await stack?.stop();
+    stack = null;
+    logs.length = 0;
+    stack = await startStack(
+      config,
+      createDevLog((line) => logs.push(line), false),
+    );
+    await stack.ready;
+    const text = logs.join("\n");
+    expect(text).toMatch(/localnet\s+ready in .* resumed at height \d+/);
+    expect(text).toMatch(/market\s+contracts found: registry\.test\.near/);
+    expect(text).not.toMatch(/seed/);
+    const after = await api<{ indexed_height: number }>("/health");
+    expect(after.indexed_height).toBeGreaterThanOrEqual(before.indexed_height);
+    const machines = await api<{ data: unknown[] }>("/v1/machines?limit=100");
+    expect(machines.data).toHaveLength(8);
+  }, 120_000);
+});
