@@ -15,6 +15,8 @@ const REGISTER_USAGE = `usage: gpu-market register-provider --account <provider>
   --bond <NEAR>            deposit for register_provider (default: the registry's min_bond + 0.05)
   --price <units>          price per unit of work, in yoctoNEAR (or token base units)
   --tee tdx|none-dev       default tdx; none-dev (no TEE) only on localnet
+  --challenge-only         register the provider if new, request a challenge and print its
+                           REPORTDATA (to make a quote out of band), then stop
   --evidence <file>        a quote (or GMEV bundle) made out of band for the open challenge
   --gpu-token <file>       NVIDIA GPU evidence (NRAS attestation result, JSON or JWT)
   --machine-key <file>     default GPU_MARKET_MACHINE_KEY or ~/.gpu-market/machine-key.json
@@ -42,6 +44,7 @@ export async function registerProviderCommand(argv: string[]): Promise<void> {
       tsm: { type: "string" },
       wait: { type: "string" },
       "dry-run": { type: "boolean", default: false },
+      "challenge-only": { type: "boolean", default: false },
     },
     REGISTER_USAGE,
   );
@@ -66,6 +69,7 @@ export async function registerProviderCommand(argv: string[]): Promise<void> {
       pricePerUnit: parseU128(required(values.price, "--price", REGISTER_USAGE), "--price"),
       tee,
       evidencePath: values.evidence,
+      challengeOnly: values["challenge-only"],
       gpuTokenPath: values["gpu-token"],
       machineKeyPath: values["machine-key"] ?? defaultMachineKeyPath(),
       hardwarePath: values.hardware,

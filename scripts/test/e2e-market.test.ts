@@ -5,7 +5,7 @@
  * proposal through the dao commands.
  */
 import { createHash } from "node:crypto";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Job } from "@gpu-market/common/src/escrow-types.ts";
 import type { ProposalView } from "@gpu-market/common/src/governance-types.ts";
@@ -191,6 +191,46 @@ describe("gpu-market on localnet", () => {
     const quote = Buffer.concat([Buffer.from("QUOTE:"), Buffer.from(expected, "hex")]);
     const bundle = encodeEvidence({ tdxQuote: new Uint8Array(quote) });
     expect(createHash("sha256").update(bundle).digest("hex")).toBe(result.machine?.evidence_hash);
+  });
+
+  it("takes a quote made out of band for the open challenge (--challenge-only, then --evidence)", async () => {
+    const carol = `carol.${t.master}`;
+    const base = {
+      chain: t.chain,
+      registry,
+      provider: carol,
+      pricePerUnit: 5n,
+      tee: "tdx" as const,
+      machineKeyPath: join(t.dir, "carol-machine-2.json"),
+      dryRun: false,
+      waitSeconds: 0,
+      runner: fixtureRunner("multi-gpu-8x-h100-cc-on"),
+      host: { cpuCores: 224, ramMib: 2_000_000 },
+      tsmRoot: join(t.dir, "no-tsm"),
+    };
+    const quoteFile = join(t.dir, "quote.bin");
+    const recorded = readFileSync("/work/shared/fixtures/tdx/tdx_quote.bin");
+    writeFileSync(quoteFile, recorded);
+    await expect(
+      registerProvider({ ...base, evidencePath: quoteFile }, memoryIo()),
+    ).rejects.toMatchObject({ hint: expect.stringContaining("--challenge-only") });
+
+    const issued = await registerProvider({ ...base, challengeOnly: true }, memoryIo());
+    const reportData = issued.challenge?.report_data ?? "";
+    expect(reportData).toMatch(/^[0-9a-f]{128}$/);
+    expect(issued.machine).toBeNull();
+
+    // A real TDX quote (recorded) carries another REPORTDATA: refused before anything is sent.
+    await expect(
+      registerProvider({ ...base, evidencePath: quoteFile }, memoryIo()),
+    ).rejects.toThrow(/REPORTDATA 9a9d48e7.* is not the registry's challenge/);
+    // The same quote with the challenge's REPORTDATA (TD report body offset 520, after the
+    // 48-byte header) is accepted; verifiers would reject its signature, which is theirs to judge.
+    const patched = Buffer.from(recorded);
+    Buffer.from(reportData, "hex").copy(patched, 48 + 520);
+    writeFileSync(quoteFile, patched);
+    const added = await registerProvider({ ...base, evidencePath: quoteFile }, memoryIo());
+    expect(added.machine).toMatchObject({ evidence_source: "file", attestation_state: "pending" });
   });
 
   /** The CLI as a user runs it, against this localnet and deployment. */

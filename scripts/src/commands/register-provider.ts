@@ -31,6 +31,11 @@ export interface RegisterProviderOptions {
   pricePerUnit: bigint;
   tee: TeeType;
   evidencePath?: string;
+  /**
+   * Only register the provider (if new) and request a challenge, printing its REPORTDATA: the
+   * first step when the quote is made out of band and given later with evidencePath.
+   */
+  challengeOnly?: boolean;
   gpuTokenPath?: string;
   machineKeyPath: string;
   /** Replaces GPU detection (none-dev machines without GPUs, e.g. a laptop on localnet). */
@@ -76,6 +81,7 @@ export interface RegisterProviderResult {
   gpus: Gpu[];
   price_per_unit: string;
   checks: Check[];
+  challenge?: { report_data: string; expires_at: string };
   machine: {
     id: string;
     evidence_hash: string;
@@ -134,6 +140,7 @@ export type LocalCheckOptions = Pick<
   | "tee"
   | "hardwarePath"
   | "evidencePath"
+  | "challengeOnly"
   | "gpuTokenPath"
   | "machineKeyPath"
   | "runner"
@@ -183,6 +190,8 @@ export async function localChecks(options: LocalCheckOptions, io: Io): Promise<L
             "run inside a TDX guest with --tee tdx (the default)",
           ),
     );
+  } else if (options.challengeOnly) {
+    checks.push(passed("TEE", "challenge only: the quote is made out of band"));
   } else if (options.evidencePath !== undefined) {
     checks.push(
       existsSync(options.evidencePath)
@@ -360,28 +369,22 @@ export async function registerProvider(
     result.provider = { account_id: provider, registered_now: true, bond: registered.value.bond };
   }
 
-  const challenge = await step(io, "requesting a challenge", () =>
-    chain.call<{ nonce: string; report_data: string; expires_at: string }>(
-      provider,
-      registry,
-      "request_challenge",
-      { machine_public_key: machineKey.publicKey },
-      { deposit: CHALLENGE_DEPOSIT },
-    ),
-  );
-  // The REPORTDATA must be what anyone recomputes from the formula (the verifiers do).
-  const { expectedReportData } = await verifier();
-  const expected = expectedReportData(
-    registry,
-    provider,
-    machineKey.publicKey,
-    challenge.value.nonce,
-  );
-  if (expected !== challenge.value.report_data) {
-    throw new CliError(
-      `the registry's REPORTDATA ${challenge.value.report_data} differs from the formula's ${expected}`,
-      { hint: `check that ${registry} runs the market's registry contract` },
-    );
+  let reportData: string;
+  if (options.evidencePath !== undefined && !options.challengeOnly) {
+    // The quote was made for the challenge open now: requesting another would replace it.
+    reportData = await openReportData(options, machineKey.publicKey);
+  } else {
+    const challenge = await requestChallenge(options, machineKey.publicKey, io);
+    reportData = challenge.report_data;
+    if (options.challengeOnly) {
+      result.challenge = { report_data: challenge.report_data, expires_at: challenge.expires_at };
+      io.line(`challenge for machine key ${machineKey.publicKey}:`);
+      io.line(`  REPORTDATA ${challenge.report_data}`);
+      io.line(`  valid until ${challenge.expires_at} (block time, ns)`);
+      io.line("make a TDX quote with this REPORTDATA and run again with --evidence <file>");
+      io.result(result);
+      return result;
+    }
   }
   const evidence = await step(io, `collecting ${options.tee} evidence`, () =>
     buildEvidence(
@@ -392,7 +395,7 @@ export async function registerProvider(
         tsmRoot: options.tsmRoot,
         tsmFs: options.tsmFs,
       },
-      challenge.value.report_data,
+      reportData,
       hardware,
     ),
   );
@@ -433,6 +436,56 @@ export async function registerProvider(
   );
   io.result(result);
   return result;
+}
+
+interface Challenge {
+  nonce: string;
+  report_data: string;
+  expires_at: string;
+}
+
+/** A fresh challenge, whose REPORTDATA is checked against the formula the verifiers use. */
+async function requestChallenge(
+  options: RegisterProviderOptions,
+  machineKey: string,
+  io: Io,
+): Promise<Challenge> {
+  const { chain, registry, provider } = options;
+  const challenge = await step(io, "requesting a challenge", () =>
+    chain.call<Challenge>(
+      provider,
+      registry,
+      "request_challenge",
+      { machine_public_key: machineKey },
+      { deposit: CHALLENGE_DEPOSIT },
+    ),
+  );
+  const { expectedReportData } = await verifier();
+  const expected = expectedReportData(registry, provider, machineKey, challenge.value.nonce);
+  if (expected !== challenge.value.report_data) {
+    throw new CliError(
+      `the registry's REPORTDATA ${challenge.value.report_data} differs from the formula's ${expected}`,
+      { hint: `check that ${registry} runs the market's registry contract` },
+    );
+  }
+  return challenge.value;
+}
+
+async function openReportData(
+  options: RegisterProviderOptions,
+  machineKey: string,
+): Promise<string> {
+  try {
+    return await options.chain.view<string>(options.registry, "report_data", {
+      provider: options.provider,
+      machine_public_key: machineKey,
+    });
+  } catch (error) {
+    if (!/no open challenge/.test(messageOf(error))) throw error;
+    throw new CliError(`no challenge is open for machine key ${machineKey}`, {
+      hint: "run register-provider with --challenge-only first, make the quote with the REPORTDATA it prints, then pass it with --evidence",
+    });
+  }
 }
 
 async function waitForAttestation(
