@@ -209,7 +209,10 @@ describe("gpu-market on localnet", () => {
       tsmRoot: join(t.dir, "no-tsm"),
     };
     const quoteFile = join(t.dir, "quote.bin");
-    const recorded = readFileSync("/work/shared/fixtures/tdx/tdx_quote.bin");
+    // The project's recorded quote, beside the checkout as the verifier's tests read it.
+    const recorded = readFileSync(
+      new URL("../../../shared/fixtures/tdx/tdx_quote.bin", import.meta.url),
+    );
     writeFileSync(quoteFile, recorded);
     await expect(
       registerProvider({ ...base, evidencePath: quoteFile }, memoryIo()),
