@@ -244,6 +244,59 @@ describe("gpu-market on localnet", () => {
     });
   }
 
+  it("deploys a second market through the CLI, and refuses to deploy over existing accounts", async () => {
+    const names = [
+      "--governance",
+      `gov2.${t.master}`,
+      "--registry",
+      `reg2.${t.master}`,
+      "--escrow",
+      `esc2.${t.master}`,
+    ];
+    const deployment = join(t.dir, "second.json");
+    const args = [
+      "deploy",
+      "--account",
+      t.master,
+      ...names,
+      "--no-build",
+      "--no-dev-mode",
+      "--fund-each",
+      "8",
+      "--holders",
+      `${t.master}=600,carol.${t.master}=400`,
+      "--gov-config",
+      '{"quorum_bps":1000}',
+      "--deployment",
+      deployment,
+      "--json",
+    ];
+    const first = await cli(...args);
+    if (first.code !== 0) throw new Error(first.stderr);
+    const result = JSON.parse(first.stdout);
+    expect(result).toMatchObject({
+      registry: { account_id: `reg2.${t.master}` },
+      treasury: `gov2.${t.master}`,
+      dev_mode: false,
+    });
+    expect(JSON.parse(readFileSync(deployment, "utf8")).escrow.account_id).toBe(`esc2.${t.master}`);
+    const config = await t.chain.view<{ quorum_bps: number; governed: string[] }>(
+      `gov2.${t.master}`,
+      "get_config",
+    );
+    expect(config).toMatchObject({
+      quorum_bps: 1000,
+      governed: [`reg2.${t.master}`, `esc2.${t.master}`],
+    });
+    expect(
+      await t.chain.view(`gov2.${t.master}`, "ft_balance_of", { account_id: `carol.${t.master}` }),
+    ).toBe((400n * ONE_NEAR).toString());
+
+    const again = await cli(...args);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/gov2\.test\.near already exists[\s\S]*fix: /);
+  });
+
   /** The provider's side (its agent is not part of the CLI): accept, then deliver signed. */
   async function acceptAndDeliver(jobId: string, usage: string): Promise<void> {
     await t.chain.call(provider, escrow, "accept_job", { job_id: jobId });
