@@ -6,6 +6,7 @@
  * is ever downloaded.
  */
 import { existsSync } from "node:fs";
+import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 
 export const LOCALNET_BIN_DIR = fileURLToPath(new URL("../../localnet/bin/", import.meta.url));
@@ -25,6 +26,21 @@ export function configureSandboxBinary(env: NodeJS.ProcessEnv = process.env): st
   return binary;
 }
 
+/**
+ * near-workspaces and the near-api-js 5 inside it print every contract log and receipt failure of
+ * every transaction; the tests assert those themselves, so only errors are printed.
+ */
+function quietNearLogs(): void {
+  process.env.NEAR_WORKSPACES_NO_LOGS ??= "1";
+  const fromWorkspaces = createRequire(createRequire(import.meta.url).resolve("near-workspaces"));
+  const { Logger } = fromWorkspaces("@near-js/utils") as {
+    Logger: {
+      overrideLogger(logger: { log(): void; warn(): void; error(...a: unknown[]): void }): void;
+    };
+  };
+  const toStderr = (...a: unknown[]) => console.error(...a);
+  Logger.overrideLogger({ log() {}, warn() {}, error: toStderr, fatal: toStderr });
+}
+
 configureSandboxBinary();
-// Contract logs are asserted by the tests themselves; near-workspaces would also print them.
-process.env.NEAR_WORKSPACES_NO_LOGS ??= "1";
+quietNearLogs();
