@@ -35,7 +35,9 @@ function quietNearLogs(): void {
   const fromWorkspaces = createRequire(createRequire(import.meta.url).resolve("near-workspaces"));
   const { Logger } = fromWorkspaces("@near-js/utils") as {
     Logger: {
-      overrideLogger(logger: { log(): void; warn(): void; error(...a: unknown[]): void }): void;
+      overrideLogger(
+        logger: Record<"log" | "warn" | "error" | "fatal", (...a: unknown[]) => void>,
+      ): void;
     };
   };
   const toStderr = (...a: unknown[]) => console.error(...a);
