@@ -17,7 +17,7 @@ function urls(stack: Stack): string {
     "",
     "  the CLI against this market (another terminal):",
     `    export NEAR_CREDENTIALS_DIR=${stack.credentialsDir} GPU_MARKET_DEPLOYMENT=${stack.deploymentPath}`,
-    `    node scripts/src/cli.ts job create --account acme-ai.test.near --machine 0 --max-amount 1 --model-hash ${"ab".repeat(32)} --input-hash ${"cd".repeat(32)}`,
+    `    npm run gpu-market -- job create --account alice.test.near --machine 0 --max-amount 1 --model-hash ${"ab".repeat(32)} --input-hash ${"cd".repeat(32)}`,
     "",
     "  Ctrl-C stops everything; `npm start` again resumes the same chain and database.",
     "",
@@ -52,6 +52,11 @@ async function main(): Promise<number> {
       // A second Ctrl-C while stopping leaves at once.
       process.once("SIGINT", () => process.exit(130));
       log.info("stack", "stopping ...");
+      // Ctrl-C reaches the embedded PostgreSQL too, which may close connections under the
+      // indexer's feet while it stops: such errors are expected now, and only reported.
+      process.on("uncaughtException", (error) => {
+        log.warn("stack", `while stopping: ${error.message}`);
+      });
       stack.stop().then(resolve, resolve);
     };
     process.on("SIGINT", onSignal);
