@@ -20,7 +20,11 @@ export function defaultMachineKeyPath(env: NodeJS.ProcessEnv = process.env): str
   return env.GPU_MARKET_MACHINE_KEY ?? join(homedir(), ".gpu-market", "machine-key.json");
 }
 
-export function loadOrCreateMachineKey(path: string, label = "machine"): MachineKey {
+/** Reuses the key at `path`, or makes one and (unless `write` is false: dry runs) stores it. */
+export function loadOrCreateMachineKey(
+  path: string,
+  options: { write?: boolean } = {},
+): MachineKey {
   if (existsSync(path)) {
     const file = readKeyFile(path);
     return {
@@ -32,6 +36,12 @@ export function loadOrCreateMachineKey(path: string, label = "machine"): Machine
   }
   const keyPair = KeyPair.fromRandom("ed25519");
   const publicKey = keyPair.getPublicKey().toString();
-  writeKeyFile(path, { account_id: label, public_key: publicKey, private_key: keyPair.toString() });
+  if (options.write ?? true) {
+    writeKeyFile(path, {
+      account_id: "machine",
+      public_key: publicKey,
+      private_key: keyPair.toString(),
+    });
+  }
   return { path, publicKey, keyPair, created: true };
 }

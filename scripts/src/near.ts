@@ -8,6 +8,8 @@ import { CliError, messageOf } from "./errors.ts";
 import type { Network } from "./network.ts";
 import { TGAS } from "./units.ts";
 
+const STORAGE_BYTE_COST = 10n ** 19n;
+
 export interface MarketEvent {
   standard: string;
   version: string;
@@ -125,14 +127,19 @@ export class Chain {
     }
   }
 
-  /** The account's balance, or null if it does not exist. */
-  async balance(accountId: string): Promise<{ total: bigint; locked: bigint } | null> {
+  /**
+   * What the account can spend, or null if it does not exist: its liquid balance less what its
+   * storage locks (storage_usage at 1e19 yoctoNEAR a byte on every NEAR network).
+   */
+  async balance(accountId: string): Promise<{ available: bigint } | null> {
     try {
       const state = await this.provider.viewAccount({
         accountId,
         blockQuery: { finality: "final" },
       });
-      return { total: BigInt(state.amount), locked: BigInt(state.locked) };
+      const locked = BigInt(state.storage_usage) * STORAGE_BYTE_COST;
+      const amount = BigInt(state.amount);
+      return { available: amount > locked ? amount - locked : 0n };
     } catch (error) {
       const text = messageOf(error);
       if (/fetch failed|ECONNREFUSED|ENOTFOUND/.test(text)) throw this.unreachable(error);

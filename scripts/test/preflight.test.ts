@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -23,6 +23,7 @@ function options(overrides: Partial<LocalCheckOptions> = {}): LocalCheckOptions 
   return {
     network: "testnet",
     tee: "tdx",
+    dryRun: false,
     machineKeyPath: join(dir, "machine-key.json"),
     runner: fixtureRunner("multi-gpu-8x-h100-cc-on"),
     host: { cpuCores: 224, ramMib: 2_000_000 },
@@ -31,7 +32,7 @@ function options(overrides: Partial<LocalCheckOptions> = {}): LocalCheckOptions 
   };
 }
 
-function byName(checks: { name: string; ok: boolean; fix?: string }[]) {
+function byName(checks: { name: string; ok: boolean; detail: string; fix?: string }[]) {
   return Object.fromEntries(checks.map((c) => [c.name, c]));
 }
 
@@ -96,6 +97,14 @@ describe("register-provider preflight (local checks)", () => {
       memoryIo(),
     );
     expect(given.hardware).toEqual({ gpus: [], cpu_cores: 4, ram_mib: 8192 });
+  });
+
+  it("does not write the machine key in a dry run", async () => {
+    const o = options({ dryRun: true });
+    const found = await localChecks(o, memoryIo());
+    expect(found.machineKey?.created).toBe(true);
+    expect(existsSync(o.machineKeyPath)).toBe(false);
+    expect(byName(found.checks)["machine key"]?.detail).toContain("would create");
   });
 
   it("fails the machine-key check for a key file others can read", async () => {

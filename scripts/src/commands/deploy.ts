@@ -125,9 +125,9 @@ export async function deployMarket(options: DeployOptions, io: Io): Promise<Depl
   }
   chain.account(master);
   const needed = fundEach * 3n + YOCTO_PER_NEAR;
-  if (balance.total - balance.locked < needed) {
+  if (balance.available < needed) {
     throw new CliError(
-      `${master} has ${formatNear(balance.total - balance.locked)}, deploying needs about ${formatNear(needed)}`,
+      `${master} has ${formatNear(balance.available)} available, deploying needs about ${formatNear(needed)}`,
       { hint: `fund ${master}, or lower --fund-each (each account must hold its code's storage)` },
     );
   }

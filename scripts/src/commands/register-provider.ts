@@ -141,6 +141,7 @@ export type LocalCheckOptions = Pick<
   | "hardwarePath"
   | "evidencePath"
   | "challengeOnly"
+  | "dryRun"
   | "gpuTokenPath"
   | "machineKeyPath"
   | "runner"
@@ -222,11 +223,11 @@ export async function localChecks(options: LocalCheckOptions, io: Io): Promise<L
   // Machine key
   let machineKey: MachineKey | null = null;
   try {
-    machineKey = loadOrCreateMachineKey(options.machineKeyPath);
+    machineKey = loadOrCreateMachineKey(options.machineKeyPath, { write: !options.dryRun });
     checks.push(
       passed(
         "machine key",
-        `${machineKey.publicKey} (${machineKey.created ? "created" : "reused"} ${machineKey.path})`,
+        `${machineKey.publicKey} (${machineKey.created ? (options.dryRun ? "would create" : "created") : "reused"} ${machineKey.path})`,
       ),
     );
   } catch (error) {
@@ -296,7 +297,7 @@ export async function registerProvider(
       );
     } else {
       checks.push(passed("credentials", `key for ${provider} found`));
-      const available = balance.total - balance.locked;
+      const available = balance.available;
       checks.push(
         available >= needed
           ? passed("balance", `${formatNear(available)} available, ${formatNear(needed)} needed`)
