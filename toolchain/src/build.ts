@@ -1,6 +1,7 @@
 // One contract, step by step: bundle -> NEP-330 export -> bytecode -> link -> stub WASI
 // -> lower + optimise -> check imports. A failure names the contract and the step.
 import { mkdirSync, writeFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { bundleContract } from "./bundle.ts";
 import { type Contract, discoverContracts } from "./discover.ts";
 import { type Engine, prepareEngine } from "./engine.ts";
@@ -122,6 +123,22 @@ export class BuildFailures extends Error {
 }
 
 /**
+ * Runs `work` on every item, at most `limit` at a time. Contracts build side by side because
+ * wasm-opt, a large share of each build, runs in a process of its own.
+ */
+async function forEachConcurrently<T>(
+  items: T[],
+  limit: number,
+  work: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    for (let item = items[next++]; item !== undefined; item = items[next++]) await work(item);
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+}
+
+/**
  * Builds the named contracts (all when `names` is empty) and rewrites the manifest. A
  * contract that fails does not stop the others; the failures are thrown at the end.
  */
@@ -146,7 +163,7 @@ export async function buildContracts(
   if (selected.length > 0) {
     const engine = await prepareEngineOrFail(options.progress);
     mkdirSync(options.outDir, { recursive: true });
-    for (const contract of selected) {
+    await forEachConcurrently(selected, availableParallelism(), async (contract) => {
       try {
         const wasm = await buildContract(contract, engine, options);
         writeFileSync(wasmPath(options.outDir, contract.name), wasm);
@@ -155,7 +172,8 @@ export async function buildContracts(
         if (!(error instanceof BuildError)) throw error;
         failures.push(error);
       }
-    }
+    });
+    built.sort((a, b) => a.name.localeCompare(b.name));
     writeManifest(options.root, options.outDir, all);
   }
   if (failures.length > 0) throw new BuildFailures(failures, built);
