@@ -65,7 +65,7 @@ export function renderProposals(list, market, height) {
           h(
             "span",
             { class: "muted right" },
-            `${p.voters ?? 0} voters · ${p.actions.map((/** @type {any} */ a) => a.kind).join(", ")} ${remaining}`,
+            `${p.voters ?? 0} voter${p.voters === 1 ? "" : "s"} · ${p.actions.map((/** @type {any} */ a) => a.kind).join(", ")}${remaining ? ` · ${remaining}` : ""}`,
           ),
         ),
       );
