@@ -9,6 +9,7 @@ import type { AddressInfo } from "node:net";
 import type { Kysely } from "kysely";
 import type { Database } from "../db/schema.ts";
 import type { Logger } from "../log.ts";
+import { serveDashboard } from "./dashboard.ts";
 import { listEvents } from "./events.ts";
 import { type HealthOptions, healthReport } from "./health.ts";
 import { getMachine, searchMachines } from "./machines.ts";
@@ -103,6 +104,7 @@ async function handle(options: ApiOptions, request: IncomingMessage): Promise<An
 
 export function createApi(options: ApiOptions): Server {
   return createServer((request, response) => {
+    if (serveDashboard(request, response)) return;
     handle(options, request).then(
       (answer) => send(response, answer.status, answer.body),
       (e: unknown) => {
