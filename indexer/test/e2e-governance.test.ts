@@ -23,6 +23,8 @@ let gov: string;
 let alice: string;
 let bob: string;
 let carol: string;
+/** A contract the governance calls in proposals (declared governed at init). */
+let probe: string;
 
 async function caughtUp(): Promise<void> {
   const final = await chain.finalHeight();
@@ -73,6 +75,8 @@ beforeAll(async () => {
   bob = await chain.createAccount("bob");
   carol = await chain.createAccount("carol");
   gov = await chain.createAccount("gov", 60n);
+  probe = await chain.createAccount("probe", 20n);
+  await chain.deploy(probe, contractWasm("probe"));
   await chain.deploy(gov, contractWasm("governance"));
   await chain.callOk(gov, gov, "init", {
     metadata: { name: "GPU Market", symbol: "GPUM" },
@@ -82,6 +86,7 @@ beforeAll(async () => {
       timelock_blocks: 2,
       grace_period_blocks: 1000,
       quorum_bps: 400,
+      governed: [probe],
     },
     holders: [
       { account_id: alice, amount: (600n * TOKEN).toString() },
@@ -205,6 +210,44 @@ test("holders, delegation, a proposal's life and its votes follow the contract",
   });
   expect(report.differences).toEqual([]);
   expect(report.checked).toMatchObject({ proposals: 1, token_holders: 3, delegates: 2 });
+});
+
+test("an execution paused for gas between actions is queued in the index, then executed", async () => {
+  const set = (value: string) => ({
+    kind: "function_call",
+    target: probe,
+    method: "set",
+    args: { key: "k", value },
+    gas_tgas: 100,
+  });
+  const { id } = (await chain.callOk(
+    alice,
+    gov,
+    "propose",
+    { description: "Two calls of 100 Tgas", actions: [set("one"), set("two")] },
+    ONE_NEAR / 10n,
+  )) as { id: number };
+  await fastForward(10);
+  await chain.callOk(alice, gov, "vote", { proposal_id: id, support: "for" }, ONE_NEAR / 100n);
+  await fastForward(100);
+  await chain.callOk(alice, gov, "queue", { proposal_id: id });
+  await fastForward(3);
+  // Enough for the first call; its callback is left too little for the second.
+  await chain.callOk(alice, gov, "execute", { proposal_id: id }, 0n, 190n * 10n ** 12n);
+  await expectStatus(id, "queued");
+  expect((await api(`/v1/proposals/${id}`)).data).toMatchObject({
+    stage: "queued",
+    executed_actions: 1,
+  });
+  await chain.callOk(alice, gov, "execute", { proposal_id: id }, 0n, MAX_GAS);
+  await expectStatus(id, "executed");
+  expect((await api(`/v1/proposals/${id}`)).data).toMatchObject({ executed_actions: 2 });
+  const paused = await db.db
+    .selectFrom("events")
+    .select(["event", "status"])
+    .where("event", "=", "proposal_execution_paused")
+    .execute();
+  expect(paused).toEqual([{ event: "proposal_execution_paused", status: "applied" }]);
 });
 
 test("bad governance queries are answered 400", async () => {

@@ -157,6 +157,11 @@ export type GovernanceEvent =
       data: { id: number; index: number; action: ProposalAction };
     }
   | { event: "proposal_action_executed"; data: { id: number; index: number } }
+  /** Too little gas was left for action `index`: the proposal is queued again, for `execute`. */
+  | {
+      event: "proposal_execution_paused";
+      data: { id: number; index: number; gas_needed_tgas: number };
+    }
   | { event: "proposal_executed"; data: { id: number } }
   | { event: "proposal_failed"; data: { id: number; index: number; reason: string } }
   | { event: "contract_upgrade_started"; data: { code_sha256: string; code_size: number } }

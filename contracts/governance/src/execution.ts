@@ -205,6 +205,10 @@ function runActions(state: GovernanceState, proposal: Proposal, fromExecute: boo
       }
       proposal.stage = "queued";
       writeProposal(proposal);
+      emit({
+        event: "proposal_execution_paused",
+        data: { id: proposal.id, index, gas_needed_tgas: Number((needed + TGAS - 1n) / TGAS) },
+      });
       return;
     }
     const promise = startAction(action, proposal.id);

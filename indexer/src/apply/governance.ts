@@ -189,6 +189,7 @@ export const governanceHandlers: { [N in GovernanceEventName]: Handler<Governanc
   proposal_action_started: (ctx, d) => updateProposal(ctx, d.id, { stage: "executing" }),
   proposal_action_executed: (ctx, d) =>
     updateProposal(ctx, d.id, { executed_actions: d.index + 1 }),
+  proposal_execution_paused: (ctx, d) => updateProposal(ctx, d.id, { stage: "queued" }),
   proposal_executed: (ctx, d) => updateProposal(ctx, d.id, { stage: "executed", failure: null }),
   proposal_failed: (ctx, d) => updateProposal(ctx, d.id, { stage: "failed", failure: d.reason }),
   contract_upgrade_started: (ctx, d) => updateState(ctx, { last_code_sha256: d.code_sha256 }),

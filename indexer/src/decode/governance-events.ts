@@ -129,6 +129,7 @@ export const governanceEvents = {
   proposal_canceled: object({ id: count, canceled_by: str }),
   proposal_action_started: object({ id: count, index: count, action }),
   proposal_action_executed: object({ id: count, index: count }),
+  proposal_execution_paused: object({ id: count, index: count, gas_needed_tgas: count }),
   proposal_executed: object({ id: count }),
   proposal_failed: object({ id: count, index: count, reason: str }),
   contract_upgrade_started: object({ code_sha256: str, code_size: count }),

@@ -4,7 +4,15 @@
  * the escrow, treasury transfers and config changes.
  */
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { balanceOf, callOk, expectRejected, ONE_NEAR, TGAS } from "../registry/helpers.ts";
+import {
+  balanceOf,
+  callOk,
+  callRaw,
+  eventsOf,
+  expectRejected,
+  ONE_NEAR,
+  TGAS,
+} from "../registry/helpers.ts";
 import {
   advanceTo,
   type Dao,
@@ -367,6 +375,46 @@ describe("execution", () => {
     ]);
     expect(await dao.registry.view("get_params", {})).toMatchObject({ max_evidence_bytes: 12345 });
     expect(await dao.escrow.view("get_params", {})).toMatchObject({ fee_bps: 250 });
+  });
+
+  test("when gas runs out between actions the proposal pauses, queued, and the next execute goes on", async () => {
+    const setParams = (max_evidence_bytes: number) => ({
+      kind: "function_call",
+      target: dao.registry.accountId,
+      method: "set_params",
+      args: { params: { max_evidence_bytes } },
+      gas_tgas: 100,
+    });
+    const id = await propose(dao, dao.bob, [setParams(11111), setParams(22222)]);
+    await pass(dao, id, [dao.alice, dao.bob]);
+    // Enough for the first action (100 + callback 20 + overhead 15 Tgas) but, in the callback,
+    // not for the second.
+    const first = await callRaw(dao.dave, dao.gov, {
+      method: "execute",
+      args: { proposal_id: id },
+      gas: 190n * TGAS,
+    });
+    expect(first.failed, first.receiptFailureMessages.join("\n")).toBe(false);
+    expect(eventNames(first)).toEqual([
+      "proposal_action_started",
+      "params_updated",
+      "proposal_action_executed",
+      "proposal_execution_paused",
+    ]);
+    const paused = eventsOf(first).find((e) => e.event === "proposal_execution_paused");
+    expect(paused?.data[0]).toEqual({ id, index: 1, gas_needed_tgas: 135 });
+    expect(await proposal(dao, id)).toMatchObject({ status: "queued", executed_actions: 1 });
+    expect(await dao.registry.view("get_params", {})).toMatchObject({ max_evidence_bytes: 11111 });
+
+    const second = await execute(dao, dao.dave, id);
+    expect(eventNames(second)).toEqual([
+      "proposal_action_started",
+      "params_updated",
+      "proposal_action_executed",
+      "proposal_executed",
+    ]);
+    expect(await proposal(dao, id)).toMatchObject({ status: "executed", executed_actions: 2 });
+    expect(await dao.registry.view("get_params", {})).toMatchObject({ max_evidence_bytes: 22222 });
   });
 
   test("a call the target rejects fails the proposal with the reason, retryable", async () => {
