@@ -5,6 +5,7 @@
  */
 import { near } from "near-sdk-js";
 import { asciiBytes, toHex } from "../../common/src/encoding.ts";
+import { canonicalMeasurements } from "../../common/src/measurements-format.ts";
 import type { Measurements } from "../../common/src/registry-types.ts";
 import {
   requireHex,
@@ -28,18 +29,6 @@ export function parseMeasurements(value: unknown, field: string): Measurements {
     rtmr2: requireHex(m.rtmr2, `${field}.rtmr2`, 0, 48),
     rtmr3: requireHex(m.rtmr3, `${field}.rtmr3`, 0, 48),
   };
-}
-
-export function canonicalMeasurements(m: Measurements): string {
-  return JSON.stringify({
-    gpu_driver: m.gpu_driver,
-    gpu_vbios: m.gpu_vbios,
-    mrtd: m.mrtd,
-    rtmr0: m.rtmr0,
-    rtmr1: m.rtmr1,
-    rtmr2: m.rtmr2,
-    rtmr3: m.rtmr3,
-  });
 }
 
 export function measurementId(m: Measurements): string {

@@ -58,18 +58,13 @@ export const MEASUREMENTS = {
   gpu_vbios: "96.00.CF.00.01",
 };
 
-/** sha256 hex of the canonical measurement JSON (sorted keys, no whitespace). */
+/**
+ * sha256 hex of the canonical measurement JSON (sorted keys, no whitespace), computed
+ * independently of the contract's code.
+ */
 export function measurementIdOf(m: typeof MEASUREMENTS): string {
-  const canonical = JSON.stringify({
-    gpu_driver: m.gpu_driver,
-    gpu_vbios: m.gpu_vbios,
-    mrtd: m.mrtd,
-    rtmr0: m.rtmr0,
-    rtmr1: m.rtmr1,
-    rtmr2: m.rtmr2,
-    rtmr3: m.rtmr3,
-  });
-  return createHash("sha256").update(canonical).digest("hex");
+  const sorted = Object.fromEntries(Object.entries(m).sort(([a], [b]) => a.localeCompare(b)));
+  return createHash("sha256").update(JSON.stringify(sorted)).digest("hex");
 }
 
 /** REPORTDATA as the README specifies it, computed independently of the contract. */

@@ -2,23 +2,11 @@
  * The registry's hardware record from detected GPUs and host: identical GPUs (same model, VRAM,
  * driver, vBIOS) are grouped with a count, as `add_machine` takes them.
  */
+import type { CcMode, GpuSpec, Hardware } from "@gpu-market/common/src/registry-types.ts";
 import type { HostInfo } from "./host.ts";
-import type { CcMode, Gpu } from "./nvidia-smi.ts";
+import type { Gpu } from "./nvidia-smi.ts";
 
-export interface GpuSpec {
-  model: string;
-  count: number;
-  vram_mib: number;
-  driver: string;
-  vbios: string;
-  cc_mode: CcMode;
-}
-
-export interface Hardware {
-  gpus: GpuSpec[];
-  cpu_cores: number;
-  ram_mib: number;
-}
+export type { Hardware };
 
 export function hardwareRecord(gpus: Gpu[], ccMode: CcMode, host: HostInfo): Hardware {
   const groups: GpuSpec[] = [];

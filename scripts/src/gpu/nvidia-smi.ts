@@ -4,6 +4,7 @@
  * needs to act on are told apart: driver missing (command not found, or exit 9 "couldn't
  * communicate with the NVIDIA driver"), no GPU (exit 6 "No devices were found"), and success.
  */
+import type { CcMode } from "@gpu-market/common/src/registry-types.ts";
 import type { CommandRunner } from "./runner.ts";
 
 export const QUERY_FIELDS = [
@@ -17,8 +18,6 @@ export const QUERY_FIELDS = [
 
 export const QUERY_ARGS = [`--query-gpu=${QUERY_FIELDS.join(",")}`, "--format=csv"];
 export const CC_ARGS = ["conf-compute", "-f"];
-
-export type CcMode = "on" | "off" | "devtools";
 
 export interface Gpu {
   index: number;
