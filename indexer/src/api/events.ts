@@ -2,7 +2,7 @@
 import type { Kysely } from "kysely";
 import type { Database } from "../db/schema.ts";
 import { asOf } from "./as-of.ts";
-import { encodeCursor, type Query, QueryError } from "./params.ts";
+import { paginate, type Query, QueryError } from "./params.ts";
 
 export async function listEvents(db: Kysely<Database>, query: Query) {
   const status = query.oneOf("status", ["applied", "unknown", "invalid"]);
@@ -51,14 +51,10 @@ export async function listEvents(db: Kysely<Database>, query: Query) {
     .orderBy("seq")
     .limit(limit + 1)
     .execute();
-  const page = rows.slice(0, limit).map((r) => ({ ...r, block_height: Number(r.block_height) }));
-  const last = page[page.length - 1];
+  const page = paginate(rows, limit, (last) => [String(last.block_height), String(last.seq)]);
   return {
-    data: page,
-    next_cursor:
-      rows.length > limit && last
-        ? encodeCursor([String(last.block_height), String(last.seq)])
-        : null,
+    data: page.data.map((r) => ({ ...r, block_height: Number(r.block_height) })),
+    next_cursor: page.next_cursor,
     as_of: await asOf(db),
   };
 }

@@ -5,7 +5,7 @@
 import { type Kysely, type RawBuilder, sql } from "kysely";
 import type { Database } from "../db/schema.ts";
 import { asOf } from "./as-of.ts";
-import { encodeCursor, type Query, QueryError } from "./params.ts";
+import { paginate, type Query, QueryError } from "./params.ts";
 
 const STATUSES = [
   "pending",
@@ -63,13 +63,7 @@ export async function listProposals(db: Kysely<Database>, query: Query) {
     .orderBy("pr.id", "desc")
     .limit(limit + 1)
     .execute();
-  const page = rows.slice(0, limit);
-  const last = page[page.length - 1];
-  return {
-    data: page,
-    next_cursor: rows.length > limit && last ? encodeCursor([last.id]) : null,
-    as_of: at,
-  };
+  return { ...paginate(rows, limit, (last) => [last.id]), as_of: at };
 }
 
 /** One proposal with its votes (at most the first 1000 voters; all via /votes). */
@@ -106,13 +100,7 @@ export async function listVotes(db: Kysely<Database>, id: string, query: Query) 
     .orderBy("voter")
     .limit(limit + 1)
     .execute();
-  const page = rows.slice(0, limit);
-  const last = page[page.length - 1];
-  return {
-    data: page,
-    next_cursor: rows.length > limit && last ? encodeCursor([last.voter]) : null,
-    as_of: await asOf(db),
-  };
+  return { ...paginate(rows, limit, (last) => [last.voter]), as_of: await asOf(db) };
 }
 
 /** Largest balance first (ties by account), with each holder's delegate and voting power. */
@@ -144,11 +132,8 @@ export async function listHolders(db: Kysely<Database>, query: Query) {
     .orderBy("h.account_id")
     .limit(limit + 1)
     .execute();
-  const page = rows.slice(0, limit);
-  const last = page[page.length - 1];
   return {
-    data: page,
-    next_cursor: rows.length > limit && last ? encodeCursor([last.balance, last.account_id]) : null,
+    ...paginate(rows, limit, (last) => [last.balance, last.account_id]),
     as_of: await asOf(db),
   };
 }

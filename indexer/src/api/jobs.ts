@@ -2,7 +2,7 @@
 import type { Kysely } from "kysely";
 import type { Database } from "../db/schema.ts";
 import { asOf } from "./as-of.ts";
-import { encodeCursor, type Query, QueryError } from "./params.ts";
+import { paginate, type Query, QueryError } from "./params.ts";
 
 const STATUSES = [
   "requested",
@@ -43,13 +43,7 @@ export async function listJobs(db: Kysely<Database>, query: Query) {
     .orderBy("id", "desc")
     .limit(limit + 1)
     .execute();
-  const page = rows.slice(0, limit);
-  const last = page[page.length - 1];
-  return {
-    data: page,
-    next_cursor: rows.length > limit && last ? encodeCursor([last.id]) : null,
-    as_of: await asOf(db),
-  };
+  return { ...paginate(rows, limit, (last) => [last.id]), as_of: await asOf(db) };
 }
 
 export async function getJob(db: Kysely<Database>, id: string, query: Query) {
@@ -101,11 +95,8 @@ export async function listBalances(db: Kysely<Database>, query: Query) {
     .orderBy("asset")
     .limit(limit + 1)
     .execute();
-  const page = rows.slice(0, limit);
-  const last = page[page.length - 1];
   return {
-    data: page,
-    next_cursor: rows.length > limit && last ? encodeCursor([last.account_id, last.asset]) : null,
+    ...paginate(rows, limit, (last) => [last.account_id, last.asset]),
     as_of: await asOf(db),
   };
 }

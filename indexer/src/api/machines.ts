@@ -6,7 +6,7 @@
 import { type Kysely, type RawBuilder, type SqlBool, sql } from "kysely";
 import type { Database } from "../db/schema.ts";
 import { type AsOf, asOf } from "./as-of.ts";
-import { encodeCursor, type Query, QueryError } from "./params.ts";
+import { paginate, type Query, QueryError } from "./params.ts";
 
 const REGION = /^[a-z0-9][a-z0-9-]*$/;
 const DECIMAL = /^\d{1,39}$/;
@@ -179,18 +179,16 @@ export async function searchMachines(db: Kysely<Database>, query: Query) {
     q = q.orderBy("m.price_per_unit").orderBy("m.id");
   }
   const rows = await q.limit(limit + 1).execute();
-  const page = rows.slice(0, limit);
-  const lastRow = page[page.length - 1];
+  const page = paginate(rows, limit, (last) =>
+    sort === "id" ? [last.id] : [last.price_per_unit, last.id],
+  );
   return {
     data: await describe(
       db,
-      page.map((r) => r.id),
+      page.data.map((r) => r.id),
       now,
     ),
-    next_cursor:
-      rows.length > limit && lastRow !== undefined
-        ? encodeCursor(sort === "id" ? [lastRow.id] : [lastRow.price_per_unit, lastRow.id])
-        : null,
+    next_cursor: page.next_cursor,
     as_of: at,
   };
 }

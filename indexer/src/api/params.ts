@@ -144,3 +144,20 @@ export class Query {
 export function encodeCursor(values: string[]): string {
   return Buffer.from(JSON.stringify(values), "utf8").toString("base64url");
 }
+
+/**
+ * One page of a query that fetched `limit + 1` rows: the first `limit`, and the cursor of the next
+ * page when there is one (from the last row shown).
+ */
+export function paginate<Row>(
+  rows: Row[],
+  limit: number,
+  cursorOf: (last: Row) => string[],
+): { data: Row[]; next_cursor: string | null } {
+  const data = rows.slice(0, limit);
+  const last = data[data.length - 1];
+  return {
+    data,
+    next_cursor: rows.length > limit && last !== undefined ? encodeCursor(cursorOf(last)) : null,
+  };
+}

@@ -2,7 +2,7 @@
 import type { Kysely } from "kysely";
 import type { Database } from "../db/schema.ts";
 import { asOf } from "./as-of.ts";
-import { encodeCursor, type Query, QueryError } from "./params.ts";
+import { paginate, type Query, QueryError } from "./params.ts";
 
 const REGION = /^[a-z0-9][a-z0-9-]*$/;
 
@@ -44,11 +44,10 @@ export async function listProviders(db: Kysely<Database>, query: Query) {
     .orderBy("p.account_id")
     .limit(limit + 1)
     .execute();
-  const page = rows.slice(0, limit).map((r) => ({ ...r, machine_count: Number(r.machine_count) }));
-  const last = page[page.length - 1];
+  const page = paginate(rows, limit, (last) => [last.account_id]);
   return {
-    data: page,
-    next_cursor: rows.length > limit && last ? encodeCursor([last.account_id]) : null,
+    data: page.data.map((r) => ({ ...r, machine_count: Number(r.machine_count) })),
+    next_cursor: page.next_cursor,
     as_of: await asOf(db),
   };
 }
