@@ -285,6 +285,21 @@ describe("providers, events, stats, health", () => {
     expect((await page(flowUrl, "/v1/events?status=unknown")).data).toEqual([]);
   });
 
+  test("events page by three in the same order, the last page without a cursor", async () => {
+    const names: unknown[] = [];
+    let path = "/v1/events?limit=3";
+    const pageSizes: number[] = [];
+    for (;;) {
+      const result = await page(flowUrl, path);
+      pageSizes.push(result.data.length);
+      names.push(...result.data.map((e) => e.event));
+      if (result.next_cursor === null) break;
+      path = `/v1/events?limit=3&cursor=${result.next_cursor}`;
+    }
+    expect(pageSizes).toEqual([3, 3, 2]);
+    expect(names).toEqual((await page(flowUrl, "/v1/events?limit=100")).data.map((e) => e.event));
+  });
+
   test("stats", async () => {
     const { body } = await get(bigUrl, "/v1/stats");
     const data = body.data as Json;
