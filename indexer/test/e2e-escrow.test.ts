@@ -184,6 +184,30 @@ test("jobs, their history and balances follow the escrow exactly", async () => {
   );
   expect(rejected.ok).toBe(true);
 
+  // The same through an agent's allowance: the amount goes back to the allowance too.
+  const agent = await chain.createAccount("agent", 100n);
+  await chain.callOk(agent, escrow, "storage_deposit", {}, ONE_NEAR);
+  await chain.callOk(client, escrow, "set_allowance", {
+    spender: agent,
+    asset: "NEAR",
+    limit: ONE_NEAR.toString(),
+    period_ns: (3600n * 10n ** 9n).toString(),
+  });
+  const refusedForAgent = await chain.call(
+    agent,
+    escrow,
+    "create_job",
+    {
+      ...jobFields(machine.id),
+      asset: "NEAR",
+      max_amount: (ONE_NEAR / 4n).toString(),
+      payer: client,
+    },
+    0n,
+    MAX_GAS,
+  );
+  expect(refusedForAgent.ok).toBe(true);
+
   // The provider withdraws part of its payout.
   const payout = await chain.view<string>(escrow, "balance_of", {
     account_id: provider,
@@ -227,6 +251,19 @@ test("jobs, their history and balances follow the escrow exactly", async () => {
     const indexed = (await api(`/v1/balances?account_id=${account}`)).data as Json[];
     expect(indexed.find((b) => b.asset === "NEAR")?.amount ?? "0", account).toBe(chainBalance);
   }
+  const allowance = await chain.view<Json>(escrow, "allowance", {
+    owner: client,
+    spender: agent,
+    asset: "NEAR",
+  });
+  expect(allowance.spent).toBe("0");
+  const indexedAllowance = await db.db
+    .selectFrom("allowances")
+    .select(["spent", "period_start"])
+    .where("owner", "=", client)
+    .where("spender", "=", agent)
+    .executeTakeFirstOrThrow();
+  expect(indexedAllowance).toEqual({ spent: "0", period_start: allowance.period_start });
   const stats = (await api("/v1/stats")).data as Json;
   expect(stats.jobs).toEqual({ settled: 1, refunded: 1 });
 

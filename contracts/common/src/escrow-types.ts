@@ -163,7 +163,11 @@ export type EscrowEvent =
   | { event: "approval_rejected"; data: Approval & { rejected_by: string } }
   | { event: "job_pending"; data: JobRequest & { allowance: Allowance | null } }
   | { event: "job_created"; data: Job }
-  | { event: "job_rejected"; data: JobRequest & { reason: string; refunded_to: string } }
+  | {
+      event: "job_rejected";
+      /** `allowance`: the allowance the refused amount went back to, if it came from one. */
+      data: JobRequest & { reason: string; refunded_to: string; allowance: Allowance | null };
+    }
   | { event: "job_accepted"; data: Job }
   | { event: "job_delivered"; data: Job }
   | { event: "job_settled"; data: Job }

@@ -10,6 +10,7 @@ import { emitEvent } from "../../common/src/events.ts";
 import { readRecord, removeRecord, writeRecord } from "../../common/src/store.ts";
 import { parseU64, parseU128 } from "../../common/src/u128.ts";
 import { requireAccountId } from "../../common/src/validate.ts";
+import { currentPeriod, getAllowance, saveAllowance } from "./allowance-store.ts";
 import { parseAsset, parseUsableAsset } from "./assets.ts";
 import { escrowFromBalance } from "./balances.ts";
 import { askRegistry, requireStorageForJob } from "./create.ts";
@@ -17,29 +18,9 @@ import { allowanceKey, allowanceSet, approvalKey, approvalSet } from "./keys.ts"
 import { type EscrowState, STORAGE_BYTES } from "./state.ts";
 import { lockStorage, unlockStorage } from "./storage.ts";
 
-export function getAllowance(owner: string, spender: string, asset: string): Allowance | null {
-  return readRecord<Allowance>(allowanceKey(owner, spender, asset));
-}
-
-function saveAllowance(allowance: Allowance): void {
-  writeRecord(allowanceKey(allowance.owner, allowance.spender, allowance.asset), allowance);
-}
-
-/** The allowance as of now: a period that has ended starts a new one with nothing spent. */
-function current(allowance: Allowance): Allowance {
-  const now = near.blockTimestamp();
-  const start = BigInt(allowance.period_start);
-  const period = BigInt(allowance.period_ns);
-  if (now < start + period) {
-    return allowance;
-  }
-  const elapsedPeriods = (now - start) / period;
-  return { ...allowance, period_start: (start + elapsedPeriods * period).toString(), spent: "0" };
-}
-
 export function viewAllowance(owner: string, spender: string, asset: string): Allowance | null {
   const allowance = getAllowance(owner, spender, asset);
-  return allowance === null ? null : current(allowance);
+  return allowance === null ? null : currentPeriod(allowance);
 }
 
 export function setAllowance(args: Record<string, unknown>): Allowance {
@@ -70,7 +51,11 @@ export function setAllowance(args: Record<string, unknown>): Allowance {
     };
   } else {
     // A new limit or period applies to the current period; what was spent in it still counts.
-    allowance = { ...current(existing), limit: limit.toString(), period_ns: periodNs.toString() };
+    allowance = {
+      ...currentPeriod(existing),
+      limit: limit.toString(),
+      period_ns: periodNs.toString(),
+    };
   }
   saveAllowance(allowance);
   emitEvent({ event: "allowance_set", data: allowance });
@@ -113,7 +98,7 @@ export function spendOrRequestApproval(
   const stored =
     getAllowance(request.payer, request.client, request.asset) ??
     fail(`${request.payer} has given ${request.client} no allowance in ${request.asset}`);
-  const allowance = current(stored);
+  const allowance = currentPeriod(stored);
   const amount = BigInt(request.max_amount);
   const spent = BigInt(allowance.spent) + amount;
   if (spent <= BigInt(allowance.limit)) {

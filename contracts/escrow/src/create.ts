@@ -12,6 +12,7 @@ import { emitEvent } from "../../common/src/events.ts";
 import type { Eligibility } from "../../common/src/registry-types.ts";
 import { parseU64, parseU128 } from "../../common/src/u128.ts";
 import { requireHex, typeName } from "../../common/src/validate.ts";
+import { returnToAllowance } from "./allowance-store.ts";
 import { creditFromEscrow, escrowIncoming, escrowOutgoing } from "./balances.ts";
 import { insertJob } from "./jobs.ts";
 import { type EscrowState, GAS, STORAGE_BYTES, TGAS } from "./state.ts";
@@ -92,8 +93,15 @@ export function requireStorageForJob(payer: string): void {
   }
 }
 
-/** Asks the registry about the machine, with on_eligibility as the callback; returns its promise. */
-export function askRegistry(state: EscrowState, request: JobRequest): PromiseIndex {
+/**
+ * Asks the registry about the machine, with on_eligibility as the callback; returns its promise.
+ * `allowancePeriod`: the allowance period the amount was spent from, given back on refusal.
+ */
+export function askRegistry(
+  state: EscrowState,
+  request: JobRequest,
+  allowancePeriod: string | null = null,
+): PromiseIndex {
   const needed = GAS.eligibility + GAS.eligibilityCallback + GAS_MARGIN;
   const left = near.prepaidGas() - near.usedGas();
   if (left < needed) {
@@ -110,7 +118,7 @@ export function askRegistry(state: EscrowState, request: JobRequest): PromiseInd
     eligibility,
     near.currentAccountId(),
     "on_eligibility",
-    JSON.stringify({ request }),
+    JSON.stringify({ request, allowance_period: allowancePeriod }),
     0n,
     GAS.eligibilityCallback,
   );
@@ -123,7 +131,7 @@ export function startJob(
   allowance: Allowance | null,
 ): void {
   requireStorageForJob(request.payer);
-  const promise = askRegistry(state, request);
+  const promise = askRegistry(state, request, allowance?.period_start ?? null);
   emitEvent({ event: "job_pending", data: { ...request, allowance } });
   near.promiseReturn(promise);
 }
@@ -166,8 +174,11 @@ function rejection(request: JobRequest, answer: unknown): string | null {
   return null;
 }
 
-/** Gives the request's funds back; for tokens, the returned unused amount does it. */
-function refund(request: JobRequest, reason: string): void {
+/**
+ * Gives the request's funds back (for tokens, the returned unused amount does it), and what it
+ * took from an allowance to that allowance's period.
+ */
+function refund(request: JobRequest, reason: string, allowancePeriod: string | null): void {
   const amount = BigInt(request.max_amount);
   if (request.source === "attached") {
     escrowOutgoing(NEAR_ASSET, amount);
@@ -175,7 +186,14 @@ function refund(request: JobRequest, reason: string): void {
   } else if (request.source !== "token") {
     creditFromEscrow(request.payer, request.asset, amount);
   }
-  emitEvent({ event: "job_rejected", data: { ...request, reason, refunded_to: request.payer } });
+  const allowance =
+    request.source === "allowance" && allowancePeriod !== null
+      ? returnToAllowance(request, allowancePeriod)
+      : null;
+  emitEvent({
+    event: "job_rejected",
+    data: { ...request, reason, refunded_to: request.payer, allowance },
+  });
 }
 
 function createJob(state: EscrowState, request: JobRequest, answer: Eligibility): Job {
@@ -236,6 +254,7 @@ export type EligibilityOutcome = Job | { rejected: true; reason: string };
 export function onEligibility(
   state: EscrowState,
   request: JobRequest,
+  allowancePeriod: string | null,
 ): EligibilityOutcome | string {
   let reason: string | null;
   let answer: unknown = null;
@@ -246,7 +265,7 @@ export function onEligibility(
     reason = `the registry call failed: ${error instanceof Error ? error.message : String(error)}`;
   }
   if (reason !== null) {
-    refund(request, reason);
+    refund(request, reason, allowancePeriod);
     return request.source === "token" ? request.max_amount : { rejected: true, reason };
   }
   const job = createJob(state, request, answer as Eligibility);

@@ -362,7 +362,8 @@ class EscrowContract implements EscrowState {
   @call({ privateFunction: true })
   on_eligibility(value: unknown): EligibilityOutcome | string {
     const args = requireObject(value, "args");
-    return onEligibility(this, args.request as JobRequest);
+    const period = typeof args.allowance_period === "string" ? args.allowance_period : null;
+    return onEligibility(this, args.request as JobRequest, period);
   }
 
   @call({})

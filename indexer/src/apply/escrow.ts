@@ -5,7 +5,8 @@
  * derived exactly as the contract makes them:
  * - job_pending paid from a balance (source balance or allowance): the payer's balance loses
  *   max_amount; approval_granted likewise (its job_pending then has source approval);
- * - job_rejected of a balance-funded request: max_amount comes back to the payer's balance;
+ * - job_rejected of a balance-funded request: max_amount comes back to the payer's balance (and
+ *   to the allowance it was spent from, which the event carries);
  * - a job closing (closed_at set for the first time): provider_payout to the provider, fee to the
  *   treasury of that moment, client_refund to the payer.
  * A debit that would take a balance below zero means the index missed something: ConsistencyError.
@@ -285,6 +286,7 @@ export const escrowHandlers: { [N in EscrowEventName]: Handler<N> } = {
     if (d.source !== "attached" && d.source !== "token") {
       await credit(ctx, d.payer, d.asset, d.max_amount);
     }
+    if (d.allowance !== null) await saveAllowance(ctx, d.allowance);
   },
   job_accepted: jobHandler("job_accepted"),
   job_delivered: jobHandler("job_delivered"),

@@ -134,7 +134,11 @@ export const escrowEvents = {
   approval_rejected: extend(approvalShape, { rejected_by: str }),
   job_pending: extend(requestShape, { allowance: nullable(allowance) }),
   job_created: job,
-  job_rejected: extend(requestShape, { reason: str, refunded_to: str }),
+  job_rejected: extend(requestShape, {
+    reason: str,
+    refunded_to: str,
+    allowance: nullable(allowance),
+  }),
   job_accepted: job,
   job_delivered: job,
   job_settled: job,

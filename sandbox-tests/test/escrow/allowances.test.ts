@@ -10,6 +10,7 @@ import {
   callRaw,
   createdJob,
   escrowBalance,
+  eventsOf,
   expectRejected,
   jobFields,
   MAX_GAS,
@@ -124,6 +125,31 @@ describe("allowances", () => {
     await callOk(agent, escrow, { method: "cancel_job", args: { job_id: job.id } });
     expect(await escrowBalance(world, alice)).toBe(5n * ONE_NEAR);
     expect(await escrowBalance(world, agent)).toBe(0n);
+  });
+
+  test("a job the registry refuses gives its amount back to the balance and the allowance", async () => {
+    const { alice, escrow } = world;
+    const allowanceBefore = await allowanceOf();
+    const balanceBefore = await escrowBalance(world, alice);
+    const result = await callRaw(agent, escrow, {
+      ...agentJob(ONE_NEAR / 4n),
+      args: { ...agentJob(ONE_NEAR / 4n).args, machine_id: "999" },
+    });
+    expect(result.failed, result.receiptFailureMessages.join("\n")).toBe(false);
+    const events = eventsOf(result);
+    expect(events.map((e) => e.event)).toEqual(["job_pending", "job_rejected"]);
+    const pending = events[0]?.data[0] as { allowance: AllowanceView };
+    expect(pending.allowance.spent).toBe(
+      (BigInt(allowanceBefore.spent) + ONE_NEAR / 4n).toString(),
+    );
+    const rejected = events[1]?.data[0] as { reason: string; allowance: AllowanceView };
+    expect(rejected.reason).toContain("unknown machine 999");
+    expect(rejected.allowance).toMatchObject({
+      spent: allowanceBefore.spent,
+      period_start: allowanceBefore.period_start,
+    });
+    expect(await allowanceOf()).toMatchObject({ spent: allowanceBefore.spent });
+    expect(await escrowBalance(world, alice)).toBe(balanceBefore);
   });
 
   test("above what is left, the job waits for approval and holds no funds", async () => {
