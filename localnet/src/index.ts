@@ -5,7 +5,7 @@
  *   // net.rpcUrl, net.accounts.validator (test.near's key), net.node
  *   await net.stop();
  */
-import { existsSync, mkdtempSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { publicKeyToString } from "./node/encoding.ts";
@@ -24,7 +24,10 @@ export type { RuntimeApi } from "./node/runtime-api.ts";
 export interface LocalnetOptions {
   /** Runtime and VM; see node/runtime-api.ts. */
   runtime: RuntimeApi;
-  /** Home folder; an existing one is used as is, a missing one is initialised. Default: a new temporary folder. */
+  /**
+   * Home folder; an existing one is used as is, a missing one is initialised. Default: a new
+   * temporary folder, removed on stop.
+   */
   home?: string;
   host?: string;
   /** 0 (default) picks a free port. */
@@ -65,6 +68,7 @@ function homeFor(dir: string | undefined, rpcAddr: string): Home {
 export async function startLocalnet(options: LocalnetOptions): Promise<Localnet> {
   const host = options.host ?? "127.0.0.1";
   const home = homeFor(options.home, `${host}:${options.port ?? 0}`);
+  const temporaryHome = options.home === undefined;
   const persistence = persistenceFor(home.dir, home.genesis, options.persist ?? false);
   const node = new LocalNode({
     genesis: home.genesis,
@@ -106,6 +110,7 @@ export async function startLocalnet(options: LocalnetOptions): Promise<Localnet>
     async stop() {
       node.stop();
       await server.close();
+      if (temporaryHome) rmSync(home.dir, { recursive: true, force: true });
     },
   };
 }

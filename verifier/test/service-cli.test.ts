@@ -1,7 +1,7 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, test, vi } from "vitest";
+import { describe, expect, onTestFinished, test, vi } from "vitest";
 import { main } from "../src/cli/verifier.ts";
 import { loadPrivateKey } from "../src/service/credentials.ts";
 
@@ -20,6 +20,7 @@ describe("verifier account key", () => {
 
   test("near-cli keystore file: read, and refused when it holds another account's key", () => {
     const dir = mkdtempSync(join(tmpdir(), "creds-"));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     mkdirSync(join(dir, "testnet"));
     writeFileSync(
       join(dir, "testnet", "v.testnet.json"),

@@ -1,7 +1,7 @@
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, test } from "vitest";
+import { describe, expect, onTestFinished, test } from "vitest";
 import { DEFAULT_POLICY } from "../src/policy.ts";
 import { PostedStore } from "../src/service/posted-store.ts";
 import type {
@@ -88,7 +88,9 @@ describe("verifier service", () => {
 
   test("never posts twice for the same evidence, across restarts too", async () => {
     const registry = new FakeRegistry();
-    const state = join(mkdtempSync(join(tmpdir(), "verifier-")), "posted.json");
+    const dir = mkdtempSync(join(tmpdir(), "verifier-"));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    const state = join(dir, "posted.json");
     const first = service(registry, new PostedStore(state));
     expect(await first.s.tick()).toBe(1);
     expect(await first.s.tick()).toBe(0);

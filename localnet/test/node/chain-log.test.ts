@@ -8,6 +8,7 @@ import {
   existsSync,
   mkdtempSync,
   readFileSync,
+  rmSync,
   statSync,
   truncateSync,
   writeFileSync,
@@ -28,13 +29,17 @@ const HEADER_BYTES = 48;
 const VERSION_OFFSET = 8;
 
 const running: Localnet[] = [];
+const folders: string[] = [];
 
 afterEach(async () => {
   for (const net of running.splice(0)) await net.stop();
+  for (const folder of folders.splice(0)) rmSync(folder, { recursive: true, force: true });
 });
 
 function newHome(): string {
-  return join(mkdtempSync(join(tmpdir(), "localnet-log-")), "home");
+  const folder = mkdtempSync(join(tmpdir(), "localnet-log-"));
+  folders.push(folder);
+  return join(folder, "home");
 }
 
 async function start(home: string, persist?: boolean): Promise<Localnet> {

@@ -1,11 +1,11 @@
 /** The near-sandbox drop-in: `init` writes the files near-workspaces reads, `run` serves RPC until signalled. */
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { expect, test } from "vitest";
+import { afterEach, expect, test } from "vitest";
 import { publicKeyToString } from "../../src/node/encoding.ts";
 import { keyPairFromSecret } from "../../src/node/keys.ts";
 
@@ -19,8 +19,21 @@ async function freePort(): Promise<number> {
   return port;
 }
 
+const folders: string[] = [];
+
+afterEach(() => {
+  for (const folder of folders.splice(0)) rmSync(folder, { recursive: true, force: true });
+});
+
+/** A new home in a temporary folder, removed after the test. */
+function newHome(): string {
+  const folder = mkdtempSync(join(tmpdir(), "localnet-cli-"));
+  folders.push(folder);
+  return join(folder, "home");
+}
+
 test("init writes genesis, config and the validator key of test.near (with no PATH in the environment)", () => {
-  const home = join(mkdtempSync(join(tmpdir(), "localnet-cli-")), "home");
+  const home = newHome();
   const result = spawnSync(BIN, ["--home", home, "init"], { env: {}, encoding: "utf8" });
   expect(result.stderr).toContain("initialised");
   expect(result.status).toBe(0);
@@ -44,7 +57,7 @@ test("an unknown command is refused with the usage", () => {
 });
 
 test("run serves status on --rpc-addr and exits cleanly on SIGINT", async () => {
-  const home = join(mkdtempSync(join(tmpdir(), "localnet-cli-")), "home");
+  const home = newHome();
   expect(spawnSync(BIN, ["--home", home, "init"]).status).toBe(0);
   const port = await freePort();
   const child = spawn(
@@ -118,7 +131,7 @@ interface BlockAnswer {
 }
 
 test("run --persist keeps the chain; the next run resumes it (SIGINT, then restart)", async () => {
-  const home = join(mkdtempSync(join(tmpdir(), "localnet-cli-")), "home");
+  const home = newHome();
   expect(spawnSync(BIN, ["--home", home, "init"]).status).toBe(0);
   const first = await runUntil(home, ["--persist", "--block-interval-ms", "20"], async (port) => {
     const block = await rpcCall<BlockAnswer>(port, "block", { finality: "optimistic" });

@@ -3,7 +3,7 @@
  * transaction statuses, state (now and at an old height), state changes and stream messages, the
  * fast-forward clock, and a receipt left waiting for data when the node stopped.
  */
-import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -18,11 +18,20 @@ const PROBE_WASM = fileURLToPath(new URL("../../../build/contracts/probe.wasm", 
 const TGAS = 10n ** 12n;
 
 let running: Localnet | null = null;
+const folders: string[] = [];
 
 afterEach(async () => {
   await running?.stop();
   running = null;
+  for (const folder of folders.splice(0)) rmSync(folder, { recursive: true, force: true });
 });
+
+/** A new home in a temporary folder, removed after the test. */
+function newHome(): string {
+  const folder = mkdtempSync(join(tmpdir(), "localnet-persist-"));
+  folders.push(folder);
+  return join(folder, "home");
+}
 
 async function start(home: string, persist?: boolean): Promise<Localnet> {
   running = await startLocalnet({
@@ -147,7 +156,7 @@ async function observe(net: Localnet, m: Marks): Promise<Record<string, unknown>
 
 describe.skipIf(!existsSync(PROBE_WASM))("a persisted chain on the real runtime", () => {
   test("a restart answers for the past exactly as before, then goes on from the same head", async () => {
-    const home = join(mkdtempSync(join(tmpdir(), "localnet-persist-")), "home");
+    const home = newHome();
     let net = await start(home, true);
     let probe = await deployProbe(net, "probe");
     const set = await probe.signAndSendTransaction({
@@ -224,7 +233,7 @@ describe.skipIf(!existsSync(PROBE_WASM))("a persisted chain on the real runtime"
   }, 120_000);
 
   test("a receipt waiting for data when the node stops runs after the restart", async () => {
-    const home = join(mkdtempSync(join(tmpdir(), "localnet-persist-")), "home");
+    const home = newHome();
     let net = await start(home, true);
     const probe = await deployProbe(net, "probe");
     const state = net.node.state as MemoryStateStore;
