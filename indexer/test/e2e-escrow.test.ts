@@ -7,12 +7,11 @@
 import { createHash } from "node:crypto";
 import type { KeyPair } from "near-api-js";
 import { afterAll, beforeAll, expect, test } from "vitest";
-import { type App, startApp } from "../src/app.ts";
-import { parseConfig } from "../src/config.ts";
-import { silentLogger } from "../src/log.ts";
+import type { App } from "../src/app.ts";
 import { reconcile } from "../src/reconcile/reconcile.ts";
 import { Chain, contractWasm, MAX_GAS, ONE_NEAR, RegistryFlows } from "./support/chain.ts";
 import { createTestDatabase, type TestDatabase } from "./support/db.ts";
+import { apiGet, startLiveApp, caughtUp as waitIndexed } from "./support/live.ts";
 
 type Json = Record<string, unknown>;
 const SECOND_NS = 1_000_000_000n;
@@ -52,21 +51,8 @@ function signResult(keyPair: KeyPair, jobId: string, usage: string): string {
   return Buffer.from(keyPair.sign(digest).signature).toString("hex");
 }
 
-async function caughtUp(): Promise<void> {
-  const final = await chain.finalHeight();
-  const deadline = Date.now() + 30_000;
-  while ((app.indexer?.status.height ?? -1) < final) {
-    if (Date.now() > deadline)
-      throw new Error(`indexer at ${app.indexer?.status.height}, chain at ${final}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
-async function api(path: string): Promise<Json> {
-  const response = await fetch(`${app.apiUrl}${path}`);
-  expect(response.status, path).toBe(200);
-  return (await response.json()) as Json;
-}
+const caughtUp = () => waitIndexed(app, chain);
+const api = (path: string) => apiGet(app, path);
 
 beforeAll(async () => {
   chain = await Chain.start();
@@ -84,25 +70,7 @@ beforeAll(async () => {
     params: { fee_bps: 250 },
   });
   db = await createTestDatabase();
-  const config = parseConfig(
-    [
-      "run",
-      "--registry",
-      flows.registry,
-      "--escrow",
-      escrow,
-      "--source-url",
-      chain.streamUrl,
-      "--rpc-url",
-      chain.rpcUrl,
-      "--start-height",
-      "0",
-      "--api-port",
-      "0",
-    ],
-    {},
-  ).config;
-  app = await startApp({ config, log: silentLogger, index: true, database: db });
+  app = await startLiveApp(chain, db, ["--registry", flows.registry, "--escrow", escrow]);
 });
 
 afterAll(async () => {

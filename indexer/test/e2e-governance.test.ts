@@ -5,13 +5,12 @@
  * reconciliation with no differences.
  */
 import { afterAll, beforeAll, expect, test } from "vitest";
-import { type App, startApp } from "../src/app.ts";
-import { parseConfig } from "../src/config.ts";
-import { silentLogger } from "../src/log.ts";
+import type { App } from "../src/app.ts";
 import { reconcile } from "../src/reconcile/reconcile.ts";
 import { ViewClient } from "../src/reconcile/rpc.ts";
 import { Chain, contractWasm, MAX_GAS, ONE_NEAR } from "./support/chain.ts";
 import { createTestDatabase, type TestDatabase } from "./support/db.ts";
+import { apiGet, startLiveApp, caughtUp as waitIndexed } from "./support/live.ts";
 
 type Json = Record<string, unknown>;
 const TOKEN = 10n ** 24n;
@@ -26,21 +25,8 @@ let carol: string;
 /** A contract the governance calls in proposals (declared governed at init). */
 let probe: string;
 
-async function caughtUp(): Promise<void> {
-  const final = await chain.finalHeight();
-  const deadline = Date.now() + 30_000;
-  while ((app.indexer?.status.height ?? -1) < final) {
-    if (Date.now() > deadline)
-      throw new Error(`indexer at ${app.indexer?.status.height}, chain at ${final}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
-async function api(path: string): Promise<Json> {
-  const response = await fetch(`${app.apiUrl}${path}`);
-  expect(response.status, path).toBe(200);
-  return (await response.json()) as Json;
-}
+const caughtUp = () => waitIndexed(app, chain);
+const api = (path: string) => apiGet(app, path);
 
 async function fastForward(blocks: number): Promise<void> {
   const response = await fetch(chain.rpcUrl, {
@@ -94,23 +80,7 @@ beforeAll(async () => {
     ],
   });
   db = await createTestDatabase();
-  const config = parseConfig(
-    [
-      "run",
-      "--governance",
-      gov,
-      "--source-url",
-      chain.streamUrl,
-      "--rpc-url",
-      chain.rpcUrl,
-      "--start-height",
-      "0",
-      "--api-port",
-      "0",
-    ],
-    {},
-  ).config;
-  app = await startApp({ config, log: silentLogger, index: true, database: db });
+  app = await startLiveApp(chain, db, ["--governance", gov]);
 });
 
 afterAll(async () => {

@@ -10,13 +10,12 @@ import type { AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { type App, startApp } from "../src/app.ts";
-import { parseConfig } from "../src/config.ts";
-import { silentLogger } from "../src/log.ts";
+import type { App } from "../src/app.ts";
 import { reconcile } from "../src/reconcile/reconcile.ts";
 import { Chain, RegistryFlows } from "./support/chain.ts";
 import { createTestDatabase, type TestDatabase } from "./support/db.ts";
 import { dumpTables } from "./support/dump.ts";
+import { apiGet, startLiveApp, caughtUp as waitIndexed } from "./support/live.ts";
 
 type Json = Record<string, unknown>;
 const CLI = fileURLToPath(new URL("../src/cli.ts", import.meta.url));
@@ -27,60 +26,24 @@ let db: TestDatabase;
 let app: App;
 const cleanups: (() => Promise<void> | void)[] = [];
 
-function configFor(sourceUrl: string) {
-  return parseConfig(
-    [
-      "run",
-      "--registry",
-      flows.registry,
-      "--source-url",
-      sourceUrl,
-      "--rpc-url",
-      chain.rpcUrl,
-      "--start-height",
-      "0",
-      "--api-port",
-      "0",
-      "--max-lag-blocks",
-      "3",
-    ],
-    {},
-  ).config;
-}
-
+/** The registry's indexer on `sourceUrl` (default: the chain's own stream), stopped after all. */
 async function startIndexer(
   database: TestDatabase,
   sourceUrl: string,
   retryMs = 200,
 ): Promise<App> {
-  const config = configFor(sourceUrl);
-  const started = await startApp({
-    config,
-    log: silentLogger,
-    index: true,
+  const started = await startLiveApp(
+    chain,
     database,
-    sourceRetryMs: retryMs,
-  });
+    ["--registry", flows.registry, "--max-lag-blocks", "3"],
+    { sourceUrl, sourceRetryMs: retryMs },
+  );
   cleanups.push(() => started.stop());
   return started;
 }
 
-async function caughtUp(target: App, timeoutMs = 30_000): Promise<number> {
-  const final = await chain.finalHeight();
-  const deadline = Date.now() + timeoutMs;
-  while ((target.indexer?.status.height ?? -1) < final) {
-    if (Date.now() > deadline)
-      throw new Error(`indexer at ${target.indexer?.status.height}, chain at ${final}`);
-    await sleep(20);
-  }
-  return final;
-}
-
-async function api(path: string): Promise<Json> {
-  const response = await fetch(`${app.apiUrl}${path}`);
-  expect(response.status, path).toBe(200);
-  return (await response.json()) as Json;
-}
+const caughtUp = (target: App, timeoutMs?: number) => waitIndexed(target, chain, timeoutMs);
+const api = (path: string) => apiGet(app, path);
 
 beforeAll(async () => {
   chain = await Chain.start();
@@ -161,7 +124,7 @@ describe("registry flows on localnet", () => {
     const report = await reconcile({
       db: db.db,
       rpcUrl: chain.rpcUrl,
-      contracts: configFor(chain.streamUrl).contracts,
+      contracts: { registry: flows.registry, escrow: null, governance: null },
       sample: null,
     });
     expect(report.differences).toEqual([]);
@@ -199,7 +162,7 @@ describe("registry flows on localnet", () => {
       const report = await reconcile({
         db: db.db,
         rpcUrl: chain.rpcUrl,
-        contracts: configFor(chain.streamUrl).contracts,
+        contracts: { registry: flows.registry, escrow: null, governance: null },
         sample: null,
       });
       expect(report.differences).toEqual([
