@@ -120,6 +120,24 @@ async function saveAllowance(ctx: ApplyContext, a: Allowance): Promise<void> {
     .execute();
 }
 
+/** A NEP-145 storage balance as the event carries it. */
+async function saveStorage(
+  ctx: ApplyContext,
+  d: { account_id: string; total: string; available: string },
+): Promise<void> {
+  const row = {
+    account_id: d.account_id,
+    total: d.total,
+    available: d.available,
+    updated_height: ctx.height,
+  };
+  await ctx.tx
+    .insertInto("escrow_storage")
+    .values(row)
+    .onConflict((oc) => oc.column("account_id").doUpdateSet(row))
+    .execute();
+}
+
 /** Writes the job as the event carries it, records the event in its history, settles a close. */
 async function jobEvent(ctx: ApplyContext, job: Job, event: string): Promise<void> {
   const previous = await ctx.tx
@@ -213,32 +231,8 @@ export const escrowHandlers: { [N in EscrowEventName]: Handler<N> } = {
   },
   contract_upgrade_started: (ctx, d) => updateState(ctx, { last_code_sha256: d.code_sha256 }),
   contract_migrated: (ctx, d) => updateState(ctx, { contract_version: d.to_version }),
-  storage_deposit: async (ctx, d) => {
-    const row = {
-      account_id: d.account_id,
-      total: d.total,
-      available: d.available,
-      updated_height: ctx.height,
-    };
-    await ctx.tx
-      .insertInto("escrow_storage")
-      .values(row)
-      .onConflict((oc) => oc.column("account_id").doUpdateSet(row))
-      .execute();
-  },
-  storage_withdraw: async (ctx, d) => {
-    const row = {
-      account_id: d.account_id,
-      total: d.total,
-      available: d.available,
-      updated_height: ctx.height,
-    };
-    await ctx.tx
-      .insertInto("escrow_storage")
-      .values(row)
-      .onConflict((oc) => oc.column("account_id").doUpdateSet(row))
-      .execute();
-  },
+  storage_deposit: saveStorage,
+  storage_withdraw: saveStorage,
   deposit: (ctx, d) => setBalance(ctx, d.account_id, d.asset, d.amount),
   withdraw: (ctx, d) => setBalance(ctx, d.account_id, d.asset, d.amount),
   withdraw_failed: (ctx, d) => setBalance(ctx, d.account_id, d.asset, d.amount),
