@@ -11,11 +11,11 @@ import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REPO_ROOT } from "../../src/artifacts.ts";
 import type { DevConfig } from "../../src/dev/config.ts";
+import { freePort } from "../../src/dev/free-port.ts";
 import { createDevLog } from "../../src/dev/log.ts";
 import { type Stack, startStack } from "../../src/dev/stack.ts";
 import { runCli } from "../support/run-cli.ts";
 import { ensureChromium, launch } from "./support/chromium.ts";
-import { freePort } from "./support/free-port.ts";
 
 const chromium = ensureChromium();
 if ("missing" in chromium) console.warn(`skipping the dashboard browser test: ${chromium.missing}`);
