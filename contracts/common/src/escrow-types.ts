@@ -4,6 +4,8 @@
  * token base units), times are block timestamps in nanoseconds as u64 decimal strings.
  */
 
+import type { FailureCode } from "./inference-messages.ts";
+
 /** "NEAR" for native NEAR, otherwise the NEP-141 token's account id (which cannot be upper case). */
 export type Asset = string;
 export const NEAR_ASSET = "NEAR";
@@ -18,7 +20,7 @@ export type JobStatus =
   | "refunded";
 
 /** Why a job was refunded in full. */
-export type RefundReason = "cancelled" | "accept_timeout" | "deliver_timeout";
+export type RefundReason = "cancelled" | "accept_timeout" | "deliver_timeout" | "provider_failed";
 
 /** Who closed a delivered job with the amount due. */
 export type SettledBy = "client" | "dispute_window" | "arbitration_timeout";
@@ -48,9 +50,17 @@ export interface Job {
   machine_public_key: string;
   price_per_unit: string;
   fee_bps: number;
+  /**
+   * The machine's attested keyset the client encrypted to, and its X25519 key, snapshotted at
+   * creation. Null only for jobs created by escrow version 1, before keysets existed.
+   */
+  keyset_sha256: string | null;
+  encryption_key: string | null;
   asset: Asset;
   max_amount: string;
+  /** The weights_sha256 of the model asked for (one of the machine's attested models). */
   model_hash: string;
+  /** sha256 of the request envelope the client uploads to the machine. */
   input_hash: string;
   status: JobStatus;
   created_at: string;
@@ -58,8 +68,14 @@ export interface Job {
   deliver_within_ns: string;
   accepted_at: string | null;
   deliver_deadline: string | null;
+  /** From the delivery receipt: result_hash is its response_sha256, usage = prompt + completion. */
   result_hash: string | null;
   usage: string | null;
+  model_name: string | null;
+  prompt_tokens: string | null;
+  completion_tokens: string | null;
+  chunks: string | null;
+  /** The machine key's signature over the receipt (128 hex). */
   signature: string | null;
   amount_due: string | null;
   delivered_at: string | null;
@@ -75,7 +91,20 @@ export interface Job {
   client_refund: string | null;
   closed_at: string | null;
   refund_reason: RefundReason | null;
+  /** Set when the provider gave the job back unserved (fail_job; refund_reason "provider_failed"). */
+  failure_code: FailureCode | null;
   settled_by: SettledBy | null;
+}
+
+/** What deliver_job takes besides the job id: the receipt fields the machine key signed. */
+export interface DeliveryReceipt {
+  model: string;
+  weights_sha256: string;
+  request_sha256: string;
+  response_sha256: string;
+  prompt_tokens: string;
+  completion_tokens: string;
+  chunks: string;
 }
 
 /** How a job's funds reached the escrow. */
@@ -90,6 +119,8 @@ export interface JobRequest {
   max_amount: string;
   model_hash: string;
   input_hash: string;
+  /** The keyset the client encrypted to: must still be the machine's current one. */
+  keyset_sha256: string;
   accept_within_ns: string;
   deliver_within_ns: string;
   max_price_per_unit: string | null;
@@ -173,6 +204,7 @@ export type EscrowEvent =
   | { event: "job_settled"; data: Job }
   | { event: "job_cancelled"; data: Job }
   | { event: "job_reclaimed"; data: Job }
+  | { event: "job_failed"; data: Job }
   | { event: "job_disputed"; data: Job }
   | { event: "dispute_resolved"; data: Job }
   | {

@@ -3,6 +3,7 @@
  * escrow (eligibility), the indexer (events) and scripts. Amounts are u128 decimal strings, times
  * are block timestamps in nanoseconds as u64 decimal strings.
  */
+import type { ModelEntry } from "./inference-messages.ts";
 
 export type ProviderStatus = "active" | "paused" | "retired" | "slashed";
 
@@ -131,4 +132,7 @@ export interface Eligibility {
   machine_public_key: string | null;
   price_per_unit: string | null;
   provider: string | null;
+  encryption_key: string | null;
+  keyset_sha256: string | null;
+  models: ModelEntry[] | null;
 }
