@@ -1,6 +1,6 @@
 import { defineConfig } from "vitest/config";
 
-// Unit tests of the host-independent modules (amounts, the result message); the rest runs in contracts.
+// Unit tests of the host-independent modules (amounts, the delivery receipt); the rest runs in contracts.
 export default defineConfig({
   test: {
     name: "escrow",

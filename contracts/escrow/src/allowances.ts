@@ -139,8 +139,14 @@ export function approveJob(state: EscrowState, id: string): void {
   if (caller !== approval.request.payer) {
     fail(`only ${approval.request.payer} may approve request ${id}; called by ${caller}`);
   }
-  takeApproval(id);
   const request = approval.request;
+  if (typeof request.keyset_sha256 !== "string") {
+    fail(
+      `approval request ${id} was made before jobs named the keyset they are encrypted to: ` +
+        "reject it and ask again",
+    );
+  }
+  takeApproval(id);
   escrowFromBalance(request.payer, request.asset, BigInt(request.max_amount));
   requireStorageForJob(request.payer);
   const promise = askRegistry(state, request);

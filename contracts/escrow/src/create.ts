@@ -1,7 +1,9 @@
 /**
  * Job creation. Funds are locked first (attached NEAR, a prepaid balance, or tokens received through
  * ft_on_transfer), then the registry is asked whether the machine is eligible; the callback creates
- * the job with snapshots of the machine's price and key, or gives every unit back.
+ * the job with snapshots of the machine's price, signing key and attested keyset, or gives every
+ * unit back (also when the keyset the client encrypted to is no longer the machine's, or the
+ * machine does not serve the model).
  */
 import { near, type PromiseIndex } from "near-sdk-js";
 import { decodeBase58 } from "../../common/src/encoding.ts";
@@ -9,6 +11,7 @@ import { fail } from "../../common/src/errors.ts";
 import type { Allowance, FundingSource, Job, JobRequest } from "../../common/src/escrow-types.ts";
 import { NEAR_ASSET } from "../../common/src/escrow-types.ts";
 import { emitEvent } from "../../common/src/events.ts";
+import { parseEncryptionKey } from "../../common/src/inference-messages.ts";
 import type { Eligibility } from "../../common/src/registry-types.ts";
 import { parseU64, parseU128 } from "../../common/src/u128.ts";
 import { requireHex, typeName } from "../../common/src/validate.ts";
@@ -26,6 +29,7 @@ export const JOB_FIELDS = [
   "machine_id",
   "model_hash",
   "input_hash",
+  "keyset_sha256",
   "accept_within_ns",
   "deliver_within_ns",
   "max_price_per_unit",
@@ -63,6 +67,7 @@ export function parseJobRequest(
     max_amount: funding.maxAmount.toString(),
     model_hash: requireHex(args.model_hash, "model_hash", 32, 32),
     input_hash: requireHex(args.input_hash, "input_hash", 32, 32),
+    keyset_sha256: requireHex(args.keyset_sha256, "keyset_sha256", 32, 32),
     accept_within_ns: parseWithin(
       args.accept_within_ns,
       "accept_within_ns",
@@ -168,6 +173,34 @@ function rejection(request: JobRequest, answer: unknown): string | null {
   ) {
     return "the machine key is not 32 bytes";
   }
+  return keysetRejection(request, e) ?? storageRejection(request);
+}
+
+/** Why the machine's attested keyset does not fit the request (encrypted to it, for its model). */
+function keysetRejection(request: JobRequest, e: Partial<Eligibility>): string | null {
+  const machine = `machine ${request.machine_id}`;
+  if (typeof e.keyset_sha256 !== "string") {
+    return `${machine} has no attested keyset (encryption key and models): it cannot take jobs`;
+  }
+  if (e.keyset_sha256 !== request.keyset_sha256) {
+    return (
+      `the machine's keyset changed: ${machine} now attests keyset ${e.keyset_sha256}, ` +
+      `the request was encrypted to ${request.keyset_sha256}; encrypt again`
+    );
+  }
+  try {
+    parseEncryptionKey(e.encryption_key, "encryption_key");
+  } catch (error) {
+    return `the registry's answer has no valid encryption key: ${(error as Error).message}`;
+  }
+  const models = Array.isArray(e.models) ? e.models : [];
+  if (!models.some((model) => model?.weights_sha256 === request.model_hash)) {
+    return `${machine} does not serve model ${request.model_hash} (no attested model has these weights)`;
+  }
+  return null;
+}
+
+function storageRejection(request: JobRequest): string | null {
   if (!canCharge(request.payer, STORAGE_BYTES.job)) {
     return `${request.payer} no longer has the storage balance a job needs`;
   }
@@ -211,6 +244,8 @@ function createJob(state: EscrowState, request: JobRequest, answer: Eligibility)
     machine_public_key: answer.machine_public_key ?? "",
     price_per_unit: answer.price_per_unit ?? "0",
     fee_bps: state.params.fee_bps,
+    keyset_sha256: request.keyset_sha256,
+    encryption_key: answer.encryption_key ?? null,
     asset: request.asset,
     max_amount: request.max_amount,
     model_hash: request.model_hash,
@@ -223,6 +258,10 @@ function createJob(state: EscrowState, request: JobRequest, answer: Eligibility)
     deliver_deadline: null,
     result_hash: null,
     usage: null,
+    model_name: null,
+    prompt_tokens: null,
+    completion_tokens: null,
+    chunks: null,
     signature: null,
     amount_due: null,
     delivered_at: null,
@@ -237,6 +276,7 @@ function createJob(state: EscrowState, request: JobRequest, answer: Eligibility)
     client_refund: null,
     closed_at: null,
     refund_reason: null,
+    failure_code: null,
     settled_by: null,
   };
   state.next_job_id = (BigInt(state.next_job_id) + 1n).toString();

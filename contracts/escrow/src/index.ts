@@ -1,11 +1,11 @@
 /**
- * The GPU market escrow: jobs paid in NEAR or allowed NEP-141 tokens, results signed by the attested
- * machine key, settlement, disputes, prepaid balances and spending allowances. Each method validates
- * its arguments and delegates to the module of its concern; see README.md for every method.
+ * The GPU market escrow: jobs paid in NEAR or allowed NEP-141 tokens, encrypted to the machine's
+ * attested keyset and delivered with a receipt signed by the attested machine key; settlement,
+ * disputes, prepaid balances and spending allowances. Each method validates its arguments and
+ * delegates to the module of its concern; see README.md for every method.
  */
 import { call, initialize, NearBindgen, near, view } from "near-sdk-js";
 import { assertArgsSize } from "../../common/src/args.ts";
-import { toHex } from "../../common/src/encoding.ts";
 import { fail } from "../../common/src/errors.ts";
 import type {
   Allowance,
@@ -24,7 +24,6 @@ import { parseU64, parseU128 } from "../../common/src/u128.ts";
 import {
   requireAccountId,
   requireEnum,
-  requireHex,
   requireObject,
   requireOnlyKeys,
   requirePage,
@@ -67,19 +66,12 @@ import {
   requireStorageForJob,
   startJob,
 } from "./create.ts";
+import { deliverJob, failJob } from "./delivery.ts";
 import { disputeJob, requestSlash, resolveDispute } from "./disputes.ts";
 import { getJob, JOB_STATUSES, jobsByIds, listJobs, parseJobId, requireJob } from "./jobs.ts";
 import { clientJobs, machineJobs, providerJobs, statusJobs } from "./keys.ts";
-import {
-  acceptJob,
-  cancelJob,
-  confirmJob,
-  deliverJob,
-  reclaimJob,
-  settleJob,
-} from "./lifecycle.ts";
+import { acceptJob, cancelJob, confirmJob, reclaimJob, settleJob } from "./lifecycle.ts";
 import { mergeParams } from "./params.ts";
-import { resultPreimage } from "./result-message.ts";
 import { CONTRACT_VERSION, DEFAULT_PARAMS, type EscrowState, LIMITS } from "./state.ts";
 import { storageBalanceOf, storageBounds, storageDeposit, storageWithdraw } from "./storage.ts";
 import { migrateState, upgradeSelf } from "./upgrade.ts";
@@ -374,8 +366,14 @@ class EscrowContract implements EscrowState {
 
   @call({})
   deliver_job(value: unknown): Job {
-    const args = argsOf("deliver_job", value, ["job_id", "result_hash", "usage", "signature"]);
+    const args = argsOf("deliver_job", value, ["job_id", "receipt", "signature"]);
     return deliverJob(this, requireJob(parseJobId(args.job_id, "job_id")), args);
+  }
+
+  @call({})
+  fail_job(value: unknown): Job {
+    const args = argsOf("fail_job", value, ["job_id", "code", "signature"]);
+    return failJob(this, requireJob(parseJobId(args.job_id, "job_id")), args);
   }
 
   @call({})
@@ -560,19 +558,6 @@ class EscrowContract implements EscrowState {
   approvals(value: unknown): Approval[] {
     const { args, from, limit } = pageArgs("approvals", value, this, ["owner"]);
     return listApprovals(requireAccountId(args.owner, "owner"), from, limit);
-  }
-
-  /** The sha256 a machine signs to deliver `usage` and `result_hash` for a job (hex). */
-  @view({})
-  result_digest(value: unknown): string {
-    const args = argsOf("result_digest", value, ["job_id", "result_hash", "usage"]);
-    const preimage = resultPreimage(
-      near.currentAccountId(),
-      parseJobId(args.job_id, "job_id"),
-      requireHex(args.result_hash, "result_hash", 32, 32),
-      parseU128(args.usage, "usage").toString(),
-    );
-    return toHex(near.sha256(preimage));
   }
 }
 

@@ -20,8 +20,24 @@ export function parseJobId(value: unknown, field: string): string {
   return parseU64(value, field).toString();
 }
 
+/**
+ * The fields escrow version 2 added to jobs. Records stored by version 1 lack them and are read as
+ * null: such a job has no keyset snapshot, yet it can be accepted, delivered with a version-2
+ * receipt (which does not involve the keyset), failed, settled and refunded like any other.
+ */
+const V2_FIELDS = {
+  keyset_sha256: null,
+  encryption_key: null,
+  model_name: null,
+  prompt_tokens: null,
+  completion_tokens: null,
+  chunks: null,
+  failure_code: null,
+} as const;
+
 export function getJob(id: string): Job | null {
-  return readRecord<Job>(jobKey(id));
+  const stored = readRecord<Job>(jobKey(id));
+  return stored === null ? null : { ...V2_FIELDS, ...stored };
 }
 
 export function requireJob(id: string): Job {

@@ -1,24 +1,19 @@
 /**
- * A job's life after creation: accept (provider, before the accept deadline), deliver (provider,
- * with the machine key's signature, before the deliver deadline), then settle (anyone after the
- * dispute window, the client earlier by confirming); cancel before acceptance and reclaim after a
- * missed deadline give the payer everything back. Every close credits balances; nothing is sent.
+ * A job's life after creation: accept (provider, before the accept deadline), deliver (delivery.ts),
+ * then settle (anyone after the dispute window, the client earlier by confirming); cancel before
+ * acceptance, reclaim after a missed deadline and the provider's fail_job (delivery.ts) give the
+ * payer everything back. Every close credits balances; nothing is sent.
  */
 import { near } from "near-sdk-js";
-import { ed25519Verify } from "../../../toolchain/contract-lib/ed25519.ts";
-import { decodeBase58, fromHex } from "../../common/src/encoding.ts";
 import { fail } from "../../common/src/errors.ts";
 import type { Job, RefundReason, SettledBy } from "../../common/src/escrow-types.ts";
 import { emitEvent } from "../../common/src/events.ts";
-import { parseU128 } from "../../common/src/u128.ts";
-import { requireHex } from "../../common/src/validate.ts";
 import { creditFromEscrow } from "./balances.ts";
 import { requireStatus, saveJob } from "./jobs.ts";
-import { amountDue, splitPayment } from "./money.ts";
-import { resultPreimage } from "./result-message.ts";
+import { splitPayment } from "./money.ts";
 import type { EscrowState } from "./state.ts";
 
-function requireCaller(allowed: string[], role: string, job: Job): string {
+export function requireCaller(allowed: string[], role: string, job: Job): string {
   const caller = near.predecessorAccountId();
   if (!allowed.includes(caller)) {
     fail(`only the job's ${role} may do this to job ${job.id}; called by ${caller}`);
@@ -60,37 +55,6 @@ export function acceptJob(job: Job): Job {
   return job;
 }
 
-export function deliverJob(state: EscrowState, job: Job, args: Record<string, unknown>): Job {
-  const resultHash = requireHex(args.result_hash, "result_hash", 32, 32);
-  const usage = parseU128(args.usage, "usage");
-  const signature = requireHex(args.signature, "signature", 64, 64);
-  requireCaller([job.provider], "provider", job);
-  requireStatus(job, ["accepted"], "deliver");
-  const now = near.blockTimestamp();
-  if (job.deliver_deadline === null || now > BigInt(job.deliver_deadline)) {
-    fail(`job ${job.id}: the deliver deadline ${job.deliver_deadline} has passed`);
-  }
-  const digest = near.sha256(
-    resultPreimage(near.currentAccountId(), job.id, resultHash, usage.toString()),
-  );
-  const key = decodeBase58(job.machine_public_key.slice("ed25519:".length), "machine_public_key");
-  if (!ed25519Verify(fromHex(signature), digest, key)) {
-    fail(
-      `signature: not a signature by machine key ${job.machine_public_key} over job ${job.id}'s result`,
-    );
-  }
-  job.status = "delivered";
-  job.result_hash = resultHash;
-  job.usage = usage.toString();
-  job.signature = signature;
-  job.amount_due = amountDue(BigInt(job.max_amount), usage, BigInt(job.price_per_unit)).toString();
-  job.delivered_at = now.toString();
-  job.dispute_deadline = (now + BigInt(state.params.dispute_window_ns)).toString();
-  saveJob(job, "accepted");
-  emitEvent({ event: "job_delivered", data: job });
-  return job;
-}
-
 function settle(state: EscrowState, job: Job, by: SettledBy): Job {
   const from = job.status;
   closeJob(state, job, BigInt(job.amount_due ?? "0"));
@@ -127,13 +91,21 @@ export function settleJob(state: EscrowState, job: Job): Job {
   return settle(state, job, "arbitration_timeout");
 }
 
-function refundJob(state: EscrowState, job: Job, reason: RefundReason): Job {
+const REFUND_EVENTS: Record<RefundReason, "job_cancelled" | "job_reclaimed" | "job_failed"> = {
+  cancelled: "job_cancelled",
+  accept_timeout: "job_reclaimed",
+  deliver_timeout: "job_reclaimed",
+  provider_failed: "job_failed",
+};
+
+/** Closes `job` with everything back to the payer. */
+export function refundJob(state: EscrowState, job: Job, reason: RefundReason): Job {
   const from = job.status;
   closeJob(state, job, 0n);
   job.status = "refunded";
   job.refund_reason = reason;
   saveJob(job, from);
-  emitEvent({ event: reason === "cancelled" ? "job_cancelled" : "job_reclaimed", data: job });
+  emitEvent({ event: REFUND_EVENTS[reason], data: job });
   return job;
 }
 

@@ -1,8 +1,12 @@
 /** The escrow's small root state (serialized to STATE on every call), defaults and fixed limits. */
 import type { EscrowParams } from "../../common/src/escrow-types.ts";
 
-/** Layout version of STATE and records; `migrate` upgrades older layouts to this one. */
-export const CONTRACT_VERSION = 1;
+/**
+ * Layout version of STATE and records; `migrate` upgrades older layouts to this one. Version 2:
+ * jobs carry the keyset and the delivery receipt's fields (older job records are read with them
+ * null, see jobs.ts), job requests carry keyset_sha256.
+ */
+export const CONTRACT_VERSION = 2;
 
 export interface EscrowState {
   version: number;

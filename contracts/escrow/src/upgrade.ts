@@ -17,6 +17,8 @@ export function upgradeSelf(): void {
 /** Rewrites STATE in the current layout. */
 export function migrateState(): void {
   const old = stateToMigrate<EscrowState>(SUBJECT, CONTRACT_VERSION);
-  // Version 1 is the first layout; a later version transforms `old` here, one step per version.
+  // 1 -> 2 leaves STATE as it is. Job records are not rewritten (they may be many): getJob reads a
+  // version-1 job with the new fields null. A version-1 approval request names no keyset, so
+  // approve_job refuses it (reject_approval still frees it).
   near.storageWrite("STATE", JSON.stringify({ ...old, version: CONTRACT_VERSION }));
 }
