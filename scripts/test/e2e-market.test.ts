@@ -209,9 +209,9 @@ describe("gpu-market on localnet", () => {
       tsmRoot: join(t.dir, "no-tsm"),
     };
     const quoteFile = join(t.dir, "quote.bin");
-    // The project's recorded quote, beside the checkout as the verifier's tests read it.
+    // A real recorded quote, from the verifier's fixtures.
     const recorded = readFileSync(
-      new URL("../../../shared/fixtures/tdx/tdx_quote.bin", import.meta.url),
+      new URL("../../verifier/test/fixtures/tdx/v4-b0c06f000000/quote.bin", import.meta.url),
     );
     writeFileSync(quoteFile, recorded);
     await expect(

@@ -148,6 +148,12 @@ async function check(
   if (tdx.debug && !policy.allowDebugTd) {
     fail("debug_td", "the TD runs in debug mode (TD attributes bit 0), which the policy refuses");
   }
+  if (tdx.serviceTd && !policy.allowServiceTd) {
+    fail(
+      "service_td_bound",
+      `a service TD is bound to the TD (MRSERVICETD ${tdx.td.mr_service_td}), which the policy refuses`,
+    );
+  }
   if (!policy.acceptedTcbStatuses.includes(tdx.status)) {
     fail(
       "tcb_status_refused",

@@ -15,7 +15,13 @@ export { type GpuVerification, NRAS_ISSUER, verifyGpuEvidence } from "./nvidia/t
 export { DEFAULT_POLICY, type Policy, parsePolicy } from "./policy.ts";
 export { expectedReportData, REPORT_DATA_DOMAIN } from "./report-data.ts";
 export { type Collateral, parseCollateral, parseCollateralJson } from "./tdx/collateral.ts";
+export {
+  CollateralCache,
+  type CollateralCacheOptions,
+  CollateralUnavailableError,
+  collateralExpiry,
+} from "./tdx/collateral-cache.ts";
 export { PccsClient } from "./tdx/pccs.ts";
 export { parseTdxQuote, type TdxQuote } from "./tdx/quote.ts";
-export type { TcbStatus } from "./tdx/tcb-info.ts";
+export type { TcbLevelStatus, TcbStatus } from "./tdx/tcb-info.ts";
 export { type TdxVerification, verifyTdxQuote } from "./tdx/verify.ts";

@@ -1,6 +1,7 @@
 /**
  * What a verifier accepts, as configuration: the TCB statuses that may be approved, whether a
- * debug TD, missing GPU evidence or unsigned development evidence may be. Measurements are not
+ * debug TD, a TD with a bound service TD, missing GPU evidence or unsigned development evidence
+ * may be. Measurements are not
  * judged here: they go into the verdict and the registry checks them against its allowlist.
  */
 import { fail } from "./errors.ts";
@@ -9,6 +10,11 @@ import type { TcbStatus } from "./tdx/tcb-info.ts";
 export interface Policy {
   acceptedTcbStatuses: TcbStatus[];
   allowDebugTd: boolean;
+  /**
+   * Approve a TD report 1.5 whose MRSERVICETD is set: a service TD (e.g. a migration TD) bound
+   * to the TD can export its state, so it is refused unless allowed.
+   */
+  allowServiceTd: boolean;
   requireGpu: boolean;
   /** Approve "none-dev" evidence (no hardware proof): only for local and test networks. */
   allowDev: boolean;
@@ -17,6 +23,7 @@ export interface Policy {
 export const DEFAULT_POLICY: Policy = {
   acceptedTcbStatuses: ["UpToDate"],
   allowDebugTd: false,
+  allowServiceTd: false,
   requireGpu: true,
   allowDev: false,
 };
@@ -28,6 +35,8 @@ const KNOWN: readonly string[] = [
   "ConfigurationAndSWHardeningNeeded",
   "OutOfDate",
   "OutOfDateConfigurationNeeded",
+  "TDRelaunchAdvised",
+  "TDRelaunchAdvisedConfigurationNeeded",
 ];
 
 /** A policy from JSON (fields optional, defaulting to DEFAULT_POLICY). */
@@ -49,7 +58,7 @@ export function parsePolicy(value: unknown): Policy {
     }
     policy.acceptedTcbStatuses = list as TcbStatus[];
   }
-  for (const key of ["allowDebugTd", "requireGpu", "allowDev"] as const) {
+  for (const key of ["allowDebugTd", "allowServiceTd", "requireGpu", "allowDev"] as const) {
     if (p[key] !== undefined) {
       if (typeof p[key] !== "boolean") {
         fail("bad_input", `policy.${key}: expected true or false`);

@@ -5,6 +5,7 @@ import type { TrustInputs } from "./check.ts";
 import { fail } from "./errors.ts";
 import { DEFAULT_POLICY, type Policy, parsePolicy } from "./policy.ts";
 import { type Collateral, parseCollateralJson } from "./tdx/collateral.ts";
+import { CollateralCache, type CollateralCacheOptions } from "./tdx/collateral-cache.ts";
 import { PccsClient } from "./tdx/pccs.ts";
 
 export interface TrustFiles {
@@ -13,6 +14,8 @@ export interface TrustFiles {
   collateral?: string;
   /** Or a PCCS base URL, asked per FMSPC. */
   pccs?: string;
+  /** With pccs: a folder caching its collateral per FMSPC and CA until shortly before nextUpdate. */
+  collateralCache?: string;
   nvidiaJwks?: string;
 }
 
@@ -49,7 +52,13 @@ export function loadPolicy(path: string | undefined): Policy {
 }
 
 /** Trust inputs from files; the caller adds the time to verify at. */
-export function loadTrust(files: TrustFiles): Omit<TrustInputs, "now"> {
+export function loadTrust(
+  files: TrustFiles,
+  cacheOptions: Pick<CollateralCacheOptions, "clock" | "log"> = {},
+): Omit<TrustInputs, "now"> {
+  if (files.collateralCache !== undefined && files.pccs === undefined) {
+    fail("bad_input", "--collateral-cache needs --pccs: the cache is filled and refreshed from it");
+  }
   const rootCa = new Uint8Array(readFile(files.rootCa, "root CA"));
   let collateral: (fmspc: string, ca: "platform" | "processor") => Promise<Collateral>;
   if (files.collateral !== undefined) {
@@ -57,7 +66,16 @@ export function loadTrust(files: TrustFiles): Omit<TrustInputs, "now"> {
     collateral = async () => fixed;
   } else if (files.pccs !== undefined) {
     const client = new PccsClient({ baseUrl: files.pccs });
-    collateral = (fmspc, ca) => client.collateral(fmspc, ca);
+    const source =
+      files.collateralCache === undefined
+        ? client
+        : new CollateralCache({
+            ...cacheOptions,
+            dir: files.collateralCache,
+            source: client,
+            sourceName: files.pccs,
+          });
+    collateral = (fmspc, ca) => source.collateral(fmspc, ca);
   } else {
     collateral = async () => {
       throw new Error("no collateral source: give a collateral file or a PCCS URL");

@@ -16,7 +16,8 @@ const RPC: Record<string, string> = {
 };
 
 const USAGE = `usage: verifier run --network localnet|testnet|mainnet --registry ACCOUNT --account ACCOUNT
-    --root-ca FILE (--pccs URL | --collateral FILE) [--nvidia-jwks FILE] [--policy FILE]
+    --root-ca FILE (--pccs URL [--collateral-cache DIR] | --collateral FILE)
+    [--nvidia-jwks FILE] [--policy FILE]
     [--rpc URL] [--state FILE] [--interval SECONDS] [--once]
   key: NEAR_PRIVATE_KEY=ed25519:... or ~/.near-credentials/<network>/<account>.json`;
 
@@ -61,12 +62,16 @@ export async function main(argv: string[]): Promise<number> {
         accountId: account,
         privateKey: loadPrivateKey(network, account),
       }),
-      trust: loadTrust({
-        rootCa: values["root-ca"] as string,
-        collateral: values.collateral,
-        pccs: values.pccs,
-        nvidiaJwks: values["nvidia-jwks"],
-      }),
+      trust: loadTrust(
+        {
+          rootCa: values["root-ca"] as string,
+          collateral: values.collateral,
+          pccs: values.pccs,
+          collateralCache: values["collateral-cache"],
+          nvidiaJwks: values["nvidia-jwks"],
+        },
+        { log: jsonLogger },
+      ),
       policy: loadPolicy(values.policy),
       posted: new PostedStore(values.state ?? null),
       log: jsonLogger,
@@ -97,6 +102,7 @@ function parse(argv: string[]) {
       "root-ca": { type: "string" },
       collateral: { type: "string" },
       pccs: { type: "string" },
+      "collateral-cache": { type: "string" },
       "nvidia-jwks": { type: "string" },
       policy: { type: "string" },
       state: { type: "string" },

@@ -14,6 +14,7 @@ import { loadPolicy, loadTrust } from "../trust.ts";
 const USAGE = `usage: verify-evidence FILE [options]
   --root-ca FILE         Intel SGX root CA certificate (DER) [required for TDX]
   --collateral FILE      collateral JSON (dcap-qvl layout) | --pccs URL  PCCS to fetch it from
+  --collateral-cache DIR with --pccs: keep its collateral in DIR until shortly before nextUpdate
   --report-data HEX      the REPORTDATA the registry requires (128 hex chars), or compute it:
   --registry ACCOUNT --provider ACCOUNT --machine-key ed25519:... --nonce HEX
   --nonce HEX            the registry's challenge nonce (GPU tokens must carry it)
@@ -100,12 +101,20 @@ export async function main(argv: string[]): Promise<number> {
     if (values["no-gpu"]) {
       policy = { ...policy, requireGpu: false };
     }
-    const trust = loadTrust({
-      rootCa: values["root-ca"] ?? "/dev/null",
-      collateral: values.collateral,
-      pccs: values.pccs,
-      nvidiaJwks: values["nvidia-jwks"],
-    });
+    const trust = loadTrust(
+      {
+        rootCa: values["root-ca"] ?? "/dev/null",
+        collateral: values.collateral,
+        pccs: values.pccs,
+        collateralCache: values["collateral-cache"],
+        nvidiaJwks: values["nvidia-jwks"],
+      },
+      {
+        // The cache judges freshness at the time verified at.
+        clock: () => now,
+        log: (record) => process.stderr.write(`verify-evidence: ${JSON.stringify(record)}\n`),
+      },
+    );
     const verdict = await checkEvidence(
       bytes,
       { teeType: tee, reportData, nonce: values.nonce ?? null },
@@ -132,6 +141,7 @@ function parse(argv: string[]) {
       "root-ca": { type: "string" },
       collateral: { type: "string" },
       pccs: { type: "string" },
+      "collateral-cache": { type: "string" },
       "report-data": { type: "string" },
       registry: { type: "string" },
       provider: { type: "string" },

@@ -1,21 +1,52 @@
 /**
- * Intel TDX quote v4 layout (Intel TDX DCAP Quote Generation Library and Quote Verification
- * spec): a 48-byte header, the 584-byte TD report body (TDX 1.0), then the ECDSA signature data:
- * quote signature, attestation key and certification data type 6 (the QE report, its
- * signature, QE authentication data and, nested, the type-5 PEM PCK certificate chain).
+ * Intel TDX quotes, versions 4 and 5 (Intel TDX DCAP Quote Generation and Verification Library,
+ * appendix A): a 48-byte header; in version 5 a body descriptor (type u16, size u32); the TD
+ * report body (version 4: always TD report 1.0; version 5: type 2, TD report 1.0, or type 3,
+ * TD report 1.5); then the ECDSA signature data: quote signature, attestation key and
+ * certification data type 6 (the QE report, its signature, QE authentication data and, nested,
+ * the type-5 PEM PCK certificate chain). Anything else is refused with what was found and what
+ * is supported.
  */
 import { ByteReader, toHex } from "../bytes.ts";
 import { fail } from "../errors.ts";
+import {
+  ENCLAVE_REPORT_BYTES,
+  type EnclaveReport,
+  parseEnclaveReport,
+  readTdReport,
+  TD_REPORT_10_BYTES,
+  TD_REPORT_15_BYTES,
+  type TdReport,
+} from "./td-report.ts";
 
-export const QUOTE_VERSION_4 = 4;
 export const ATT_KEY_TYPE_ECDSA_P256 = 2;
 export const TEE_TYPE_TDX = 0x81;
 export const HEADER_BYTES = 48;
-export const TD_REPORT_BYTES = 584;
+/** Version 5 body types: TD report 1.0 and TD report 1.5 (type 1, an SGX enclave report, is SGX's). */
+export const BODY_TD_REPORT_10 = 2;
+export const BODY_TD_REPORT_15 = 3;
 /** Intel's Quoting Enclave vendor id: quotes from other QEs are not verifiable with Intel's collateral. */
 export const INTEL_QE_VENDOR_ID = "939a7233f79c4ca9940a0db3957f0607";
 const CERT_TYPE_QE_REPORT = 6;
 const CERT_TYPE_PCK_CHAIN = 5;
+
+const VERSION_NAMES: Record<number, string> = { 3: "an SGX quote" };
+const KEY_TYPE_NAMES: Record<number, string> = {
+  0: "EPID",
+  2: "ECDSA-256 with P-256",
+  3: "ECDSA-384 with P-384",
+};
+const TEE_TYPE_NAMES: Record<number, string> = { 0: "SGX", 129: "TDX" };
+const BODY_TYPE_NAMES: Record<number, string> = {
+  1: "SGX enclave report",
+  2: "TD report 1.0",
+  3: "TD report 1.5",
+};
+
+function named(value: string | number, names: Record<number, string>, key: number): string {
+  const name = names[key];
+  return name === undefined ? `${value}` : `${value} (${name})`;
+}
 
 export interface QuoteHeader {
   version: number;
@@ -27,38 +58,12 @@ export interface QuoteHeader {
   userData: Uint8Array;
 }
 
-export interface TdReport {
-  teeTcbSvn: Uint8Array;
-  mrSeam: Uint8Array;
-  mrSignerSeam: Uint8Array;
-  seamAttributes: Uint8Array;
-  tdAttributes: Uint8Array;
-  xfam: Uint8Array;
-  mrTd: Uint8Array;
-  mrConfigId: Uint8Array;
-  mrOwner: Uint8Array;
-  mrOwnerConfig: Uint8Array;
-  rtmr: [Uint8Array, Uint8Array, Uint8Array, Uint8Array];
-  reportData: Uint8Array;
-}
-
-/** An SGX enclave report body (384 bytes): here, the Quoting Enclave's. */
-export interface EnclaveReport {
-  raw: Uint8Array;
-  cpuSvn: Uint8Array;
-  miscSelect: Uint8Array;
-  attributes: Uint8Array;
-  mrEnclave: Uint8Array;
-  mrSigner: Uint8Array;
-  isvProdId: number;
-  isvSvn: number;
-  reportData: Uint8Array;
-}
-
 export interface TdxQuote {
   header: QuoteHeader;
+  /** BODY_TD_REPORT_10 or BODY_TD_REPORT_15 (a version 4 quote's body is a TD report 1.0). */
+  bodyType: number;
   report: TdReport;
-  /** Header and report body: the bytes the quote signature covers. */
+  /** Header, body descriptor (version 5) and report body: the bytes the quote signature covers. */
   signedBytes: Uint8Array;
   /** r || s, 64 bytes. */
   signature: Uint8Array;
@@ -81,17 +86,26 @@ function parseHeader(r: ByteReader): QuoteHeader {
     qeVendorId: r.take(16, "header.qe_vendor_id"),
     userData: r.take(20, "header.user_data"),
   };
-  if (header.version !== QUOTE_VERSION_4) {
-    fail("unsupported_quote", `quote version ${header.version} is not supported (expected 4)`);
+  if (header.version !== 4 && header.version !== 5) {
+    fail(
+      "unsupported_quote",
+      `quote version ${named(header.version, VERSION_NAMES, header.version)} is not supported ` +
+        "(supported: TDX quotes of version 4 and 5)",
+    );
+  }
+  if (header.teeType !== TEE_TYPE_TDX) {
+    const hex = `0x${header.teeType.toString(16).padStart(2, "0")}`;
+    fail(
+      "unsupported_quote",
+      `TEE type ${named(hex, TEE_TYPE_NAMES, header.teeType)} is not supported (supported: 0x81, TDX)`,
+    );
   }
   if (header.attestationKeyType !== ATT_KEY_TYPE_ECDSA_P256) {
     fail(
       "unsupported_quote",
-      `attestation key type ${header.attestationKeyType} is not supported (expected 2, ECDSA P-256)`,
+      `attestation key type ${named(header.attestationKeyType, KEY_TYPE_NAMES, header.attestationKeyType)} ` +
+        "is not supported (supported: 2, ECDSA-256 with P-256)",
     );
-  }
-  if (header.teeType !== TEE_TYPE_TDX) {
-    fail("unsupported_quote", `TEE type 0x${header.teeType.toString(16)} is not TDX (0x81)`);
   }
   if (toHex(header.qeVendorId) !== INTEL_QE_VENDOR_ID) {
     fail(
@@ -102,61 +116,37 @@ function parseHeader(r: ByteReader): QuoteHeader {
   return header;
 }
 
-function parseTdReport(r: ByteReader): TdReport {
-  return {
-    teeTcbSvn: r.take(16, "report.tee_tcb_svn"),
-    mrSeam: r.take(48, "report.mr_seam"),
-    mrSignerSeam: r.take(48, "report.mr_signer_seam"),
-    seamAttributes: r.take(8, "report.seam_attributes"),
-    tdAttributes: r.take(8, "report.td_attributes"),
-    xfam: r.take(8, "report.xfam"),
-    mrTd: r.take(48, "report.mr_td"),
-    mrConfigId: r.take(48, "report.mr_config_id"),
-    mrOwner: r.take(48, "report.mr_owner"),
-    mrOwnerConfig: r.take(48, "report.mr_owner_config"),
-    rtmr: [
-      r.take(48, "report.rtmr0"),
-      r.take(48, "report.rtmr1"),
-      r.take(48, "report.rtmr2"),
-      r.take(48, "report.rtmr3"),
-    ],
-    reportData: r.take(64, "report.report_data"),
-  };
+/** The body type and the report, after the header: a version 5 quote describes its body first. */
+function parseBody(r: ByteReader, version: number): { bodyType: number; report: TdReport } {
+  if (version === 4) {
+    return { bodyType: BODY_TD_REPORT_10, report: readTdReport(r, false) };
+  }
+  const bodyType = r.u16("body.type");
+  const size = r.u32("body.size");
+  if (bodyType !== BODY_TD_REPORT_10 && bodyType !== BODY_TD_REPORT_15) {
+    fail(
+      "unsupported_quote",
+      `quote version 5: body type ${named(bodyType, BODY_TYPE_NAMES, bodyType)} is not supported ` +
+        "(supported: 2, TD report 1.0, and 3, TD report 1.5)",
+    );
+  }
+  const expected = bodyType === BODY_TD_REPORT_15 ? TD_REPORT_15_BYTES : TD_REPORT_10_BYTES;
+  if (size !== expected) {
+    fail(
+      "malformed_quote",
+      `quote version 5: body type ${named(bodyType, BODY_TYPE_NAMES, bodyType)} declares ` +
+        `${size} bytes, expected ${expected}`,
+    );
+  }
+  return { bodyType, report: readTdReport(r, bodyType === BODY_TD_REPORT_15) };
 }
 
-export function parseEnclaveReport(raw: Uint8Array): EnclaveReport {
-  const r = new ByteReader(raw, "QE report");
-  const cpuSvn = r.take(16, "cpu_svn");
-  const miscSelect = r.take(4, "misc_select");
-  r.take(28, "reserved1");
-  const attributes = r.take(16, "attributes");
-  const mrEnclave = r.take(32, "mr_enclave");
-  r.take(32, "reserved2");
-  const mrSigner = r.take(32, "mr_signer");
-  r.take(96, "reserved3");
-  const isvProdId = r.u16("isv_prod_id");
-  const isvSvn = r.u16("isv_svn");
-  r.take(60, "reserved4");
-  const reportData = r.take(64, "report_data");
-  return {
-    raw,
-    cpuSvn,
-    miscSelect,
-    attributes,
-    mrEnclave,
-    mrSigner,
-    isvProdId,
-    isvSvn,
-    reportData,
-  };
-}
-
-/** Parses a TDX v4 quote; trailing bytes after the signature data are ignored (as Intel's QVL). */
+/** Parses a TDX quote of version 4 or 5; bytes after the signature data are ignored (as Intel's QVL). */
 export function parseTdxQuote(bytes: Uint8Array): TdxQuote {
   const r = new ByteReader(bytes, "quote");
   const header = parseHeader(r);
-  const report = parseTdReport(r);
-  const signedBytes = bytes.subarray(0, HEADER_BYTES + TD_REPORT_BYTES);
+  const { bodyType, report } = parseBody(r, header.version);
+  const signedBytes = bytes.subarray(0, r.offset);
   const sigDataLength = r.u32("signature_data_len");
   const s = new ByteReader(r.take(sigDataLength, "signature_data"), "quote signature data");
   const signature = s.take(64, "quote_signature");
@@ -165,26 +155,27 @@ export function parseTdxQuote(bytes: Uint8Array): TdxQuote {
   if (certType !== CERT_TYPE_QE_REPORT) {
     fail(
       "unsupported_quote",
-      `certification data type ${certType} is not supported (expected 6, QE report)`,
+      `certification data type ${certType} is not supported (supported: 6, QE report certification data)`,
     );
   }
   const c = new ByteReader(
     s.take(s.u32("certification_data.size"), "certification_data"),
     "QE report certification data",
   );
-  const qeReport = parseEnclaveReport(c.take(384, "qe_report"));
+  const qeReport = parseEnclaveReport(c.take(ENCLAVE_REPORT_BYTES, "qe_report"));
   const qeReportSignature = c.take(64, "qe_report_signature");
   const qeAuthData = c.take(c.u16("qe_auth_data.size"), "qe_auth_data");
   const innerType = c.u16("pck_certification_data.type");
   if (innerType !== CERT_TYPE_PCK_CHAIN) {
     fail(
       "unsupported_quote",
-      `PCK certification data type ${innerType} is not supported (expected 5, PEM chain)`,
+      `PCK certification data type ${innerType} is not supported (supported: 5, PEM PCK certificate chain)`,
     );
   }
   const chain = c.take(c.u32("pck_certification_data.size"), "pck_cert_chain");
   return {
     header,
+    bodyType,
     report,
     signedBytes,
     signature,
@@ -196,23 +187,7 @@ export function parseTdxQuote(bytes: Uint8Array): TdxQuote {
   };
 }
 
-/** The TD's measurements and identity fields as lowercase hex, for verdicts and display. */
-export function describeTdReport(report: TdReport): Record<string, string> {
-  return {
-    tee_tcb_svn: toHex(report.teeTcbSvn),
-    mr_seam: toHex(report.mrSeam),
-    mr_signer_seam: toHex(report.mrSignerSeam),
-    seam_attributes: toHex(report.seamAttributes),
-    td_attributes: toHex(report.tdAttributes),
-    xfam: toHex(report.xfam),
-    mrtd: toHex(report.mrTd),
-    mr_config_id: toHex(report.mrConfigId),
-    mr_owner: toHex(report.mrOwner),
-    mr_owner_config: toHex(report.mrOwnerConfig),
-    rtmr0: toHex(report.rtmr[0]),
-    rtmr1: toHex(report.rtmr[1]),
-    rtmr2: toHex(report.rtmr[2]),
-    rtmr3: toHex(report.rtmr[3]),
-    report_data: toHex(report.reportData),
-  };
+/** "version 5, TD report 1.5": what a parsed quote is, for checks and logs. */
+export function describeQuoteFormat(quote: TdxQuote): string {
+  return `version ${quote.header.version}, ${BODY_TYPE_NAMES[quote.bodyType] ?? `body type ${quote.bodyType}`}`;
 }

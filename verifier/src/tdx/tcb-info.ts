@@ -4,7 +4,8 @@
  */
 import { fail } from "../errors.ts";
 
-export type TcbStatus =
+/** The statuses a TCB level (of the TCB info, a TDX module identity, the QE identity) carries. */
+export type TcbLevelStatus =
   | "UpToDate"
   | "SWHardeningNeeded"
   | "ConfigurationNeeded"
@@ -12,6 +13,15 @@ export type TcbStatus =
   | "OutOfDate"
   | "OutOfDateConfigurationNeeded"
   | "Revoked";
+
+/**
+ * A quote's TCB status: its level's, or, for a TD report 1.5 whose TDX module was updated under
+ * the running TD (TEE_TCB_SVN2), one of the relaunch statuses Intel's QVL derives.
+ */
+export type TcbStatus =
+  | TcbLevelStatus
+  | "TDRelaunchAdvised"
+  | "TDRelaunchAdvisedConfigurationNeeded";
 
 const STATUSES: readonly string[] = [
   "UpToDate",
@@ -28,14 +38,14 @@ export interface TdxTcbLevel {
   pceSvn: number;
   tdxComponents: number[];
   tcbDate: string;
-  status: TcbStatus;
+  status: TcbLevelStatus;
   advisoryIds: string[];
 }
 
 export interface IsvTcbLevel {
   isvSvn: number;
   tcbDate: string;
-  status: TcbStatus;
+  status: TcbLevelStatus;
   advisoryIds: string[];
 }
 
@@ -119,12 +129,12 @@ function date(value: unknown, where: string): Date {
   return d;
 }
 
-function status(value: unknown, where: string): TcbStatus {
+function status(value: unknown, where: string): TcbLevelStatus {
   const s = str(value, where);
   if (!STATUSES.includes(s)) {
     fail("bad_collateral", `${where}: unknown TCB status "${s}"`);
   }
-  return s as TcbStatus;
+  return s as TcbLevelStatus;
 }
 
 function advisories(value: unknown, where: string): string[] {

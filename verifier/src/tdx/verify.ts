@@ -1,7 +1,8 @@
 /**
- * Verifies an Intel TDX v4 quote against collateral and Intel's SGX root CA at a given time:
+ * Verifies an Intel TDX quote (version 4 or 5) against collateral and Intel's SGX root CA at a given time:
  * CRLs, the PCK certificate chain, the signed TCB info and QE identity, the QE report and its
- * binding to the attestation key, the quote signature, then the TCB status with its advisories.
+ * binding to the attestation key, the quote signature, then the TCB status with its advisories
+ * (including Intel's TD relaunch advice for TD report 1.5 quotes).
  * Throws VerificationError (with a code and the exact reason) at the first failed check.
  */
 import { sha256 } from "@noble/hashes/sha2.js";
@@ -18,17 +19,20 @@ import {
 import type { Collateral } from "./collateral.ts";
 import { p256PointOf, rawKeyToPoint, verifyP256 } from "./ecdsa.ts";
 import { readPckTcb } from "./pck-extension.ts";
-import { describeTdReport, parseTdxQuote } from "./quote.ts";
-import { parseQeIdentity, parseTdxTcbInfo, type TcbStatus } from "./tcb-info.ts";
+import { describeQuoteFormat, parseTdxQuote } from "./quote.ts";
 import {
-  convergeStatus,
-  matchModuleLevel,
-  matchPlatformLevel,
-  matchQeLevel,
-} from "./tcb-status.ts";
+  parseQeIdentity,
+  parseTdxTcbInfo,
+  type TcbLevelStatus,
+  type TcbStatus,
+} from "./tcb-info.ts";
+import { gradeTcb } from "./tcb-status.ts";
+import { describeTdReport } from "./td-report.ts";
 import { X509Certificate } from "./x509.ts";
 
 export interface TdxVerification {
+  /** The quote's version (4 or 5) and body type (2: TD report 1.0, 3: TD report 1.5). */
+  quote: { version: number; bodyType: number };
   /** The TCB status after converging platform, TDX module and QE levels. */
   status: TcbStatus;
   advisoryIds: string[];
@@ -36,15 +40,20 @@ export interface TdxVerification {
   td: Record<string, string>;
   /** TUD.DEBUG (bit 0 of TD attributes): a debug TD's memory is readable by the host. */
   debug: boolean;
+  /** A TD report 1.5 with a non-zero MRSERVICETD: a service TD (e.g. migration) is bound to the TD. */
+  serviceTd: boolean;
   platform: {
     fmspc: string;
     pceId: string;
     pceSvn: number;
     sgxComponents: number[];
     tcbDate: string;
-    platformStatus: TcbStatus;
-    tdxModuleStatus: TcbStatus | null;
-    qeStatus: TcbStatus;
+    /** The status of the first TCB level the SGX part alone meets. */
+    sgxStatus: TcbLevelStatus;
+    /** The status of the TCB level the SGX and TDX parts meet. */
+    platformStatus: TcbLevelStatus;
+    tdxModuleStatus: TcbLevelStatus | null;
+    qeStatus: TcbLevelStatus;
     tcbEvaluationDataNumber: number;
   };
   collateral: {
@@ -96,7 +105,7 @@ export async function verifyTdxQuote(
   const { now } = options;
   const checks: string[] = [];
   const quote = parseTdxQuote(quoteBytes);
-  checks.push("quote parsed: version 4, ECDSA P-256, TDX");
+  checks.push(`quote parsed: ${describeQuoteFormat(quote)}, ECDSA P-256, TDX`);
 
   const root = parseRoot(options.rootCa);
   if (!(await root.verify({ publicKey: root.publicKey, signatureOnly: true }))) {
@@ -200,36 +209,30 @@ export async function verifyTdxQuote(
       `PCK certificate PCE id ${pck.pceId} is not the TCB info's ${tcbInfo.pceId}`,
     );
   }
-  const qeLevel = matchQeLevel(qeIdentity, quote.qeReport);
+  const grade = gradeTcb(tcbInfo, qeIdentity, pck, quote.report, quote.qeReport);
+  const { platform: level, module: moduleLevel, qe: qeLevel, status, advisoryIds } = grade;
   checks.push(`QE identity matched (ISVSVN ${quote.qeReport.isvSvn}: ${qeLevel.status})`);
-  const moduleLevel = matchModuleLevel(tcbInfo, quote.report);
   checks.push(
     moduleLevel === null
       ? "TDX module signer and attributes matched"
       : `TDX module identity matched (${moduleLevel.status})`,
   );
-  const level = matchPlatformLevel(tcbInfo, pck, quote.report.teeTcbSvn);
-  let status = level.status;
-  if (moduleLevel !== null) {
-    status = convergeStatus(status, moduleLevel.status);
-  }
-  status = convergeStatus(status, qeLevel.status);
-  const advisoryIds = [
-    ...new Set([...level.advisoryIds, ...(moduleLevel?.advisoryIds ?? []), ...qeLevel.advisoryIds]),
-  ];
   checks.push(`TCB level ${level.tcbDate} matched: ${level.status}; overall ${status}`);
 
   return {
+    quote: { version: quote.header.version, bodyType: quote.bodyType },
     status,
     advisoryIds,
     td: describeTdReport(quote.report),
     debug: ((quote.report.tdAttributes[0] ?? 0) & 1) === 1,
+    serviceTd: quote.report.mrServiceTd?.some((b) => b !== 0) ?? false,
     platform: {
       fmspc: pck.fmspc,
       pceId: pck.pceId,
       pceSvn: pck.pceSvn,
       sgxComponents: pck.sgxComponents,
       tcbDate: level.tcbDate,
+      sgxStatus: grade.sgx.status,
       platformStatus: level.status,
       tdxModuleStatus: moduleLevel?.status ?? null,
       qeStatus: qeLevel.status,
