@@ -14,7 +14,7 @@ export function timeline(job) {
   const steps = [{ name: "requested", at: job.created_at, state: "done" }];
   if (job.status === "refunded") {
     steps.push({
-      name: job.refund_reason?.replace("_", " ") ?? "refunded",
+      name: job.refund_reason?.replaceAll("_", " ") ?? "refunded",
       at: job.closed_at,
       state: "bad",
     });
@@ -33,6 +33,46 @@ export function timeline(job) {
   const last = steps[current];
   if (last && !CLOSED.has(job.status) && last.state === "done") last.state = "now";
   return steps;
+}
+
+/**
+ * Completion tokens per second between acceptance and delivery, or null before a receipt.
+ * @param {any} job
+ * @returns {number | null}
+ */
+export function tokensPerSecond(job) {
+  if (job.completion_tokens == null || !job.accepted_at || !job.delivered_at) return null;
+  const ns = BigInt(job.delivered_at) - BigInt(job.accepted_at);
+  if (ns <= 0n) return null;
+  return (Number(job.completion_tokens) * 1e9) / Number(ns);
+}
+
+/**
+ * What the job asked for and got: the model (its name once delivered), whether the input was
+ * encrypted to the machine's attested keyset, and the receipt's token counts.
+ * @param {any} job
+ */
+export function inferenceLine(job) {
+  const parts = [
+    job.model_name
+      ? `model ${job.model_name} (${short(job.model_hash, 6)})`
+      : `model ${short(job.model_hash, 8)}`,
+    job.keyset_sha256
+      ? `input encrypted to keyset ${short(job.keyset_sha256, 6)}`
+      : `input ${short(job.input_hash, 8)} (no keyset)`,
+  ];
+  if (job.prompt_tokens != null && job.completion_tokens != null) {
+    const rate = tokensPerSecond(job);
+    parts.push(
+      `${job.prompt_tokens} prompt + ${job.completion_tokens} completion tokens` +
+        (rate === null ? "" : ` · ${rate.toFixed(1)} tok/s`),
+    );
+  } else if (job.usage != null) {
+    parts.push(`usage ${job.usage}`);
+  }
+  if (job.failure_code) parts.push(`failed: ${job.failure_code.replaceAll("_", " ")}`);
+  if (job.result_hash) parts.push(`result ${short(job.result_hash, 8)}`);
+  return parts.join(" · ");
 }
 
 /** @param {any} job */
@@ -103,11 +143,7 @@ export function renderJobs(list, jobs, filter, machines) {
             ),
           ),
         ),
-        h(
-          "div",
-          { class: "muted small" },
-          `model ${short(job.model_hash, 8)} · input ${short(job.input_hash, 8)}${job.result_hash ? ` · result ${short(job.result_hash, 8)}` : ""}`,
-        ),
+        h("div", { class: "muted small", "data-testid": "job-inference" }, inferenceLine(job)),
       );
     }),
   );

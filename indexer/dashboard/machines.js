@@ -62,6 +62,17 @@ function attestation(machine) {
 }
 
 /**
+ * Delivered jobs and completion tokens per second, from the API's throughput figures.
+ * @param {any} m a row of /v1/machines
+ */
+export function throughput(m) {
+  const t = m.throughput;
+  if (!t || t.jobs_delivered === 0) return "no job delivered";
+  const jobs = `${t.jobs_delivered} job${t.jobs_delivered === 1 ? "" : "s"}`;
+  return t.tokens_per_second === null ? jobs : `${t.tokens_per_second.toFixed(1)} tok/s · ${jobs}`;
+}
+
+/**
  * @param {HTMLElement} body the table's <tbody>
  * @param {any[]} machines rows of /v1/machines
  * @param {Map<string, any>} providers by account
@@ -119,6 +130,7 @@ export function renderMachines(body, machines, providers) {
           { class: "num" },
           near(m.price_per_unit, 6),
           h("div", { class: "muted small" }, "NEAR / unit"),
+          h("div", { class: "muted small", "data-testid": "throughput" }, throughput(m)),
         ),
         h(
           "td",

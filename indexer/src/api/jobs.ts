@@ -1,8 +1,13 @@
-/** Jobs by id (with their full history), by client, payer, provider, machine or status; balances. */
+/**
+ * Jobs by id (with their full history), by client, payer, provider, machine or status; balances.
+ * Each job carries its receipt's usage (model_name, prompt/completion tokens, chunks) and, once
+ * delivered with token counts, tokens_per_second (throughput.ts).
+ */
 import type { Kysely } from "kysely";
 import type { Database } from "../db/schema.ts";
 import { asOf } from "./as-of.ts";
 import { paginate, type Query, QueryError } from "./params.ts";
+import { jobTokensPerSecond } from "./throughput.ts";
 
 const STATUSES = [
   "requested",
@@ -43,7 +48,12 @@ export async function listJobs(db: Kysely<Database>, query: Query) {
     .orderBy("id", "desc")
     .limit(limit + 1)
     .execute();
-  return { ...paginate(rows, limit, (last) => [last.id]), as_of: await asOf(db) };
+  const page = paginate(rows, limit, (last) => [last.id]);
+  return {
+    ...page,
+    data: page.data.map((job) => ({ ...job, tokens_per_second: jobTokensPerSecond(job) })),
+    as_of: await asOf(db),
+  };
 }
 
 export async function getJob(db: Kysely<Database>, id: string, query: Query) {
@@ -71,7 +81,10 @@ export async function getJob(db: Kysely<Database>, id: string, query: Query) {
     .orderBy("e.block_height")
     .orderBy("e.seq")
     .execute();
-  return { data: { ...job, history }, as_of: await asOf(db) };
+  return {
+    data: { ...job, tokens_per_second: jobTokensPerSecond(job), history },
+    as_of: await asOf(db),
+  };
 }
 
 /** Credited (withdrawable) escrow balances, by account and asset. */

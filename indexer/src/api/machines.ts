@@ -7,6 +7,7 @@ import { type Kysely, type RawBuilder, type SqlBool, sql } from "kysely";
 import type { Database } from "../db/schema.ts";
 import { type AsOf, asOf } from "./as-of.ts";
 import { paginate, type Query, QueryError } from "./params.ts";
+import { machineThroughput, NO_THROUGHPUT } from "./throughput.ts";
 
 const REGION = /^[a-z0-9][a-z0-9-]*$/;
 const DECIMAL = /^\d{1,39}$/;
@@ -65,6 +66,7 @@ async function describe(db: Kysely<Database>, ids: string[], now: string) {
     .orderBy("position")
     .execute();
   const byId = new Map(rows.map((r) => [r.id, r]));
+  const throughput = await machineThroughput(db, ids);
   return ids.flatMap((id) => {
     const r = byId.get(id);
     if (r === undefined) return [];
@@ -121,6 +123,7 @@ async function describe(db: Kysely<Database>, ids: string[], now: string) {
                 expires_at: r.expires_at,
               },
         eligible: r.eligible,
+        throughput: throughput.get(id) ?? NO_THROUGHPUT,
         created_at: r.created_at,
         updated_at: r.updated_at,
       },

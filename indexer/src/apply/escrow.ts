@@ -138,6 +138,19 @@ async function saveStorage(
     .execute();
 }
 
+/** The fields escrow version 2 added, null in events of version 1 (which lack them). */
+function receiptFields(job: Job) {
+  return {
+    keyset_sha256: job.keyset_sha256 ?? null,
+    encryption_key: job.encryption_key ?? null,
+    model_name: job.model_name ?? null,
+    prompt_tokens: job.prompt_tokens ?? null,
+    completion_tokens: job.completion_tokens ?? null,
+    chunks: job.chunks ?? null,
+    failure_code: job.failure_code ?? null,
+  };
+}
+
 /** Writes the job as the event carries it, records the event in its history, settles a close. */
 async function jobEvent(ctx: ApplyContext, job: Job, event: string): Promise<void> {
   const previous = await ctx.tx
@@ -150,7 +163,7 @@ async function jobEvent(ctx: ApplyContext, job: Job, event: string): Promise<voi
   }
   const closing = job.closed_at !== null && (previous === undefined || previous.closed_at === null);
   const treasury = closing ? (await requireState(ctx)).treasury : "";
-  const row = { ...job, updated_height: ctx.height };
+  const row = { ...job, ...receiptFields(job), updated_height: ctx.height };
   await ctx.tx
     .insertInto("jobs")
     .values(row)
@@ -287,6 +300,7 @@ export const escrowHandlers: { [N in EscrowEventName]: Handler<N> } = {
   job_settled: jobHandler("job_settled"),
   job_cancelled: jobHandler("job_cancelled"),
   job_reclaimed: jobHandler("job_reclaimed"),
+  job_failed: jobHandler("job_failed"),
   job_disputed: jobHandler("job_disputed"),
   dispute_resolved: jobHandler("dispute_resolved"),
   slash_requested: async (ctx, d) => {

@@ -172,6 +172,8 @@ export interface JobsTable {
   machine_public_key: string;
   price_per_unit: Num;
   fee_bps: number;
+  keyset_sha256: string | null;
+  encryption_key: string | null;
   asset: string;
   max_amount: Num;
   model_hash: string;
@@ -184,6 +186,10 @@ export interface JobsTable {
   deliver_deadline: NumOrNull;
   result_hash: string | null;
   usage: NumOrNull;
+  model_name: string | null;
+  prompt_tokens: NumOrNull;
+  completion_tokens: NumOrNull;
+  chunks: NumOrNull;
   signature: string | null;
   amount_due: NumOrNull;
   delivered_at: NumOrNull;
@@ -198,6 +204,7 @@ export interface JobsTable {
   client_refund: NumOrNull;
   closed_at: NumOrNull;
   refund_reason: string | null;
+  failure_code: string | null;
   settled_by: string | null;
   updated_height: Num;
 }

@@ -1,7 +1,9 @@
 /**
  * Schemas of the escrow's gpumarket 1.0.0 events, from contracts/common/src/escrow-types.ts.
- * Each event's `data` is an array of exactly these objects.
+ * Each event's `data` is an array of exactly these objects. The fields escrow version 2 added
+ * (keyset, receipt, failure) are optional, so events of version 1 still decode (as null).
  */
+import { FAILURE_CODES } from "../../../contracts/common/src/inference-messages.ts";
 import {
   bool,
   type Check,
@@ -11,6 +13,7 @@ import {
   nullable,
   object,
   oneOf,
+  optional,
   str,
   u64,
   u128,
@@ -36,6 +39,8 @@ const jobShape = {
   machine_public_key: str,
   price_per_unit: u128,
   fee_bps: count,
+  keyset_sha256: optional(nullable(str)),
+  encryption_key: optional(nullable(str)),
   asset: str,
   max_amount: u128,
   model_hash: str,
@@ -56,6 +61,10 @@ const jobShape = {
   deliver_deadline: nullable(u64),
   result_hash: nullable(str),
   usage: nullable(u128),
+  model_name: optional(nullable(str)),
+  prompt_tokens: optional(nullable(u64)),
+  completion_tokens: optional(nullable(u64)),
+  chunks: optional(nullable(u64)),
   signature: nullable(str),
   amount_due: nullable(u128),
   delivered_at: nullable(u64),
@@ -69,7 +78,10 @@ const jobShape = {
   fee: nullable(u128),
   client_refund: nullable(u128),
   closed_at: nullable(u64),
-  refund_reason: nullable(oneOf("cancelled", "accept_timeout", "deliver_timeout")),
+  refund_reason: nullable(
+    oneOf("cancelled", "accept_timeout", "deliver_timeout", "provider_failed"),
+  ),
+  failure_code: optional(nullable(oneOf(...FAILURE_CODES))),
   settled_by: nullable(oneOf("client", "dispute_window", "arbitration_timeout")),
 };
 export const job = object(jobShape);
@@ -83,6 +95,7 @@ const requestShape = {
   max_amount: u128,
   model_hash: str,
   input_hash: str,
+  keyset_sha256: optional(str),
   accept_within_ns: u64,
   deliver_within_ns: u64,
   max_price_per_unit: nullable(u128),
@@ -144,6 +157,7 @@ export const escrowEvents = {
   job_settled: job,
   job_cancelled: job,
   job_reclaimed: job,
+  job_failed: job,
   job_disputed: job,
   dispute_resolved: job,
   slash_requested: object({
