@@ -36,7 +36,7 @@ const QUOTE_SIGNATURE = 48 + 584 + 4;
 const QE_REPORT = QUOTE_SIGNATURE + 64 + 64 + 2 + 4;
 const QE_REPORT_SIGNATURE = QE_REPORT + 384;
 
-describe("TDX quote verification with the real fixture", () => {
+describe("TDX quote version 4 verification with the real fixture", () => {
   test("verifies with status UpToDate inside the collateral's validity window", async () => {
     const result = await verifyTdxQuote(quote(), collateral(), { rootCa: rootCa(), now: NOW });
     expect(result.status).toBe("UpToDate");
@@ -54,6 +54,8 @@ describe("TDX quote verification with the real fixture", () => {
       tcbEvaluationDataNumber: 17,
     });
     expect(result.checks).toContain("quote signature over header and TD report verified");
+    expect(result.checks[0]).toBe("quote parsed: version 4, TD report 1.0, ECDSA P-256, TDX");
+    expect(result.quote).toEqual({ version: 4, bodyType: 2 });
   });
 
   test("parses the TD report fields and the QE report", () => {
@@ -202,10 +204,13 @@ describe("TDX quote verification with the real fixture", () => {
     expect(error.message).toMatch(/^QE vendor id 929a7233/);
   });
 
-  test("a quote of another version is refused", async () => {
+  test("a quote of another version is refused, naming it", async () => {
     const bytes = quote();
     bytes[0] = 3;
     const error = await failure(bytes);
     expect(error.code).toBe("unsupported_quote");
+    expect(error.message).toBe(
+      "quote version 3 (an SGX quote) is not supported (supported: TDX quotes of version 4 and 5)",
+    );
   });
 });

@@ -76,37 +76,41 @@ export interface TdxQuote {
   pckChainPem: string;
 }
 
+/** Reads the header, judging each field as soon as it is read, so that short input is named too. */
 function parseHeader(r: ByteReader): QuoteHeader {
+  const version = r.u16("header.version");
+  if (version !== 4 && version !== 5) {
+    fail(
+      "unsupported_quote",
+      `quote version ${named(version, VERSION_NAMES, version)} is not supported ` +
+        "(supported: TDX quotes of version 4 and 5)",
+    );
+  }
+  const attestationKeyType = r.u16("header.att_key_type");
+  const teeType = r.u32("header.tee_type");
+  if (teeType !== TEE_TYPE_TDX) {
+    const hex = `0x${teeType.toString(16).padStart(2, "0")}`;
+    fail(
+      "unsupported_quote",
+      `TEE type ${named(hex, TEE_TYPE_NAMES, teeType)} is not supported (supported: 0x81, TDX)`,
+    );
+  }
+  if (attestationKeyType !== ATT_KEY_TYPE_ECDSA_P256) {
+    fail(
+      "unsupported_quote",
+      `attestation key type ${named(attestationKeyType, KEY_TYPE_NAMES, attestationKeyType)} ` +
+        "is not supported (supported: 2, ECDSA-256 with P-256)",
+    );
+  }
   const header: QuoteHeader = {
-    version: r.u16("header.version"),
-    attestationKeyType: r.u16("header.att_key_type"),
-    teeType: r.u32("header.tee_type"),
+    version,
+    attestationKeyType,
+    teeType,
     qeSvn: r.u16("header.qe_svn"),
     pceSvn: r.u16("header.pce_svn"),
     qeVendorId: r.take(16, "header.qe_vendor_id"),
     userData: r.take(20, "header.user_data"),
   };
-  if (header.version !== 4 && header.version !== 5) {
-    fail(
-      "unsupported_quote",
-      `quote version ${named(header.version, VERSION_NAMES, header.version)} is not supported ` +
-        "(supported: TDX quotes of version 4 and 5)",
-    );
-  }
-  if (header.teeType !== TEE_TYPE_TDX) {
-    const hex = `0x${header.teeType.toString(16).padStart(2, "0")}`;
-    fail(
-      "unsupported_quote",
-      `TEE type ${named(hex, TEE_TYPE_NAMES, header.teeType)} is not supported (supported: 0x81, TDX)`,
-    );
-  }
-  if (header.attestationKeyType !== ATT_KEY_TYPE_ECDSA_P256) {
-    fail(
-      "unsupported_quote",
-      `attestation key type ${named(header.attestationKeyType, KEY_TYPE_NAMES, header.attestationKeyType)} ` +
-        "is not supported (supported: 2, ECDSA-256 with P-256)",
-    );
-  }
   if (toHex(header.qeVendorId) !== INTEL_QE_VENDOR_ID) {
     fail(
       "unsupported_quote",
