@@ -1,6 +1,6 @@
 /** The job command's flags, over the functions of commands/job.ts. */
 import { context, parseCommand, positional, wholeNumber } from "./args.ts";
-import { clientAction, createJob, hashArg, watchJob, withdraw } from "./commands/job.ts";
+import { clientAction, createJob, hashArg, keysetArg, watchJob, withdraw } from "./commands/job.ts";
 import { usageError } from "./errors.ts";
 import { parseNear, parseU128, secondsToNs } from "./units.ts";
 
@@ -8,6 +8,8 @@ const USAGE = `usage: gpu-market job <create|watch|confirm|dispute|cancel|withdr
 
   job create --account <client> --machine <id> --max-amount <NEAR>
              (--model-hash <hex> | --model-file <file>) (--input-hash <hex> | --input-file <file>)
+             [--keyset-sha256 <hex>]   the keyset the input was encrypted to (default: the
+                                       machine's current one, read from the registry)
              [--token <token account> --max-amount <base units>]   pay in an allowed NEP-141 token
              [--accept-within <s>] (default 600) [--deliver-within <s>] (default 3600)
              [--max-price <units per unit>] [--storage-deposit <NEAR>]
@@ -25,6 +27,7 @@ const OPTIONS = {
   "model-file": { type: "string" },
   "input-hash": { type: "string" },
   "input-file": { type: "string" },
+  "keyset-sha256": { type: "string" },
   "accept-within": { type: "string" },
   "deliver-within": { type: "string" },
   "max-price": { type: "string" },
@@ -64,6 +67,8 @@ export async function jobCommand(argv: string[]): Promise<void> {
               : parseU128(max, "--max-amount"),
           modelHash: hashArg(values["model-hash"], values["model-file"], "model"),
           inputHash: hashArg(values["input-hash"], values["input-file"], "input"),
+          keysetSha256: keysetArg(values["keyset-sha256"]),
+          registry: ctx.contract("registry"),
           acceptWithinNs: secondsToNs(values["accept-within"] ?? "600", "--accept-within"),
           deliverWithinNs: secondsToNs(values["deliver-within"] ?? "3600", "--deliver-within"),
           maxPricePerUnit:

@@ -9,6 +9,12 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Job } from "@gpu-market/common/src/escrow-types.ts";
 import type { ProposalView } from "@gpu-market/common/src/governance-types.ts";
+import {
+  failureBytes,
+  type ModelEntry,
+  receiptBytes,
+} from "@gpu-market/common/src/inference-messages.ts";
+import type { Eligibility } from "@gpu-market/common/src/registry-types.ts";
 import { encodeEvidence } from "@gpu-market/verifier";
 import { KeyPair, type KeyPairString } from "near-api-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -24,7 +30,6 @@ import { createAccount, startTestNet, type TestNet } from "./support/localnet.ts
 import { runCli } from "./support/run-cli.ts";
 
 const ONE_NEAR = 10n ** 24n;
-const MODEL_HASH = "aa".repeat(32);
 let t: TestNet;
 let registry: string;
 let escrow: string;
@@ -297,24 +302,38 @@ describe("gpu-market on localnet", () => {
     expect(again.stderr).toMatch(/gov2\.test\.near already exists[\s\S]*fix: /);
   });
 
-  /** The provider's side (its agent is not part of the CLI): accept, then deliver signed. */
-  async function acceptAndDeliver(jobId: string, usage: string): Promise<void> {
-    await t.chain.call(provider, escrow, "accept_job", { job_id: jobId });
-    const resultHash = "cc".repeat(32);
-    const digest = await t.chain.view<string>(escrow, "result_digest", {
-      job_id: jobId,
-      result_hash: resultHash,
-      usage,
-    });
+  /** The machine key's signature (hex) over sha256 of a signed document, as the escrow checks. */
+  function machineSignature(document: Uint8Array): string {
     const key = readKeyFile(join(t.dir, "machine-key.json"));
     const pair = KeyPair.fromString(key.private_key as KeyPairString);
-    const signature = Buffer.from(pair.sign(Buffer.from(digest, "hex")).signature).toString("hex");
-    await t.chain.call(provider, escrow, "deliver_job", {
-      job_id: jobId,
-      result_hash: resultHash,
-      usage,
-      signature,
-    });
+    const digest = createHash("sha256").update(document).digest();
+    return Buffer.from(pair.sign(digest).signature).toString("hex");
+  }
+
+  /** Machine 0's attested model and keyset, as a client reads them from the registry. */
+  async function attested(): Promise<{ model: ModelEntry; keyset: string }> {
+    const answer = await t.chain.view<Eligibility>(registry, "is_eligible", { machine_id: "0" });
+    const model = answer.models?.[0];
+    if (model === undefined || answer.keyset_sha256 === null) {
+      throw new Error(`machine 0 has no attested keyset: ${answer.reason ?? ""}`);
+    }
+    return { model, keyset: answer.keyset_sha256 };
+  }
+
+  /** The provider's side (its agent is not part of the CLI): accept, then deliver a receipt. */
+  async function acceptAndDeliver(job: Job, prompt: string, completion: string): Promise<void> {
+    await t.chain.call(provider, escrow, "accept_job", { job_id: job.id });
+    const receipt = {
+      model: (await attested()).model.name,
+      weights_sha256: job.model_hash,
+      request_sha256: job.input_hash,
+      response_sha256: "cc".repeat(32),
+      prompt_tokens: prompt,
+      completion_tokens: completion,
+      chunks: "2",
+    };
+    const signature = machineSignature(receiptBytes({ escrow, job_id: job.id, ...receipt }));
+    await t.chain.call(provider, escrow, "deliver_job", { job_id: job.id, receipt, signature });
   }
 
   it("prints one JSON document with every check when the CLI's preflight fails", async () => {
@@ -345,6 +364,7 @@ describe("gpu-market on localnet", () => {
     const client = await createAccount(t, "bob", 20n);
     const input = join(t.dir, "input.txt");
     writeFileSync(input, "what is a TEE?");
+    const { model, keyset } = await attested();
     const created = await cli(
       "job",
       "create",
@@ -355,7 +375,7 @@ describe("gpu-market on localnet", () => {
       "--max-amount",
       "1",
       "--model-hash",
-      MODEL_HASH,
+      model.weights_sha256,
       "--input-file",
       input,
       "--accept-within",
@@ -365,9 +385,16 @@ describe("gpu-market on localnet", () => {
     expect(created.stderr).toContain("creating a job on machine 0");
     expect(created.code).toBe(0);
     const job = JSON.parse(created.stdout) as Job;
-    expect(job).toMatchObject({ status: "requested", provider, max_amount: ONE_NEAR.toString() });
+    // Without --keyset-sha256 the job names the machine's current keyset, read from the registry.
+    expect(job).toMatchObject({
+      status: "requested",
+      provider,
+      max_amount: ONE_NEAR.toString(),
+      keyset_sha256: keyset,
+      input_hash: createHash("sha256").update("what is a TEE?").digest("hex"),
+    });
 
-    await acceptAndDeliver(job.id, "1000");
+    await acceptAndDeliver(job, "400", "600");
     const watched = await cli(
       "job",
       "watch",
@@ -381,6 +408,10 @@ describe("gpu-market on localnet", () => {
     expect(watched.code).toBe(0);
     expect(JSON.parse(watched.stdout)).toMatchObject({
       status: "delivered",
+      model_name: model.name,
+      prompt_tokens: "400",
+      completion_tokens: "600",
+      usage: "1000",
       amount_due: "1000000",
     });
 
@@ -397,17 +428,18 @@ describe("gpu-market on localnet", () => {
     expect(again.stderr).toMatch(/no NEAR credited[\s\S]*fix: /);
   });
 
-  it("cancels and disputes jobs, and reports a refused job with the registry's reason", async () => {
+  it("cancels, fails and disputes jobs, and reports refused jobs with the reason", async () => {
     const client = `bob.${t.master}`;
+    const { model } = await attested();
     const base = [
       "--account",
       client,
       "--max-amount",
       "0.5",
       "--model-hash",
-      MODEL_HASH,
+      model.weights_sha256,
       "--input-hash",
-      MODEL_HASH,
+      "dd".repeat(32),
     ];
     const first = await cli("job", "create", "--machine", "0", ...base, "--json");
     const toCancel = JSON.parse(first.stdout) as Job;
@@ -417,9 +449,25 @@ describe("gpu-market on localnet", () => {
       refund_reason: "cancelled",
     });
 
+    // The provider gives a job back with the machine's signed failure: refunded in full.
+    const toFail = JSON.parse(
+      (await cli("job", "create", "--machine", "0", ...base, "--json")).stdout,
+    ) as Job;
+    const code = "backend_unavailable";
+    await t.chain.call(provider, escrow, "fail_job", {
+      job_id: toFail.id,
+      code,
+      signature: machineSignature(failureBytes({ escrow, job_id: toFail.id, code })),
+    });
+    const failed = await cli("job", "watch", toFail.id, "--timeout", "5");
+    expect(failed.code).toBe(0);
+    expect(failed.stdout).toContain(
+      `job ${toFail.id}: refunded (provider_failed: backend_unavailable; refund 500000000000000000000000)`,
+    );
+
     const second = await cli("job", "create", "--machine", "0", ...base, "--json");
     const toDispute = JSON.parse(second.stdout) as Job;
-    await acceptAndDeliver(toDispute.id, "10");
+    await acceptAndDeliver(toDispute, "4", "6");
     const noReason = await cli("job", "dispute", toDispute.id, "--account", client);
     expect(noReason.code).toBe(2);
     const disputed = await cli(
@@ -434,9 +482,39 @@ describe("gpu-market on localnet", () => {
     expect(disputed.code).toBe(0);
     expect(disputed.stdout).toContain("disputed");
 
-    const refused = await cli("job", "create", "--machine", "7", ...base);
-    expect(refused.code).toBe(1);
-    expect(refused.stderr).toMatch(/refused the job: machine 7 is not eligible/);
+    // Refused before any money moves: an unknown machine, a model the machine does not serve.
+    const unknown = await cli("job", "create", "--machine", "7", ...base);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/machine 7 is not eligible/);
+    const otherModel = base.map((arg) => (arg === model.weights_sha256 ? "ef".repeat(32) : arg));
+    const unserved = await cli("job", "create", "--machine", "0", ...otherModel);
+    expect(unserved.code).toBe(1);
+    expect(unserved.stderr).toMatch(
+      /machine 0 does not serve model efef[\s\S]*fix: .*--model-hash/,
+    );
+    const badKeyset = await cli(
+      "job",
+      "create",
+      "--machine",
+      "0",
+      ...base,
+      "--keyset-sha256",
+      "xyz",
+    );
+    expect(badKeyset.code).toBe(2);
+    expect(badKeyset.stderr).toContain("--keyset-sha256: expected 64 lowercase hex characters");
+    // Encrypted to a keyset the machine does not attest: the escrow refuses and refunds.
+    const stale = await cli(
+      "job",
+      "create",
+      "--machine",
+      "0",
+      ...base,
+      "--keyset-sha256",
+      "12".repeat(32),
+    );
+    expect(stale.code).toBe(1);
+    expect(stale.stderr).toMatch(/the escrow refused the job: the machine's keyset changed/);
   });
 
   it("runs a parameter change through dao propose, vote, queue, execute, list and show", async () => {
@@ -611,9 +689,9 @@ describe("gpu-market on localnet", () => {
       "--max-amount",
       "5000",
       "--model-hash",
-      MODEL_HASH,
+      (await attested()).model.weights_sha256,
       "--input-hash",
-      MODEL_HASH,
+      "ee".repeat(32),
       "--json",
     );
     if (created.code !== 0) throw new Error(created.stderr);

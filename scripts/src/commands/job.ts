@@ -1,12 +1,15 @@
 /**
  * job: create a job paid in NEAR (attached) or in an allowed NEP-141 token (ft_transfer_call),
  * watch it, and the client's confirm, dispute and cancel; withdraw credited payouts and refunds.
- * The escrow asks the registry whether the machine is eligible before the job exists: a refused
- * job is reported with the registry's reason (the funds come back in the same transaction).
+ * A job names the machine keyset its input was encrypted to (given, or the machine's current one
+ * read from the registry). The escrow asks the registry whether the machine is eligible, still
+ * attests that keyset and serves the model before the job exists: a refused job is reported with
+ * the reason (the funds come back in the same transaction).
  */
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import type { Job, StorageBalance } from "@gpu-market/common/src/escrow-types.ts";
+import type { Eligibility } from "@gpu-market/common/src/registry-types.ts";
 import { CliError, usageError } from "../errors.ts";
 import { type Io, step } from "../io.ts";
 import type { Chain, MarketEvent } from "../near.ts";
@@ -23,8 +26,14 @@ export interface CreateJobOptions extends JobTarget {
   /** "NEAR" or a token account id. */
   asset: string;
   maxAmount: bigint;
+  /** The weights_sha256 of one of the machine's attested models. */
   modelHash: string;
+  /** sha256 of the request envelope (the encrypted input) the client uploads to the machine. */
   inputHash: string;
+  /** The keyset the input was encrypted to; by default the machine's current one (registry). */
+  keysetSha256?: string;
+  /** Where the machine's current keyset is read when keysetSha256 is not given. */
+  registry: string;
   acceptWithinNs: bigint;
   deliverWithinNs: bigint;
   maxPricePerUnit?: bigint;
@@ -32,9 +41,55 @@ export interface CreateJobOptions extends JobTarget {
   storageDeposit?: bigint;
 }
 
-const JOB_STORAGE_FEE = 3500n * 10n ** 19n;
+/** The escrow's flat storage fee per job: 6000 bytes at 10^19 yoctoNEAR each. */
+const JOB_STORAGE_FEE = 6000n * 10n ** 19n;
 const HEX32 = /^[0-9a-f]{64}$/;
 export const TERMINAL_STATUSES = ["settled", "resolved", "refunded"];
+
+/** A keyset hash given as hex (--keyset-sha256). */
+export function keysetArg(hex: string | undefined): string | undefined {
+  if (hex !== undefined && !HEX32.test(hex)) {
+    throw usageError(
+      `--keyset-sha256: expected 64 lowercase hex characters, got "${hex}"`,
+      "leave it out to use the machine's current keyset from the registry",
+    );
+  }
+  return hex;
+}
+
+/**
+ * The machine's current keyset hash from the registry, for a job on `modelHash`: fails before any
+ * money moves when the machine is not eligible, has no attested keyset or does not serve the model.
+ */
+export async function currentKeyset(
+  chain: Chain,
+  registry: string,
+  machineId: string,
+  modelHash: string,
+): Promise<string> {
+  const answer = await chain.view<Eligibility>(registry, "is_eligible", { machine_id: machineId });
+  if (!answer.eligible) {
+    throw new CliError(
+      `machine ${machineId} is not eligible: ${answer.reason ?? "no reason given"}`,
+      {
+        hint: "pick an eligible machine (gpu-market's query API: /v1/machines?eligible=true)",
+      },
+    );
+  }
+  if (answer.keyset_sha256 === null) {
+    throw new CliError(`machine ${machineId} has no attested keyset`, {
+      hint: "its provider must submit evidence with an encryption key and models",
+    });
+  }
+  const models = answer.models ?? [];
+  if (!models.some((m) => m.weights_sha256 === modelHash)) {
+    const served = models.map((m) => `${m.name} ${m.weights_sha256}`).join(", ");
+    throw new CliError(`machine ${machineId} does not serve model ${modelHash}`, {
+      hint: `give --model-hash one of the weights it serves: ${served || "none"}`,
+    });
+  }
+  return answer.keyset_sha256;
+}
 
 /** A 32-byte hash given as hex, or the sha256 of a file's bytes. */
 export function hashArg(hex: string | undefined, file: string | undefined, what: string): string {
@@ -60,7 +115,7 @@ function jobFromEvents(events: MarketEvent[]): Job {
   if (rejected !== undefined) {
     const data = rejected.data[0] as { reason: string; refunded_to: string };
     throw new CliError(`the escrow refused the job: ${data.reason}`, {
-      hint: `the funds went back to ${data.refunded_to}; pick an eligible machine (registry view is_eligible)`,
+      hint: `the funds went back to ${data.refunded_to}; pick an eligible machine serving the model, and encrypt to its current keyset`,
     });
   }
   throw new CliError("the transaction succeeded but logged no job_created event");
@@ -80,10 +135,14 @@ async function ensureStorage(options: CreateJobOptions, io: Io): Promise<void> {
 
 export async function createJob(options: CreateJobOptions, io: Io): Promise<Job> {
   if (options.maxAmount <= 0n) throw usageError("--max-amount must be greater than 0");
+  const keyset =
+    options.keysetSha256 ??
+    (await currentKeyset(options.chain, options.registry, options.machineId, options.modelHash));
   const fields = {
     machine_id: options.machineId,
     model_hash: options.modelHash,
     input_hash: options.inputHash,
+    keyset_sha256: keyset,
     accept_within_ns: options.acceptWithinNs.toString(),
     deliver_within_ns: options.deliverWithinNs.toString(),
     ...(options.maxPricePerUnit === undefined
@@ -165,12 +224,14 @@ export async function watchJob(
 function describeJob(job: Job): string {
   switch (job.status) {
     case "delivered":
-      return ` (result ${job.result_hash}, usage ${job.usage}, due ${job.amount_due}; dispute until ${job.dispute_deadline})`;
+      return ` (model ${job.model_name}, ${job.prompt_tokens} prompt + ${job.completion_tokens} completion tokens, response ${job.result_hash}, due ${job.amount_due}; dispute until ${job.dispute_deadline})`;
     case "settled":
     case "resolved":
       return ` (provider ${job.provider_payout}, fee ${job.fee}, refund ${job.client_refund})`;
     case "refunded":
-      return ` (${job.refund_reason}; refund ${job.client_refund})`;
+      return job.failure_code === null
+        ? ` (${job.refund_reason}; refund ${job.client_refund})`
+        : ` (${job.refund_reason}: ${job.failure_code}; refund ${job.client_refund})`;
     default:
       return "";
   }

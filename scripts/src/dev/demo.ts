@@ -1,7 +1,7 @@
 /**
  * The demo market `npm start` seeds on a fresh chain: token holders, providers with machines of
  * several GPU models, jobs from two clients, and two proposals. Prices are yoctoNEAR per unit of
- * usage; a job's amount due is usage x price.
+ * usage (a token, prompt or completion); a job's amount due is usage x price.
  */
 
 const NEAR = 10n ** 24n;
@@ -89,19 +89,34 @@ export const DEMO_GOVERNANCE_CONFIG = {
 };
 
 /**
- * The jobs: which machine (index in the flattened machine list), who asks, and how far each
- * goes. Together they show every state a job can rest in.
+ * The jobs: which machine (index in the flattened machine list), who asks, how far each goes and
+ * the token counts of its receipt (usage = prompt + completion). Together they show every state a
+ * job can rest in, and a job its provider gave back unserved (failed: refunded in full).
  */
-export type JobPlan = "settled" | "delivered" | "accepted" | "requested" | "refunded" | "disputed";
+export type JobPlan =
+  | "settled"
+  | "delivered"
+  | "accepted"
+  | "requested"
+  | "refunded"
+  | "failed"
+  | "disputed";
 
-export const DEMO_JOBS: { machine: number; client: number; plan: JobPlan; usage: bigint }[] = [
-  { machine: 0, client: 0, plan: "settled", usage: 600n },
-  { machine: 3, client: 1, plan: "settled", usage: 900n },
-  { machine: 5, client: 1, plan: "delivered", usage: 1200n },
-  { machine: 4, client: 0, plan: "accepted", usage: 0n },
-  { machine: 2, client: 1, plan: "requested", usage: 0n },
-  { machine: 6, client: 0, plan: "refunded", usage: 0n },
-  { machine: 1, client: 0, plan: "disputed", usage: 700n },
+export const DEMO_JOBS: {
+  machine: number;
+  client: number;
+  plan: JobPlan;
+  promptTokens: bigint;
+  completionTokens: bigint;
+}[] = [
+  { machine: 0, client: 0, plan: "settled", promptTokens: 150n, completionTokens: 450n },
+  { machine: 3, client: 1, plan: "settled", promptTokens: 300n, completionTokens: 600n },
+  { machine: 5, client: 1, plan: "delivered", promptTokens: 200n, completionTokens: 1000n },
+  { machine: 4, client: 0, plan: "accepted", promptTokens: 0n, completionTokens: 0n },
+  { machine: 2, client: 1, plan: "requested", promptTokens: 0n, completionTokens: 0n },
+  { machine: 6, client: 0, plan: "refunded", promptTokens: 0n, completionTokens: 0n },
+  { machine: 1, client: 1, plan: "failed", promptTokens: 0n, completionTokens: 0n },
+  { machine: 1, client: 0, plan: "disputed", promptTokens: 100n, completionTokens: 600n },
 ];
 
 /** Deactivated by its provider at the end of seeding: listed, but not eligible. */

@@ -3,13 +3,19 @@
  * holders delegate, a proposal adds the verifier (voted and executed), providers register
  * machines (none-dev, dev mode), clients create jobs that providers take to several states, and a
  * second proposal stays open with votes on both sides. The provider's side of a job (accept,
- * deliver with the machine key's signature) is what a provider agent does; it is done here
- * directly, as in the scripts' end-to-end test.
+ * deliver a receipt signed by the machine key, or fail it with a signed code) is what a provider
+ * agent does; it is done here directly, as in the scripts' end-to-end test.
  */
 import { createHash } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Job } from "@gpu-market/common/src/escrow-types.ts";
+import {
+  failureBytes,
+  type ModelEntry,
+  receiptBytes,
+} from "@gpu-market/common/src/inference-messages.ts";
+import type { Eligibility } from "@gpu-market/common/src/registry-types.ts";
 import { KeyPair, type KeyPairString } from "near-api-js";
 import { delegate, propose, transition, vote } from "../commands/dao.ts";
 import { fastForwardTo } from "../commands/deploy.ts";
@@ -28,7 +34,6 @@ import {
   DEMO_OFFLINE_MACHINE,
   DEMO_PROVIDERS,
   DEMO_VERIFIER,
-  type JobPlan,
 } from "./demo.ts";
 import { logIo } from "./io.ts";
 import { type DevLog, since } from "./log.ts";
@@ -147,37 +152,58 @@ async function registerMachines(options: SeedOptions, log: DevLog): Promise<Demo
   return machines;
 }
 
-/** The provider agent's part: accept, then deliver a result signed by the machine key. */
+/** The machine key's signature (hex) over sha256 of a signed document, as the escrow checks it. */
+function machineSignature(machine: DemoMachineRef, document: Uint8Array): string {
+  const key = KeyPair.fromString(readKeyFile(machine.keyPath).private_key as KeyPairString);
+  const digest = createHash("sha256").update(document).digest();
+  return Buffer.from(key.sign(digest).signature).toString("hex");
+}
+
+/**
+ * The provider agent's part: accept, then deliver a receipt signed by the machine key (the model
+ * asked for, the job's request hash, a response hash and the token counts), or give the job back
+ * with a signed failure.
+ */
 async function providerWork(
   options: SeedOptions,
   machine: DemoMachineRef,
   job: Job,
-  plan: JobPlan,
-  usage: bigint,
+  model: ModelEntry,
+  plan: (typeof DEMO_JOBS)[number],
 ): Promise<void> {
   const escrow = options.deployment.escrow.account_id;
-  if (plan === "requested" || plan === "refunded") return;
-  await options.chain.call(machine.provider, escrow, "accept_job", { job_id: job.id });
-  if (plan === "accepted") return;
-  const resultHash = sha(`result of job ${job.id}`);
-  const digest = await options.chain.view<string>(escrow, "result_digest", {
+  const call = (method: string, args: Record<string, unknown>) =>
+    options.chain.call(machine.provider, escrow, method, args);
+  if (plan.plan === "requested" || plan.plan === "refunded") return;
+  if (plan.plan === "failed") {
+    const code = "capacity";
+    const notice = failureBytes({ escrow, job_id: job.id, code });
+    await call("fail_job", { job_id: job.id, code, signature: machineSignature(machine, notice) });
+    return;
+  }
+  await call("accept_job", { job_id: job.id });
+  if (plan.plan === "accepted") return;
+  const receipt = {
+    model: model.name,
+    weights_sha256: job.model_hash,
+    request_sha256: job.input_hash,
+    response_sha256: sha(`response of job ${job.id}`),
+    prompt_tokens: plan.promptTokens.toString(),
+    completion_tokens: plan.completionTokens.toString(),
+    chunks: "1",
+  };
+  const signed = receiptBytes({ escrow, job_id: job.id, ...receipt });
+  await call("deliver_job", {
     job_id: job.id,
-    result_hash: resultHash,
-    usage: usage.toString(),
-  });
-  const key = KeyPair.fromString(readKeyFile(machine.keyPath).private_key as KeyPairString);
-  const signature = Buffer.from(key.sign(Buffer.from(digest, "hex")).signature).toString("hex");
-  await options.chain.call(machine.provider, escrow, "deliver_job", {
-    job_id: job.id,
-    result_hash: resultHash,
-    usage: usage.toString(),
-    signature,
+    receipt,
+    signature: machineSignature(machine, signed),
   });
 }
 
 async function runJobs(options: SeedOptions, machines: DemoMachineRef[], log: DevLog) {
   const { chain, creds, master } = options;
   const escrow = options.deployment.escrow.account_id;
+  const registry = options.deployment.registry.account_id;
   const clients: string[] = [];
   for (const name of DEMO_CLIENTS)
     clients.push(await ensureAccount(chain, creds, master, name, 50n));
@@ -187,22 +213,32 @@ async function runJobs(options: SeedOptions, machines: DemoMachineRef[], log: De
     const client = clients[plan.client];
     if (machine === undefined || client === undefined)
       throw new Error(`demo job ${index}: no such machine or client`);
+    // The client's side: the machine's attested keyset and first model, as a client reads them.
+    const attested = await chain.view<Eligibility>(registry, "is_eligible", {
+      machine_id: machine.id,
+    });
+    const model = attested.models?.[0];
+    if (model === undefined || attested.keyset_sha256 === null) {
+      throw new Error(`demo job ${index}: machine #${machine.id} has no attested keyset`);
+    }
     const job = await createJob(
       {
         chain,
         escrow,
+        registry,
         client,
         machineId: machine.id,
         asset: "NEAR",
         maxAmount: YOCTO_PER_NEAR,
-        modelHash: sha("meta-llama/Llama-3.1-8B-Instruct"),
-        inputHash: sha(`prompt ${index}`),
+        modelHash: model.weights_sha256,
+        inputHash: sha(`request envelope ${index}`),
+        keysetSha256: attested.keyset_sha256,
         acceptWithinNs: 3600n * 1_000_000_000n,
         deliverWithinNs: 3600n * 1_000_000_000n,
       },
       io,
     );
-    await providerWork(options, machine, job, plan.plan, plan.usage);
+    await providerWork(options, machine, job, model, plan);
     const target = { chain, escrow, account: client, jobId: job.id };
     if (plan.plan === "settled") await clientAction({ ...target, action: "confirm" }, io);
     if (plan.plan === "refunded") await clientAction({ ...target, action: "cancel" }, io);

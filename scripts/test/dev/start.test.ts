@@ -78,6 +78,16 @@ describe("npm start", () => {
     expect(machines.data.filter((m) => m.eligible)).toHaveLength(7);
     const health = await api<{ ready: boolean }>("/health");
     expect(health.ready).toBe(true);
+    // Machine 0's settled job delivered 150 prompt + 450 completion tokens (demo.ts).
+    const machine = await api<{ data: { throughput: Record<string, unknown> } }>("/v1/machines/0");
+    expect(machine.data.throughput).toMatchObject({
+      jobs_delivered: 1,
+      prompt_tokens: "150",
+      completion_tokens: "450",
+      tokens_per_second: expect.any(Number),
+    });
+    const failed = await api<{ data: Record<string, unknown>[] }>("/v1/jobs?machine_id=1");
+    expect(failed.data.map((j) => j.failure_code)).toContain("capacity");
   });
 
   describe.skipIf("missing" in chromium)("the dashboard in a headless browser", () => {
@@ -98,7 +108,7 @@ describe("npm start", () => {
     it("shows machines, jobs with timelines, proposals and providers", async () => {
       await expect
         .poll(() => page.locator("[data-testid=job]").count(), { timeout: 10_000 })
-        .toBe(7);
+        .toBe(8);
       expect(await machineIds(page)).toEqual(["0", "1", "2", "3", "4", "5", "6", "7"]);
       const statuses = await page.$$eval("[data-testid=job]", (jobs) =>
         jobs.map((j) => j.getAttribute("data-status")).sort(),
@@ -108,10 +118,25 @@ describe("npm start", () => {
         "delivered",
         "disputed",
         "refunded",
+        "refunded",
         "requested",
         "settled",
         "settled",
       ]);
+      // Each job shows its model, the keyset its input was encrypted to and, once delivered, usage.
+      const delivered = page.locator(
+        "[data-testid=job][data-status=delivered] [data-testid=job-inference]",
+      );
+      expect(await delivered.textContent()).toMatch(
+        /input encrypted to keyset [0-9a-f]{6}…[0-9a-f]{6} · 200 prompt \+ 1000 completion tokens · [0-9.]+ tok\/s/,
+      );
+      expect(await page.locator("[data-testid=job-inference]").allTextContents()).toContainEqual(
+        expect.stringContaining("failed: capacity"),
+      );
+      const machineZero = page.locator(
+        '[data-testid=machine-row][data-machine-id="0"] [data-testid=throughput]',
+      );
+      expect(await machineZero.textContent()).toMatch(/^[0-9.]+ tok\/s · 1 job$/);
       // A settled job's timeline has every step done.
       const settled = page.locator("[data-testid=job][data-status=settled]").first();
       expect(await settled.locator(".step.done").count()).toBe(4);
@@ -154,6 +179,9 @@ describe("npm start", () => {
 
     it("shows a job created with the CLI without reloading", async () => {
       await page.evaluate("window.stayed = true");
+      // A model machine 3 serves: the one of its seeded job.
+      const seeded = await api<{ data: { model_hash: string }[] }>("/v1/jobs?machine_id=3");
+      const modelHash = seeded.data[0]?.model_hash ?? "";
       const created = await runCli(
         [
           "job",
@@ -165,7 +193,7 @@ describe("npm start", () => {
           "--max-amount",
           "0.5",
           "--model-hash",
-          "ab".repeat(32),
+          modelHash,
           "--input-hash",
           "cd".repeat(32),
           "--json",
