@@ -1,6 +1,7 @@
 /**
- * Verification time per quote, on the real fixture (../shared/fixtures/tdx), and of the pieces:
- * parsing, one P-256 signature check, the GPU tokens, and the whole evidence check.
+ * Verification time per quote, on real quotes of test/fixtures/tdx (version 4 with a TD report
+ * 1.0, version 5 with a TD report 1.5), and of the pieces: parsing, one P-256 signature check,
+ * the GPU tokens, and the whole evidence check.
  * Run: npm run bench -w @gpu-market/verifier [-- ITERATIONS]
  */
 import { cpus } from "node:os";
@@ -11,7 +12,16 @@ import { DEFAULT_POLICY } from "../src/policy.ts";
 import { rawKeyToPoint, verifyP256 } from "../src/tdx/ecdsa.ts";
 import { parseTdxQuote } from "../src/tdx/quote.ts";
 import { verifyTdxQuote } from "../src/tdx/verify.ts";
-import { collateral, NOW, QUOTE_REPORT_DATA, quote, rootCa } from "../test/fixtures.ts";
+import {
+  collateral,
+  NOW,
+  QUOTE_REPORT_DATA,
+  quote,
+  rootCa,
+  V5_NOW,
+  v5Collateral,
+  v5Quote,
+} from "../test/fixtures.ts";
 import { nrasResult, testSigner } from "../test/nvidia-helpers.ts";
 
 const iterations = Number(process.argv[2] ?? "50");
@@ -37,6 +47,8 @@ function percentile(sorted: number[], p: number): number {
 
 const q = quote();
 const col = collateral();
+const q5 = v5Quote("upToDate");
+const col5 = v5Collateral();
 const root = rootCa();
 const nonce = "11".repeat(32);
 const signer = await testSigner();
@@ -49,17 +61,21 @@ await verifyTdxQuote(q, col, { rootCa: root, now: NOW });
 const cold = performance.now() - coldStart;
 
 const figures = [
-  await measure("parse quote", () => parseTdxQuote(q)),
+  await measure("parse quote v4 (TD report 1.0)", () => parseTdxQuote(q)),
+  await measure("parse quote v5 (TD report 1.5)", () => parseTdxQuote(q5)),
   await measure("one P-256 signature (@noble/curves)", () =>
     verifyP256(parsed.signature, parsed.signedBytes, rawKeyToPoint(parsed.attestationKey)),
   ),
-  await measure("TDX quote, full verification", () =>
+  await measure("TDX quote v4, full verification", () =>
     verifyTdxQuote(q, col, { rootCa: root, now: NOW }),
+  ),
+  await measure("TDX quote v5, full verification", () =>
+    verifyTdxQuote(q5, col5, { rootCa: root, now: V5_NOW }),
   ),
   await measure("NVIDIA NRAS tokens (2 x ES384)", () =>
     verifyGpuEvidence(gpuText, { jwks: signer.jwks, nonce, now: NOW }),
   ),
-  await measure("whole evidence (TDX + GPU + binding + policy)", () =>
+  await measure("whole evidence (TDX v4 + GPU + binding + policy)", () =>
     checkEvidence(
       bundle,
       { teeType: "tdx", reportData: QUOTE_REPORT_DATA, nonce },

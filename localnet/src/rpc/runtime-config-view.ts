@@ -1,8 +1,8 @@
 /**
  * The parts of protocol 77's RuntimeConfigView that the runtime's config object does not carry
  * (they matter to chunk production, not to applying receipts), so that EXPERIMENTAL_protocol_config
- * answers the whole view. Values: nearcore's parameters for protocol 77
- * (../shared/near/near-runtime-parameters.yaml).
+ * answers the whole view. Values: nearcore's parameters for protocol 77 (near/nearcore,
+ * core/parameters/src/snapshots/near_parameters__config_store__tests__77.json.snap).
  */
 import type { RuntimeConfig } from "../config/runtime-config.ts";
 
