@@ -1,0 +1,441 @@
+/**
+ * GpuMarket: confidential inference in one call. infer() picks an eligible machine serving the
+ * model, optionally checks its TDX attestation itself, encrypts the chat request to the machine's
+ * attested key bound to this job, pays the job on the escrow, uploads the request to the provider,
+ * waits (streaming the answer if asked), checks the signed delivery against the chain and the
+ * response file, decrypts it, and confirms, or disputes with the reason when anything is off.
+ */
+import type { Job } from "@gpu-market/common/src/escrow-types.ts";
+import type {
+  Attestation,
+  Evidence,
+  RegistryParams,
+} from "@gpu-market/common/src/registry-types.ts";
+import { sealRequest } from "@gpu-market/protocol";
+import { checkAttestation } from "./attestation.ts";
+import { type MarketChain, NearChain } from "./chain.ts";
+import { checkDelivery } from "./delivery.ts";
+import { ProviderEndpoint } from "./endpoint.ts";
+import { ClientError, clientError, messageOf } from "./errors.ts";
+import { balanceOf, createJob, ensureJobStorage, getJob, jobAction, withdraw } from "./escrow.ts";
+import { type InferInputs, parseAmount, parseInferRequest } from "./inputs.ts";
+import { type SelectedMachine, selectMachine } from "./machines.ts";
+import type {
+  AttestationOptions,
+  AttestationReport,
+  InferRequest,
+  InferResult,
+  MarketOptions,
+  ProgressStep,
+} from "./types.ts";
+import { type Report, streamTokens, waitForDelivery } from "./watch.ts";
+
+/** How long the response file is asked for after delivery before the job is disputed. */
+const RESPONSE_RETRY_MS = 60_000;
+/** The escrow's limit on a dispute reason. */
+const REASON_CHARS = 512;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+interface EvidenceView {
+  evidence: Evidence;
+  attestation: Attestation | null;
+}
+
+function chainOf(options: MarketOptions): MarketChain {
+  if (options.chain !== undefined) return options.chain;
+  if (options.network === undefined || options.account === undefined) {
+    return clientError("bad_input", "give network and account (or your own chain)");
+  }
+  return new NearChain(options.network, options.account);
+}
+
+export class GpuMarket {
+  readonly registry: string;
+  readonly escrow: string;
+  readonly accountId: string;
+  private readonly chain: MarketChain;
+  private readonly options: MarketOptions;
+
+  constructor(options: MarketOptions) {
+    for (const field of ["registry", "escrow"] as const) {
+      if (typeof options?.[field] !== "string" || options[field] === "") {
+        clientError("bad_input", `${field}: expected the ${field} contract's account id`);
+      }
+    }
+    this.chain = chainOf(options);
+    this.options = options;
+    this.registry = options.registry;
+    this.escrow = options.escrow;
+    this.accountId = this.chain.accountId;
+  }
+
+  private get fetch(): typeof fetch {
+    return this.options.fetch ?? globalThis.fetch;
+  }
+
+  /** The machine infer() would use for `model` (or `machine`), with its keyset checked. */
+  async findMachine(options: {
+    model: string;
+    machine?: string;
+    maxPricePerUnit?: string | bigint;
+    teeOnly?: boolean;
+  }): Promise<SelectedMachine> {
+    return selectMachine(this.chain, this.registry, {
+      model: options.model,
+      machine: options.machine,
+      maxPricePerUnit:
+        options.maxPricePerUnit === undefined
+          ? undefined
+          : parseAmount(options.maxPricePerUnit, "maxPricePerUnit"),
+      teeOnly: options.teeOnly,
+      indexerUrl: this.options.indexerUrl,
+      fetch: this.fetch,
+    });
+  }
+
+  /** Checks the machine's attestation from its endpoint, as infer({verifyAttestation}) does. */
+  async verifyMachine(
+    machine: SelectedMachine,
+    allowDevMachines = false,
+    options: AttestationOptions = this.options.attestation ?? {},
+  ): Promise<AttestationReport> {
+    const endpoint = new ProviderEndpoint(machine.endpoint, { fetch: this.fetch });
+    const [bytes, record, params] = await Promise.all([
+      endpoint.attestation(),
+      this.chain.view<EvidenceView | null>(this.registry, "evidence", {
+        machine_id: machine.machineId,
+      }),
+      this.chain.view<RegistryParams & { allowed_tcb_statuses?: string[] }>(
+        this.registry,
+        "get_params",
+        {},
+      ),
+    ]);
+    if (record === null) {
+      clientError("machine_ineligible", `machine ${machine.machineId} vanished from the registry`);
+    }
+    return checkAttestation(
+      bytes,
+      {
+        machineId: machine.machineId,
+        teeType: machine.teeType,
+        latest: record.evidence,
+        attestation: record.attestation,
+        keysetSha256: machine.keysetSha256,
+        allowedTcbStatuses: options.allowedTcbStatuses ??
+          params.allowed_tcb_statuses ?? ["UpToDate"],
+        allowDevMachines,
+      },
+      { ...options },
+    );
+  }
+
+  async job(jobId: string): Promise<Job> {
+    return getJob(this.chain, this.escrow, jobId);
+  }
+
+  /** What the signing account has credited on the escrow (refunds, payouts), in base units. */
+  async balance(asset = "NEAR"): Promise<bigint> {
+    return balanceOf(this.chain, this.escrow, this.accountId, asset);
+  }
+
+  /** Withdraws credited refunds (all of them by default) to the signing account. */
+  async withdraw(
+    options: { asset?: string; amount?: string | bigint } = {},
+  ): Promise<{ withdrawn: string; txHash: string }> {
+    const amount = options.amount === undefined ? undefined : parseAmount(options.amount, "amount");
+    return withdraw(this.chain, this.escrow, options.asset ?? "NEAR", amount);
+  }
+
+  async infer(request: InferRequest): Promise<InferResult> {
+    const inputs = parseInferRequest(request);
+    const emit = (step: ProgressStep) => {
+      try {
+        request.onProgress?.(step);
+      } catch {
+        // a failing progress callback must not break the job's money path
+      }
+    };
+    emit({ step: "selecting_machine", message: `looking for a machine serving ${inputs.model}` });
+    const machine = await selectMachine(this.chain, this.registry, {
+      model: inputs.model,
+      machine: inputs.machine,
+      maxPricePerUnit: inputs.maxPricePerUnit,
+      teeOnly: inputs.verifyAttestation && !inputs.allowDevMachines,
+      indexerUrl: this.options.indexerUrl,
+      fetch: this.fetch,
+      onFallback: (reason) =>
+        emit({ step: "selecting_machine", message: `${reason}; reading the registry` }),
+    });
+    emit({
+      step: "machine_selected",
+      machineId: machine.machineId,
+      message: `machine ${machine.machineId} of ${machine.provider} (${machine.teeType}, ${machine.pricePerUnit} per unit) serves ${machine.model.name} (weights ${machine.model.weights_sha256})`,
+    });
+    let attestation: AttestationReport | null = null;
+    if (inputs.verifyAttestation) {
+      emit({
+        step: "verifying_attestation",
+        message: `checking machine ${machine.machineId}'s attestation`,
+      });
+      attestation = await this.verifyMachine(machine, inputs.allowDevMachines);
+      emit({
+        step: "attestation_verified",
+        message:
+          attestation.tcbStatus === "dev"
+            ? `machine ${machine.machineId} is a dev machine (no TEE): its dev report binds the keyset, nothing more`
+            : `TDX quote verified (${attestation.tcbStatus}); REPORTDATA binds keyset ${machine.keysetSha256}`,
+      });
+    }
+    return this.run(inputs, machine, attestation, emit, request.onToken);
+  }
+
+  private async run(
+    inputs: InferInputs,
+    machine: SelectedMachine,
+    attestation: AttestationReport | null,
+    emit: (step: ProgressStep) => void,
+    onToken: ((text: string) => void) | undefined,
+  ): Promise<InferResult> {
+    emit({ step: "encrypting", message: `encrypting the request to ${machine.encryptionKey}` });
+    const sealed = await sealRequest(
+      {
+        escrow: this.escrow,
+        client: this.accountId,
+        machine_id: machine.machineId,
+        model: machine.model.weights_sha256,
+        keyset_sha256: machine.keysetSha256,
+      },
+      machine.encryptionKey,
+      { model: machine.model.name, ...inputs.chat },
+    );
+    // However it is paid, the job's record is charged to the payer's escrow storage balance.
+    const storageTx = await ensureJobStorage(this.chain, this.escrow);
+    if (storageTx !== null) {
+      emit({
+        step: "storage_deposit",
+        txHash: storageTx,
+        message: "added to the escrow storage balance for the job record",
+      });
+    }
+    emit({ step: "creating_job", message: `creating the job (at most ${inputs.maxAmount})` });
+    const created = await createJob(
+      this.chain,
+      this.escrow,
+      {
+        machine_id: machine.machineId,
+        model_hash: machine.model.weights_sha256,
+        input_hash: sealed.inputHash,
+        keyset_sha256: machine.keysetSha256,
+        accept_within_ns: inputs.acceptWithinNs.toString(),
+        deliver_within_ns: inputs.deliverWithinNs.toString(),
+        ...(inputs.maxPricePerUnit === undefined
+          ? {}
+          : { max_price_per_unit: inputs.maxPricePerUnit.toString() }),
+      },
+      inputs.maxAmount,
+      inputs.payment,
+    );
+    const jobId = created.job.id;
+    const report: Report = (step) => emit({ ...step, jobId });
+    report({
+      step: "job_created",
+      txHash: created.txHash,
+      message: `job ${jobId} created (max ${created.job.max_amount} ${created.job.asset}, price ${created.job.price_per_unit} per unit)`,
+    });
+    try {
+      return await this.serve(inputs, machine, attestation, sealed, created.job, report, onToken, {
+        ...(storageTx === null ? {} : { storageDeposit: storageTx }),
+        createJob: created.txHash,
+      });
+    } catch (error) {
+      if (error instanceof ClientError && error.jobId === undefined) {
+        throw new ClientError(error.code, `job ${jobId}: ${error.message}`, {
+          jobId,
+          refunded: error.refunded,
+          failureCode: error.failureCode,
+          txHash: error.txHash,
+          cause: error,
+        });
+      }
+      throw error;
+    }
+  }
+
+  private async serve(
+    inputs: InferInputs,
+    machine: SelectedMachine,
+    attestation: AttestationReport | null,
+    sealed: Awaited<ReturnType<typeof sealRequest>>,
+    created: Job,
+    report: Report,
+    onToken: ((text: string) => void) | undefined,
+    txHashes: { storageDeposit?: string; createJob: string },
+  ): Promise<InferResult> {
+    const endpoint = new ProviderEndpoint(machine.endpoint, { fetch: this.fetch });
+    const jobId = created.id;
+    report({
+      step: "uploading_request",
+      message: `uploading the encrypted request to ${endpoint.baseUrl}`,
+    });
+    await this.upload(endpoint, created, sealed.envelope, inputs.acceptWithinNs);
+    report({
+      step: "request_uploaded",
+      message: `request uploaded (input_hash ${sealed.inputHash})`,
+    });
+
+    const streaming = new AbortController();
+    const stream =
+      onToken === undefined
+        ? Promise.resolve()
+        : streamTokens(
+            endpoint,
+            jobId,
+            sealed.responseKey,
+            sealed.inputHash,
+            onToken,
+            report,
+            streaming.signal,
+          );
+    let job: Job;
+    let file: Uint8Array;
+    try {
+      job = await waitForDelivery({
+        chain: this.chain,
+        escrow: this.escrow,
+        jobId,
+        pollMs: this.options.pollIntervalMs ?? 1000,
+        report,
+      });
+      report({
+        step: "fetching_response",
+        message: `fetching the response from ${endpoint.baseUrl}`,
+      });
+      file = await this.fetchResponse(endpoint, job, report);
+    } finally {
+      streaming.abort();
+      await stream;
+    }
+    if (job.status !== "delivered") {
+      clientError(
+        "job_refunded",
+        `job ${jobId} is ${job.status}: it can no longer be confirmed here`,
+        {
+          jobId,
+        },
+      );
+    }
+    report({
+      step: "verifying_delivery",
+      message: "checking the receipt, the response file and its decryption",
+    });
+    const verdict = checkDelivery(job, file, {
+      escrow: this.escrow,
+      inputHash: sealed.inputHash,
+      weightsSha256: machine.model.weights_sha256,
+      modelName: machine.model.name,
+      maxTokens: inputs.chat.max_tokens,
+      responseKey: sealed.responseKey,
+    });
+    if (!verdict.ok) return this.dispute(jobId, verdict.reason, report);
+    report({ step: "confirming", message: `the delivery checks out; confirming job ${jobId}` });
+    const confirmed = await jobAction(this.chain, this.escrow, "confirm_job", jobId);
+    const settled = confirmed.value;
+    return {
+      text: verdict.text,
+      finishReason: verdict.finishReason,
+      jobId,
+      machineId: machine.machineId,
+      provider: machine.provider,
+      model: verdict.receipt.model,
+      weightsSha256: verdict.receipt.weights_sha256,
+      usage: {
+        promptTokens: Number(verdict.receipt.prompt_tokens),
+        completionTokens: Number(verdict.receipt.completion_tokens),
+      },
+      amountDue: settled?.amount_due ?? job.amount_due ?? "0",
+      refunded: settled?.client_refund ?? "0",
+      asset: job.asset,
+      txHashes: { ...txHashes, confirmJob: confirmed.txHash },
+      receipt: verdict.receipt,
+      signature: verdict.signature,
+      attestation,
+    };
+  }
+
+  /** Uploads the envelope; when the endpoint refuses it, cancels the job while that is possible. */
+  private async upload(
+    endpoint: ProviderEndpoint,
+    job: Job,
+    envelope: Uint8Array,
+    acceptWithinNs: bigint,
+  ): Promise<void> {
+    const until = Date.now() + Number(acceptWithinNs / 1_000_000n);
+    try {
+      await endpoint.putRequest(job.id, envelope, until);
+    } catch (error) {
+      if (!(error instanceof ClientError)) throw error;
+      let cancelled = false;
+      try {
+        await jobAction(this.chain, this.escrow, "cancel_job", job.id);
+        cancelled = true;
+      } catch {
+        // accepted meanwhile: the provider must now deliver or fail it, or the client reclaims
+      }
+      clientError(
+        "endpoint_error",
+        cancelled
+          ? `${error.message}; job ${job.id} was cancelled and ${job.max_amount} ${job.asset} credited to ${job.payer}'s escrow balance (market.withdraw())`
+          : `${error.message}; job ${job.id} was accepted meanwhile: reclaim it after its deliver deadline if it is not delivered`,
+        { jobId: job.id, refunded: cancelled, cause: error },
+      );
+    }
+  }
+
+  /** The response file; if the endpoint will not serve it, the delivery cannot be checked: dispute. */
+  private async fetchResponse(
+    endpoint: ProviderEndpoint,
+    job: Job,
+    report: Report,
+  ): Promise<Uint8Array> {
+    const until = Date.now() + RESPONSE_RETRY_MS;
+    for (;;) {
+      try {
+        return await endpoint.response(job.id);
+      } catch (error) {
+        if (!(error instanceof ClientError)) throw error;
+        if (Date.now() >= until) {
+          return this.dispute(
+            job.id,
+            `the endpoint did not serve the response: ${error.message}`,
+            report,
+          );
+        }
+        await sleep(1000);
+      }
+    }
+  }
+
+  private async dispute(jobId: string, reason: string, report: Report): Promise<never> {
+    report({ step: "disputing", message: `disputing job ${jobId}: ${reason}` });
+    const text = reason.length > REASON_CHARS ? `${reason.slice(0, REASON_CHARS - 1)}…` : reason;
+    let txHash: string | undefined;
+    try {
+      txHash = (await jobAction(this.chain, this.escrow, "dispute_job", jobId, text)).txHash;
+    } catch (error) {
+      clientError(
+        "disputed",
+        `job ${jobId}: ${reason}; disputing failed too: ${messageOf(error)}`,
+        {
+          jobId,
+          cause: error,
+        },
+      );
+    }
+    return clientError("disputed", `job ${jobId}: ${reason}; disputed, the arbiter decides`, {
+      jobId,
+      txHash,
+    });
+  }
+}

@@ -1,0 +1,148 @@
+/** The client's public options and results. Amounts are u128 decimal strings or BigInt. */
+import type { ChatMessage, InferenceReceipt } from "@gpu-market/protocol";
+import type { Collateral } from "@phala/dcap-qvl";
+import type { KeyPair, KeyPairString, Signer } from "near-api-js";
+import type { MarketChain } from "./chain.ts";
+
+export type NetworkOption = "testnet" | "mainnet" | "localnet" | { rpcUrl: string };
+
+export interface AccountOption {
+  accountId: string;
+  /** A near-api-js Signer (KeyPairSigner, ...), a KeyPair or "ed25519:<base58>" secret key. */
+  signer: Signer | KeyPair | KeyPairString;
+}
+
+/** How the client checks a machine's TDX quote itself (`verifyAttestation`). */
+export interface AttestationOptions {
+  /** A PCCS (PCS v4 API) to fetch collateral from; default Intel's PCS. */
+  pccsUrl?: string;
+  /** Collateral to use instead of fetching it (dcap-qvl's JSON layout). */
+  collateral?: Collateral;
+  /** DER of the Intel SGX root CA to trust; default Intel's production root. */
+  rootCaDer?: Uint8Array;
+  /** The TCB statuses accepted; default the registry's allowed_tcb_statuses, else ["UpToDate"]. */
+  allowedTcbStatuses?: string[];
+  /** The time certificates and collateral are checked at; default now. */
+  now?: () => Date;
+}
+
+export interface MarketOptions {
+  /** The registry and escrow contract accounts. */
+  registry: string;
+  escrow: string;
+  /** Where to send views and transactions, and who signs them (near-api-js)... */
+  network?: NetworkOption;
+  account?: AccountOption;
+  /** ...or your own chain access instead of both, e.g. one that signs through a wallet. */
+  chain?: MarketChain;
+  /** The indexer's query API (e.g. http://127.0.0.1:3040): finds machines faster; the chain still decides. */
+  indexerUrl?: string;
+  attestation?: AttestationOptions;
+  /** How often the job is polled while waiting (default 1000 ms). */
+  pollIntervalMs?: number;
+  /** The fetch used for provider endpoints, the indexer and the PCCS (default globalThis.fetch). */
+  fetch?: typeof fetch;
+}
+
+/** How a job is paid. Default: the NEAR attached to create_job. */
+export type Payment =
+  | { from: "attached" }
+  /** The caller's prepaid escrow balance, in NEAR or an allowed token. */
+  | { from: "balance"; asset?: string }
+  /** An allowed NEP-141 token, sent with ft_transfer_call (maxAmount in its base units). */
+  | { from: "token"; token: string };
+
+export interface InferRequest {
+  /** The model's name as machines list it, or its weights sha256 (64 hex). */
+  model: string;
+  messages: ChatMessage[];
+  /** The most the job may cost, in yoctoNEAR (or token base units). */
+  maxAmount: string | bigint;
+  maxTokens: number;
+  temperature?: number;
+  seed?: number;
+  /** A machine id; default the cheapest eligible machine serving the model. */
+  machine?: string;
+  /** Refuse machines priced above this per unit (the escrow checks it again at creation). */
+  maxPricePerUnit?: string | bigint;
+  /** Deadlines the provider must meet (default 120 s to accept, 600 s to deliver). */
+  acceptWithinSeconds?: number;
+  deliverWithinSeconds?: number;
+  payment?: Payment;
+  /** Check the machine's TDX quote and its REPORTDATA binding here, before paying. */
+  verifyAttestation?: boolean;
+  /** With verifyAttestation: accept none-dev machines, which have no quote (dev networks only). */
+  allowDevMachines?: boolean;
+  onProgress?: (step: ProgressStep) => void;
+  /** Streams the answer's text as the machine produces it (the final answer is still checked). */
+  onToken?: (text: string) => void;
+}
+
+export type ProgressStepName =
+  | "selecting_machine"
+  | "machine_selected"
+  | "verifying_attestation"
+  | "attestation_verified"
+  | "encrypting"
+  | "storage_deposit"
+  | "creating_job"
+  | "job_created"
+  | "uploading_request"
+  | "request_uploaded"
+  | "job_status"
+  | "stream_interrupted"
+  | "fetching_response"
+  | "verifying_delivery"
+  | "confirming"
+  | "disputing"
+  | "reclaiming";
+
+export interface ProgressStep {
+  step: ProgressStepName;
+  /** A readable line, e.g. for stderr. */
+  message: string;
+  jobId?: string;
+  machineId?: string;
+  txHash?: string;
+  status?: string;
+}
+
+/** What the client checked of the machine's evidence with verifyAttestation. */
+export interface AttestationReport {
+  machineId: string;
+  teeType: string;
+  evidenceSha256: string;
+  /** "dev" for a none-dev machine accepted with allowDevMachines (nothing proven). */
+  tcbStatus: string;
+  advisoryIds: string[];
+  reportData: string;
+  mrtd: string | null;
+  rtmr: string[];
+}
+
+export interface TxHashes {
+  storageDeposit?: string;
+  createJob: string;
+  confirmJob: string;
+}
+
+export interface InferResult {
+  text: string;
+  finishReason: string | null;
+  jobId: string;
+  machineId: string;
+  provider: string;
+  /** The model's name and weights as the signed receipt names them. */
+  model: string;
+  weightsSha256: string;
+  usage: { promptTokens: number; completionTokens: number };
+  /** What the provider was paid (fee included), in the job's asset's base units. */
+  amountDue: string;
+  /** The rest of maxAmount, credited to the payer's escrow balance (market.withdraw()). */
+  refunded: string;
+  asset: string;
+  txHashes: TxHashes;
+  receipt: InferenceReceipt;
+  signature: string;
+  attestation: AttestationReport | null;
+}
