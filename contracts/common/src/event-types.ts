@@ -7,6 +7,7 @@ import type {
   Challenge,
   Evidence,
   Machine,
+  MachineKeyset,
   Measurements,
   Provider,
   RegistryParams,
@@ -29,7 +30,7 @@ export type RegistryEvent =
       data: Provider & { amount: string; reason: string; treasury: string };
     }
   | { event: "bond_withdrawn"; data: Provider & { amount: string } }
-  | { event: "challenge_issued"; data: Challenge & { report_data: string } }
+  | { event: "challenge_issued"; data: Challenge }
   | { event: "machine_added"; data: Machine }
   | { event: "machine_price_updated"; data: Machine }
   | { event: "machine_deactivated"; data: Machine }
@@ -38,7 +39,14 @@ export type RegistryEvent =
       event: "machine_removed";
       data: { id: string; provider: string; machine_public_key: string };
     }
-  | { event: "evidence_submitted"; data: { machine_id: string; provider: string } & Evidence }
+  | {
+      event: "evidence_submitted";
+      /** The evidence, the machine's current keyset after the call and the pending one, if any. */
+      data: { machine_id: string; provider: string } & Evidence &
+        Pick<Machine, "machine_public_key" | "encryption_key" | "models" | "keyset_sha256"> & {
+          next_keyset: MachineKeyset | null;
+        };
+    }
   | {
       event: "verdict_posted";
       data: {
@@ -59,6 +67,8 @@ export type RegistryEvent =
         attestation: Attestation | null;
         /** True when this verdict's rejection removed the machine's previous attestation. */
         attestation_revoked: boolean;
+        /** The keyset that became the machine's current one with this verification, if any. */
+        keyset_activated: MachineKeyset | null;
       };
     }
   | { event: "verifier_added"; data: { verifier: string; verifiers: string[]; threshold: number } }

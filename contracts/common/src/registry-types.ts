@@ -5,6 +5,8 @@
  */
 import type { ModelEntry } from "./inference-messages.ts";
 
+export type { ModelEntry };
+
 export type ProviderStatus = "active" | "paused" | "retired" | "slashed";
 
 export interface Provider {
@@ -40,18 +42,45 @@ export interface Hardware {
 
 export type MachineStatus = "active" | "inactive";
 
-/** The machine's latest evidence (the bytes themselves are in the submitting transaction). */
+/**
+ * The machine's latest evidence (the bytes themselves are in the submitting transaction). Its
+ * REPORTDATA had to be keyset_sha256 || nonce; keyset_sha256 is null only for evidence stored by
+ * state version 1 (before keysets).
+ */
 export interface Evidence {
   hash: string;
   size: number;
   nonce: string;
   submitted_at: string;
+  keyset_sha256: string | null;
 }
 
+/**
+ * What a machine's TEE attests besides its measurements (see inference-messages.ts Keyset): the
+ * ed25519 signing key, the X25519 encryption key and the models, and sha256 of the canonical
+ * keyset document (which also names the provider and the registry).
+ */
+export interface MachineKeyset {
+  machine_public_key: string;
+  encryption_key: string;
+  models: ModelEntry[];
+  keyset_sha256: string;
+}
+
+/**
+ * A machine. machine_public_key, encryption_key, models and keyset_sha256 are its current keyset:
+ * the one clients encrypt to and escrow checks. encryption_key and keyset_sha256 are null (and
+ * models empty) only for machines registered under state version 1, which are ineligible until
+ * evidence with a keyset is verified. next_keyset is the keyset the latest evidence attests when
+ * it differs from the current one; it becomes current when that evidence is verified.
+ */
 export interface Machine {
   id: string;
   provider: string;
   machine_public_key: string;
+  encryption_key: string | null;
+  models: ModelEntry[];
+  keyset_sha256: string | null;
   tee_type: TeeType;
   hardware: Hardware;
   price_per_unit: string;
@@ -59,6 +88,7 @@ export interface Machine {
   created_at: string;
   updated_at: string;
   evidence: Evidence;
+  next_keyset: MachineKeyset | null;
 }
 
 export interface Measurements {
@@ -100,6 +130,8 @@ export interface Attestation {
   expires_at: string;
   /** The verifier whose verdict completed it; it paid the record's storage and gets it back. */
   paid_by: string;
+  /** The keyset the verified evidence attests; null for attestations of state version 1. */
+  keyset_sha256: string | null;
 }
 
 export type AttestationState = "pending" | "verified" | "rejected" | "expired";
@@ -110,6 +142,8 @@ export interface RegistryParams {
   challenge_ttl_ns: string;
   attestation_ttl_ns: string;
   max_evidence_bytes: number;
+  /** Intel TCB statuses verifiers may approve (and the registry accepts in approving verdicts). */
+  allowed_tcb_statuses: string[];
 }
 
 export interface Challenge {

@@ -1,11 +1,12 @@
 /**
  * Verdicts and attestations. Verifiers post one verdict each on a machine's latest evidence; k
  * approvals (k = threshold, counting current verifiers only) with the same measurements verify it
- * until now + params.attestation_ttl_ns, and k rejections reject it and revoke the machine's
- * attestation. Verifiers pay fixed storage fees for what they add, refunded when it is released.
+ * until now + params.attestation_ttl_ns (and make the keyset that evidence attests current), and k
+ * rejections reject it and revoke the machine's attestation. Approvals of TEE evidence must carry a
+ * TCB status in params.allowed_tcb_statuses. Verifiers pay fixed storage fees for what they add,
+ * refunded when it is released.
  */
 import { near } from "near-sdk-js";
-import { fromHex } from "../../common/src/encoding.ts";
 import { fail } from "../../common/src/errors.ts";
 import { emitEvent } from "../../common/src/events.ts";
 import type {
@@ -13,6 +14,7 @@ import type {
   AttestationState,
   Evidence,
   Machine,
+  MachineKeyset,
   Measurements,
   Verdict,
   VerdictSet,
@@ -28,8 +30,8 @@ import {
   requireText,
 } from "../../common/src/validate.ts";
 import { attestationKey, verdictsKey } from "./keys.ts";
-import { parseMachineKey } from "./machine-key.ts";
-import { getMachine, parseMachineId, requireMachine } from "./machine-store.ts";
+import { currentKeyset, setCurrentKeyset } from "./keyset.ts";
+import { getMachine, parseMachineId, requireMachine, saveMachine } from "./machine-store.ts";
 import { measurementId, parseMeasurements } from "./measurements.ts";
 import { reportDataHex } from "./report-data.ts";
 import { ATTESTATION_STORAGE_BYTES, type RegistryState, VERDICT_STORAGE_BYTES } from "./state.ts";
@@ -40,8 +42,10 @@ export function getVerdicts(machineId: string): VerdictSet | null {
   return readRecord<VerdictSet>(verdictsKey(machineId));
 }
 
+/** The machine's attestation; one stored by state version 1 reads with keyset_sha256 null. */
 export function getAttestation(machineId: string): Attestation | null {
-  return readRecord<Attestation>(attestationKey(machineId));
+  const stored = readRecord<Attestation>(attestationKey(machineId));
+  return stored === null ? null : { ...stored, keyset_sha256: stored.keyset_sha256 ?? null };
 }
 
 /** Deletes the verdicts on a machine's evidence, refunding each verifier its fixed fee. */
@@ -123,6 +127,16 @@ export function postVerdict(state: RegistryState, value: unknown): VerdictSet {
     fail(`only verifiers may post verdicts; ${verifier} is not one`);
   }
   const machine = requireMachine(machineId);
+  if (
+    approve &&
+    machine.tee_type !== "none-dev" &&
+    !state.params.allowed_tcb_statuses.includes(tcbStatus)
+  ) {
+    fail(
+      `tcb_status: ${tcbStatus} is not in the registry's allowed_tcb_statuses ` +
+        `(${state.params.allowed_tcb_statuses.join(", ")}); evidence with it cannot be approved`,
+    );
+  }
   if (machine.evidence.hash !== evidenceHash) {
     fail(
       `evidence ${evidenceHash} is not the latest evidence of machine ${machineId} ` +
@@ -153,6 +167,7 @@ export function postVerdict(state: RegistryState, value: unknown): VerdictSet {
   set.verdicts.push(verdict);
   const counts = tally(set, state.verifiers);
   let attestation: Attestation | null = null;
+  let activated: MachineKeyset | null = null;
   let revoked = false;
   let fee = VERDICT_STORAGE_BYTES;
   const group = id === null ? [] : (counts.approvers.get(id) ?? []);
@@ -169,9 +184,11 @@ export function postVerdict(state: RegistryState, value: unknown): VerdictSet {
       verified_at: now.toString(),
       expires_at: (now + BigInt(state.params.attestation_ttl_ns)).toString(),
       paid_by: verifier,
+      keyset_sha256: machine.evidence.keyset_sha256,
     };
     writeRecord(attestationKey(machineId), attestation);
     fee += ATTESTATION_STORAGE_BYTES;
+    activated = activateNextKeyset(meter, machine, now);
   } else if (!approve && counts.rejections >= state.threshold) {
     set.outcome = "rejected";
     revoked = releaseAttestation(meter, machineId);
@@ -195,9 +212,31 @@ export function postVerdict(state: RegistryState, value: unknown): VerdictSet {
       rejections: counts.rejections,
       attestation,
       attestation_revoked: revoked,
+      keyset_activated: activated,
     },
   });
   return set;
+}
+
+/**
+ * On verification of the latest evidence: the keyset it attests becomes current. The machine
+ * record sheds its previous keyset; those bytes go back to the provider, who paid for them.
+ */
+function activateNextKeyset(
+  meter: StorageMeter,
+  machine: Machine,
+  now: bigint,
+): MachineKeyset | null {
+  const next = machine.next_keyset;
+  if (next === null || next.keyset_sha256 !== machine.evidence.keyset_sha256) {
+    return null;
+  }
+  setCurrentKeyset(machine, next);
+  machine.updated_at = now.toString();
+  const start = near.storageUsage();
+  meter.release(() => saveMachine(machine));
+  meter.refundBytes(machine.provider, start - near.storageUsage());
+  return next;
 }
 
 export function attestationState(
@@ -218,12 +257,14 @@ export function attestationState(
 export interface EvidenceView {
   machine_id: string;
   evidence: Evidence;
+  /** The keyset the latest evidence attests: the next one while pending, else the current one. */
+  keyset: MachineKeyset | null;
   attestation_state: AttestationState;
   verdicts: VerdictSet | null;
   attestation: Attestation | null;
 }
 
-/** View: a machine's latest evidence, the verdicts on it and its current attestation. */
+/** View: a machine's latest evidence, the keyset it attests, its verdicts and the attestation. */
 export function viewEvidence(machineId: string): EvidenceView | null {
   const machine = getMachine(machineId);
   if (machine === null) {
@@ -231,32 +272,41 @@ export function viewEvidence(machineId: string): EvidenceView | null {
   }
   const verdicts = getVerdicts(machineId);
   const attestation = getAttestation(machineId);
+  const current = currentKeyset(machine);
+  const keyset = machine.next_keyset ?? current;
   return {
     machine_id: machineId,
     evidence: machine.evidence,
+    keyset:
+      keyset !== null && keyset.keyset_sha256 === machine.evidence.keyset_sha256 ? keyset : null,
     attestation_state: attestationState(machine, verdicts, attestation, near.blockTimestamp()),
     verdicts,
     attestation,
   };
 }
 
-/** View: the REPORTDATA (hex) a machine's evidence had to carry, from the nonce it answered. */
+/**
+ * View: the REPORTDATA (hex) a machine's evidence had to carry: the keyset it attests and the nonce
+ * it answered, for the latest or the attested evidence.
+ */
 export function expectedReportData(value: unknown): string {
   const args = requireObject(value, "args");
   requireOnlyKeys(args, "args", ["machine_id", "evidence_hash"]);
   const machine = requireMachine(parseMachineId(args.machine_id, "machine_id"));
   const hash = requireHex(args.evidence_hash, "evidence_hash", 32, 32);
   const attestation = getAttestation(machine.id);
-  let nonce: string;
+  let bound: { nonce: string; keyset_sha256: string | null };
   if (machine.evidence.hash === hash) {
-    nonce = machine.evidence.nonce;
+    bound = machine.evidence;
   } else if (attestation !== null && attestation.evidence_hash === hash) {
-    nonce = attestation.nonce;
+    bound = attestation;
   } else {
     fail(
       `evidence ${hash} is neither the latest nor the attested evidence of machine ${machine.id}`,
     );
   }
-  const key = parseMachineKey(machine.machine_public_key, "machine_public_key");
-  return reportDataHex(near.currentAccountId(), machine.provider, key.bytes, fromHex(nonce));
+  if (bound.keyset_sha256 === null) {
+    fail(`evidence ${hash} of machine ${machine.id} predates keysets: it attests no keyset`);
+  }
+  return reportDataHex(bound.keyset_sha256, bound.nonce);
 }

@@ -28,6 +28,9 @@ function ineligibility(
   if (machine.status !== "active") {
     return `machine ${machineId} is ${machine.status}`;
   }
+  if (machine.keyset_sha256 === null) {
+    return `machine ${machineId} has no attested keyset`;
+  }
   if (machine.tee_type === "none-dev") {
     return state.dev_mode ? null : "none-dev machines are eligible only in dev mode";
   }
@@ -46,6 +49,11 @@ function ineligibility(
   if (!isAllowed(attestation.measurement_id)) {
     return `measurement ${attestation.measurement_id} is not allowlisted`;
   }
+  // The current keyset is the one the attestation verified (it became current then); an
+  // attestation from before keysets attests none.
+  if (attestation.keyset_sha256 !== machine.keyset_sha256) {
+    return `machine ${machineId} has no attested keyset`;
+  }
   return null;
 }
 
@@ -58,6 +66,9 @@ export function checkEligibility(state: RegistryState, machineId: string): Eligi
     machine_public_key: machine?.machine_public_key ?? null,
     price_per_unit: machine?.price_per_unit ?? null,
     provider: machine?.provider ?? null,
+    encryption_key: machine?.encryption_key ?? null,
+    keyset_sha256: machine?.keyset_sha256 ?? null,
+    models: machine === null ? null : machine.keyset_sha256 === null ? null : machine.models,
   };
   if (reason !== null) {
     answer.reason = reason;

@@ -8,16 +8,21 @@ import { requireString } from "../../common/src/validate.ts";
 import { evidenceKey } from "./keys.ts";
 import { LIMITS } from "./state.ts";
 
-/** Argument size allowed for a method carrying evidence, given the evidence ceiling. */
+/** Argument size allowed for a method carrying evidence and a keyset, given the evidence ceiling. */
 export function evidenceArgsBytes(params: RegistryParams): number {
-  return LIMITS.argsBytes + Math.ceil(params.max_evidence_bytes / 3) * 4;
+  return LIMITS.argsBytes + LIMITS.keysetArgsBytes + Math.ceil(params.max_evidence_bytes / 3) * 4;
 }
 
 /**
  * Decodes and hashes `value`, records its hash as used (the same evidence is accepted once,
- * ever) and returns the record bound to the consumed challenge's nonce.
+ * ever) and returns the record bound to the consumed challenge's nonce and the keyset it attests.
  */
-export function acceptEvidence(value: unknown, params: RegistryParams, nonce: string): Evidence {
+export function acceptEvidence(
+  value: unknown,
+  params: RegistryParams,
+  nonce: string,
+  keysetSha256: string,
+): Evidence {
   const maxBase64 = Math.ceil(params.max_evidence_bytes / 3) * 4;
   const text = requireString(value, "evidence", 4, maxBase64);
   const bytes = decodeBase64(text, "evidence");
@@ -34,5 +39,6 @@ export function acceptEvidence(value: unknown, params: RegistryParams, nonce: st
     size: bytes.length,
     nonce,
     submitted_at: near.blockTimestamp().toString(),
+    keyset_sha256: keysetSha256,
   };
 }

@@ -1,5 +1,6 @@
 /** The hardware a provider claims for a machine; verifiers check it against the GPU evidence. */
-import type { GpuSpec, Hardware } from "../../common/src/registry-types.ts";
+import { fail } from "../../common/src/errors.ts";
+import type { GpuSpec, Hardware, TeeType } from "../../common/src/registry-types.ts";
 import {
   requireArray,
   requireEnum,
@@ -35,4 +36,22 @@ export function parseHardware(value: unknown, field: string): Hardware {
     cpu_cores: requireInt(hardware.cpu_cores, `${field}.cpu_cores`, 1, 4096),
     ram_mib: requireInt(hardware.ram_mib, `${field}.ram_mib`, 1, MAX_INT),
   };
+}
+
+/**
+ * A TEE machine's GPUs must not run in CC "devtools" mode: it lets debugging tools read GPU memory,
+ * so the TEE would no longer keep prompts and answers confidential.
+ */
+export function refuseDevtools(teeType: TeeType, hardware: Hardware, field: string): void {
+  if (teeType === "none-dev") {
+    return;
+  }
+  hardware.gpus.forEach((gpu, i) => {
+    if (gpu.cc_mode === "devtools") {
+      fail(
+        `${field}.gpus[${i}].cc_mode: "devtools" is refused for tee_type ${teeType} ` +
+          "(debug tools can read GPU memory); run the GPUs with CC on",
+      );
+    }
+  });
 }

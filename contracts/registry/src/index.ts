@@ -309,8 +309,8 @@ class RegistryContract implements RegistryState {
   }
 
   @view({})
-  report_data(value: unknown): string {
-    return viewReportData(sized("report_data", value));
+  report_data(value: unknown): ReturnType<typeof viewReportData> {
+    return viewReportData(sized("report_data", value, LIMITS.argsBytes + LIMITS.keysetArgsBytes));
   }
 
   @view({})

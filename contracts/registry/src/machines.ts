@@ -4,7 +4,7 @@ import { fail } from "../../common/src/errors.ts";
 import { emitEvent } from "../../common/src/events.ts";
 import type { Machine, MachineStatus } from "../../common/src/registry-types.ts";
 import { StorageMeter } from "../../common/src/storage-meter.ts";
-import { readRecord, removeRecord, writeRecord } from "../../common/src/store.ts";
+import { removeRecord } from "../../common/src/store.ts";
 import { parseU128 } from "../../common/src/u128.ts";
 import {
   requireAccountId,
@@ -16,9 +16,16 @@ import {
 import { releaseAttestation, releaseVerdicts } from "./attestations.ts";
 import { consumeChallenge } from "./challenges.ts";
 import { acceptEvidence } from "./evidence.ts";
-import { parseHardware } from "./hardware.ts";
-import { machineKey, machineSet, providerMachineSet, publicKeyKey } from "./keys.ts";
-import { parseMachineKey } from "./machine-key.ts";
+import { parseHardware, refuseDevtools } from "./hardware.ts";
+import { machineKey, machineSet, providerMachineSet } from "./keys.ts";
+import {
+  currentKeyset,
+  KEYSET_FIELDS,
+  parseKeyset,
+  parseOptionalKeyset,
+  reserveMachineKey,
+  setCurrentKeyset,
+} from "./keyset.ts";
 import { getMachine, parseMachineId, requireMachine, saveMachine } from "./machine-store.ts";
 import { requireCallerProvider } from "./providers.ts";
 import { LIMITS, type RegistryState } from "./state.ts";
@@ -44,30 +51,37 @@ function requireOwnMachine(args: Record<string, unknown>, method: string): Machi
 export function addMachine(state: RegistryState, value: unknown): Machine {
   const args = requireObject(value, "args");
   requireOnlyKeys(args, "args", [
-    "machine_public_key",
+    ...KEYSET_FIELDS,
     "tee_type",
     "hardware",
     "price_per_unit",
     "evidence",
   ]);
-  const key = parseMachineKey(args.machine_public_key, "machine_public_key");
+  const caller = near.predecessorAccountId();
+  const keyset = parseKeyset(args, caller);
   const teeType = requireEnum(args.tee_type, "tee_type", ["tdx", "sev-snp", "none-dev"]);
   const hardware = parseHardware(args.hardware, "hardware");
+  refuseDevtools(teeType, hardware, "hardware");
   const price = parsePrice(args.price_per_unit);
   const provider = requireCallerProvider(["active"], "add_machine");
-  const existing = readRecord<string>(publicKeyKey(key.text));
-  if (existing !== null) {
-    fail(`machine key ${key.text} is already registered (machine ${existing})`);
-  }
   const meter = new StorageMeter();
-  const challenge = consumeChallenge(provider.account_id, key.text);
-  const evidence = acceptEvidence(args.evidence, state.params, challenge.nonce);
   const id = state.next_machine_id;
+  reserveMachineKey(keyset.machine_public_key, id);
+  const challenge = consumeChallenge(provider.account_id, keyset.machine_public_key);
+  const evidence = acceptEvidence(
+    args.evidence,
+    state.params,
+    challenge.nonce,
+    keyset.keyset_sha256,
+  );
   state.next_machine_id = (BigInt(id) + 1n).toString();
   const machine: Machine = {
     id,
     provider: provider.account_id,
-    machine_public_key: key.text,
+    machine_public_key: keyset.machine_public_key,
+    encryption_key: keyset.encryption_key,
+    models: keyset.models,
+    keyset_sha256: keyset.keyset_sha256,
     tee_type: teeType,
     hardware,
     price_per_unit: price,
@@ -75,9 +89,9 @@ export function addMachine(state: RegistryState, value: unknown): Machine {
     created_at: evidence.submitted_at,
     updated_at: evidence.submitted_at,
     evidence,
+    next_keyset: null,
   };
   saveMachine(machine);
-  writeRecord(publicKeyKey(key.text), id);
   machineSet().add(id);
   providerMachineSet(provider.account_id).add(id);
   meter.settle();
@@ -85,23 +99,56 @@ export function addMachine(state: RegistryState, value: unknown): Machine {
   return machine;
 }
 
-/** New evidence for a machine (re-attestation); its previous attestation stays valid until expiry. */
+/**
+ * New evidence for a machine (re-attestation), optionally for a new keyset (machine_public_key,
+ * encryption_key and models together; a new signing key answers its own challenge). The previous
+ * attestation and keyset stay current until this evidence is verified, when its keyset becomes
+ * current (none-dev machines, which nothing verifies, take it at once).
+ */
 export function submitEvidence(state: RegistryState, value: unknown): Machine {
   const args = requireObject(value, "args");
-  requireOnlyKeys(args, "args", ["machine_id", "evidence"]);
+  requireOnlyKeys(args, "args", ["machine_id", "evidence", ...KEYSET_FIELDS]);
   const machine = requireOwnMachine(args, "submit_evidence");
   requireCallerProvider(["active", "paused"], "submit_evidence");
+  refuseDevtools(machine.tee_type, machine.hardware, "hardware");
+  const keyset =
+    parseOptionalKeyset(args, machine.provider) ??
+    currentKeyset(machine) ??
+    fail(
+      `machine ${machine.id} has no keyset yet: give machine_public_key, encryption_key and ` +
+        "models with its evidence",
+    );
   const meter = new StorageMeter();
-  const challenge = consumeChallenge(machine.provider, machine.machine_public_key);
-  const evidence = acceptEvidence(args.evidence, state.params, challenge.nonce);
+  reserveMachineKey(keyset.machine_public_key, machine.id);
+  const challenge = consumeChallenge(machine.provider, keyset.machine_public_key);
+  const evidence = acceptEvidence(
+    args.evidence,
+    state.params,
+    challenge.nonce,
+    keyset.keyset_sha256,
+  );
   releaseVerdicts(meter, machine.id);
   machine.evidence = evidence;
   machine.updated_at = evidence.submitted_at;
+  if (machine.tee_type === "none-dev") {
+    setCurrentKeyset(machine, keyset);
+  } else {
+    machine.next_keyset = keyset.keyset_sha256 === machine.keyset_sha256 ? null : keyset;
+  }
   saveMachine(machine);
   meter.settle();
   emitEvent({
     event: "evidence_submitted",
-    data: { machine_id: machine.id, provider: machine.provider, ...evidence },
+    data: {
+      machine_id: machine.id,
+      provider: machine.provider,
+      ...evidence,
+      machine_public_key: machine.machine_public_key,
+      encryption_key: machine.encryption_key,
+      models: machine.models,
+      keyset_sha256: machine.keyset_sha256,
+      next_keyset: machine.next_keyset,
+    },
   });
   return machine;
 }

@@ -2,8 +2,14 @@
 import { fail } from "../../common/src/errors.ts";
 import type { RegistryParams } from "../../common/src/registry-types.ts";
 import { parseU64, parseU128 } from "../../common/src/u128.ts";
-import { requireInt, requireObject, requireOnlyKeys } from "../../common/src/validate.ts";
-import { LIMITS } from "./state.ts";
+import {
+  requireArray,
+  requireEnum,
+  requireInt,
+  requireObject,
+  requireOnlyKeys,
+} from "../../common/src/validate.ts";
+import { LIMITS, TCB_STATUSES } from "./state.ts";
 
 const PARAM_NAMES = [
   "min_bond",
@@ -11,7 +17,22 @@ const PARAM_NAMES = [
   "challenge_ttl_ns",
   "attestation_ttl_ns",
   "max_evidence_bytes",
+  "allowed_tcb_statuses",
 ] as const;
+
+/** 1 to all of TCB_STATUSES, each once. */
+function parseTcbStatuses(value: unknown, field: string): string[] {
+  const list = requireArray(value, field, 1, TCB_STATUSES.length);
+  const statuses: string[] = [];
+  for (let i = 0; i < list.length; i++) {
+    const status = requireEnum(list[i], `${field}[${i}]`, TCB_STATUSES);
+    if (statuses.includes(status)) {
+      fail(`${field}[${i}]: "${status}" is listed twice`);
+    }
+    statuses.push(status);
+  }
+  return statuses;
+}
 
 /** `base` with the fields given in `value` replaced, each validated. */
 export function mergeParams(base: RegistryParams, value: unknown, field: string): RegistryParams {
@@ -35,6 +56,12 @@ export function mergeParams(base: RegistryParams, value: unknown, field: string)
       `${field}.max_evidence_bytes`,
       1,
       LIMITS.evidenceBytesCeiling,
+    );
+  }
+  if (given.allowed_tcb_statuses !== undefined) {
+    next.allowed_tcb_statuses = parseTcbStatuses(
+      given.allowed_tcb_statuses,
+      `${field}.allowed_tcb_statuses`,
     );
   }
   return next;

@@ -1,8 +1,12 @@
 /** The registry's small root state (serialized to STATE on every call) and its fixed limits. */
 import type { RegistryParams } from "../../common/src/registry-types.ts";
 
-/** Layout version of STATE and records; `migrate` upgrades older layouts to this one. */
-export const CONTRACT_VERSION = 1;
+/**
+ * Layout version of STATE and records; `migrate` upgrades older layouts to this one. Version 2
+ * added machine keysets (encryption key, models, keyset hash in REPORTDATA) and
+ * params.allowed_tcb_statuses.
+ */
+export const CONTRACT_VERSION = 2;
 
 export interface RegistryState {
   version: number;
@@ -18,6 +22,8 @@ export interface RegistryState {
 export const LIMITS = {
   /** Most methods' JSON arguments. */
   argsBytes: 4096,
+  /** Added for methods carrying a keyset: an encryption key and up to 16 models. */
+  keysetArgsBytes: 3072,
   /** Hard ceiling for params.max_evidence_bytes (decoded evidence). */
   evidenceBytesCeiling: 32768,
   maxVerifiers: 10,
@@ -39,4 +45,20 @@ export const DEFAULT_PARAMS: RegistryParams = {
   challenge_ttl_ns: "3600000000000",
   attestation_ttl_ns: "86400000000000",
   max_evidence_bytes: 8192,
+  allowed_tcb_statuses: ["UpToDate"],
 };
+
+/**
+ * The TCB statuses governance may allow: Intel's TDX statuses of a quote, "Revoked" excepted
+ * (never acceptable).
+ */
+export const TCB_STATUSES: readonly string[] = [
+  "UpToDate",
+  "SWHardeningNeeded",
+  "ConfigurationNeeded",
+  "ConfigurationAndSWHardeningNeeded",
+  "OutOfDate",
+  "OutOfDateConfigurationNeeded",
+  "TDRelaunchAdvised",
+  "TDRelaunchAdvisedConfigurationNeeded",
+];

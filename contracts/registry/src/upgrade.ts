@@ -1,8 +1,9 @@
 /** `upgrade` and `migrate` of the registry (the mechanism: ../../common/src/upgrade.ts). */
 import { near } from "near-sdk-js";
 import { fail } from "../../common/src/errors.ts";
+import type { RegistryParams } from "../../common/src/registry-types.ts";
 import { deployInputAndMigrate, stateToMigrate } from "../../common/src/upgrade.ts";
-import { CONTRACT_VERSION, type RegistryState } from "./state.ts";
+import { CONTRACT_VERSION, DEFAULT_PARAMS, type RegistryState } from "./state.ts";
 
 /** migrate gets at least this, plus all gas left unused by this call (weight 1). */
 const MIGRATE_MIN_GAS = 30_000_000_000_000n;
@@ -16,10 +17,22 @@ export function upgradeSelf(): void {
   deployInputAndMigrate((JSON.parse(raw) as RegistryState).owner, MIGRATE_MIN_GAS);
 }
 
-/** Rewrites STATE in the current layout. */
+/** STATE as version 1 stored it: params without allowed_tcb_statuses. */
+type StateV1 = Omit<RegistryState, "params"> & {
+  params: Omit<RegistryParams, "allowed_tcb_statuses">;
+};
+
+/**
+ * Rewrites STATE in the current layout, one step per version. Records are not rewritten (their
+ * number is unbounded): machine-store.ts and attestations.ts read version 1 machines and
+ * attestations as having no keyset, and eligibility then names that.
+ */
 export function migrateState(): void {
-  const old = stateToMigrate<RegistryState>(SUBJECT, CONTRACT_VERSION);
-  // Version 1 is the first layout; a later version transforms `old` here, one step per version.
-  const migrated: RegistryState = { ...old, version: CONTRACT_VERSION };
+  const old = stateToMigrate<RegistryState | StateV1>(SUBJECT, CONTRACT_VERSION);
+  let params = old.params as RegistryParams;
+  if (old.version === 1) {
+    params = { ...old.params, allowed_tcb_statuses: DEFAULT_PARAMS.allowed_tcb_statuses };
+  }
+  const migrated: RegistryState = { ...old, params, version: CONTRACT_VERSION };
   near.storageWrite("STATE", JSON.stringify(migrated));
 }

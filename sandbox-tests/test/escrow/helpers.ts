@@ -14,7 +14,9 @@ import {
   callRaw,
   deployRegistry,
   MACHINE_DEPOSIT,
+  type ModelEntry,
   newEvidence,
+  newKeyset,
   ONE_NEAR,
   registerProvider,
   requestChallenge,
@@ -61,6 +63,9 @@ export interface TestMachine {
   id: string;
   keyPair: KeyPair;
   publicKey: string;
+  encryptionKey: string;
+  models: ModelEntry[];
+  keysetSha256: string;
 }
 
 export interface World {
@@ -78,7 +83,10 @@ export interface World {
   machine: TestMachine;
 }
 
-/** A none-dev machine (eligible in dev mode) with a key pair the test can sign with. */
+/**
+ * A none-dev machine (eligible in dev mode) with a key pair the test can sign with, and a keyset
+ * (random encryption key, the fixture models) whose sha256 jobs name.
+ */
 export async function addDevMachine(
   registry: NearAccount,
   provider: NearAccount,
@@ -86,14 +94,25 @@ export async function addDevMachine(
 ): Promise<TestMachine> {
   const keyPair = KeyPair.fromRandom("ed25519");
   const publicKey = keyPair.getPublicKey();
-  const key = { text: publicKey.toString(), bytes: Uint8Array.from(publicKey.data) };
-  await requestChallenge(registry, provider, key);
+  const keyset = newKeyset({ text: publicKey.toString(), bytes: Uint8Array.from(publicKey.data) });
+  await requestChallenge(registry, provider, keyset.key);
   const result = await callOk(provider, registry, {
     method: "add_machine",
-    args: { ...addMachineArgs(key, newEvidence(), "none-dev"), price_per_unit: price.toString() },
+    args: {
+      ...addMachineArgs(keyset, newEvidence(), "none-dev"),
+      price_per_unit: price.toString(),
+    },
     deposit: MACHINE_DEPOSIT,
   });
-  return { id: result.parseResult<{ id: string }>().id, keyPair, publicKey: key.text };
+  const machine = result.parseResult<{ id: string; keyset_sha256: string }>();
+  return {
+    id: machine.id,
+    keyPair,
+    publicKey: keyset.key.text,
+    encryptionKey: keyset.encryptionKey,
+    models: keyset.models,
+    keysetSha256: machine.keyset_sha256,
+  };
 }
 
 export async function storageDeposit(

@@ -207,8 +207,9 @@ describe("upgrading the registry", () => {
       "proposal_executed",
     ]);
     expect((await dao.registry.accountView()).code_hash).toBe(contractCodeHash("registry-v2"));
+    // registry-v2 is the registry's next version: state version 2 (keysets) to 3.
     expect(await dao.registry.view("registry_info", {})).toMatchObject({
-      version: 2,
+      version: 3,
       owner: dao.gov.accountId,
     });
     const info = (await dao.registry.view("registry_v2_info", {})) as { migrated_at: string };

@@ -18,6 +18,7 @@ import {
   isEligible,
   MACHINE_DEPOSIT,
   MEASUREMENTS,
+  MODELS,
   measurementIdOf,
   newEvidence,
   ONE_NEAR,
@@ -346,6 +347,9 @@ describe("allowlist and eligibility", () => {
       machine_public_key: m.key.text,
       price_per_unit: "1000000000000000000",
       provider: alice.accountId,
+      encryption_key: m.keyset.encryptionKey,
+      keyset_sha256: m.keysetSha256,
+      models: MODELS,
     });
     expect(
       ((await registry.view("allowlist", {})) as { measurement_id: string }[]).map(

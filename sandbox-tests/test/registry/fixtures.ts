@@ -1,8 +1,9 @@
 /**
  * Registry fixtures without test-runner dependencies (the bench script uses them too): machine
- * keys, evidence bytes, hardware, measurements and the REPORTDATA/measurement-id formulas.
+ * keys and keysets, evidence bytes, hardware, measurements and the keyset/REPORTDATA/measurement-id
+ * formulas, computed independently of the contract's code.
  */
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { KeyPair } from "near-workspaces";
 
 export interface MachineKey {
@@ -13,6 +14,66 @@ export interface MachineKey {
 export function newMachineKey(): MachineKey {
   const publicKey = KeyPair.fromRandom("ed25519").getPublicKey();
   return { text: publicKey.toString(), bytes: Uint8Array.from(publicKey.data) };
+}
+
+export interface ModelEntry {
+  name: string;
+  weights_sha256: string;
+}
+
+const sha256Hex = (text: string): string => createHash("sha256").update(text).digest("hex");
+
+/** Two models, sorted by name as the registry requires. */
+export const MODELS: ModelEntry[] = [
+  { name: "llama-3.1-8b-instruct", weights_sha256: sha256Hex("llama-3.1-8b-instruct weights") },
+  { name: "qwen2.5-7b-instruct", weights_sha256: sha256Hex("qwen2.5-7b-instruct weights") },
+];
+
+/** What a machine's TEE attests: its signing key, its X25519 encryption key and its models. */
+export interface Keyset {
+  key: MachineKey;
+  encryptionKey: string;
+  models: ModelEntry[];
+}
+
+/** "x25519:<64 hex>": any 32 bytes are an X25519 public key. */
+export function newEncryptionKey(): string {
+  return `x25519:${randomBytes(32).toString("hex")}`;
+}
+
+export function newKeyset(key: MachineKey = newMachineKey(), models = MODELS): Keyset {
+  return { key, encryptionKey: newEncryptionKey(), models };
+}
+
+/** The keyset fields of add_machine / submit_evidence / report_data arguments. */
+export function keysetArgs(keyset: Keyset): Record<string, unknown> {
+  return {
+    machine_public_key: keyset.key.text,
+    encryption_key: keyset.encryptionKey,
+    models: keyset.models,
+  };
+}
+
+/**
+ * sha256 of the keyset document as contracts/common/src/inference-messages.ts specifies it:
+ * canonical JSON (keys sorted, no whitespace) with version "gpumarket/v1/keyset".
+ */
+export function keysetSha256Of(provider: string, registry: string, keyset: Keyset): string {
+  const models = keyset.models.map((m) => ({ name: m.name, weights_sha256: m.weights_sha256 }));
+  const document = JSON.stringify({
+    account: provider,
+    encryption_key: keyset.encryptionKey,
+    models,
+    registry,
+    signing_key: keyset.key.text,
+    version: "gpumarket/v1/keyset",
+  });
+  return sha256Hex(document);
+}
+
+/** REPORTDATA: the keyset's sha256 then the challenge nonce (64 bytes, hex). */
+export function reportDataOf(keysetSha256: string, nonceHex: string): string {
+  return `${keysetSha256}${nonceHex}`;
 }
 
 export interface EvidenceBytes {
@@ -65,24 +126,4 @@ export const MEASUREMENTS = {
 export function measurementIdOf(m: typeof MEASUREMENTS): string {
   const sorted = Object.fromEntries(Object.entries(m).sort(([a], [b]) => a.localeCompare(b)));
   return createHash("sha256").update(JSON.stringify(sorted)).digest("hex");
-}
-
-/** REPORTDATA as the README specifies it, computed independently of the contract. */
-export function reportDataOf(
-  registry: string,
-  provider: string,
-  machineKey: Uint8Array,
-  nonceHex: string,
-): string {
-  const digest = createHash("sha256")
-    .update("gpumarket/v1/report-data")
-    .update(Buffer.from([0]))
-    .update(registry)
-    .update(Buffer.from([0]))
-    .update(provider)
-    .update(Buffer.from([0]))
-    .update(machineKey)
-    .update(Buffer.from(nonceHex, "hex"))
-    .digest();
-  return Buffer.concat([digest, Buffer.alloc(32)]).toString("hex");
 }

@@ -147,7 +147,7 @@ describe("upgrade", () => {
       "contract_upgrade_started",
       "contract_migrated",
     ]);
-    expect(eventsOf(result)[1]?.data).toEqual([{ from_version: 1, to_version: 1 }]);
+    expect(eventsOf(result)[1]?.data).toEqual([{ from_version: 2, to_version: 2 }]);
     expect((await registry.accountView()).code_hash).toBe(contractCodeHash("registry"));
     expect(await stateOf(registry)).toEqual(before);
     expect((await registry.view("machine", { machine_id: "0" })) as object).toMatchObject({
@@ -169,11 +169,11 @@ describe("upgrade", () => {
     });
     expect(result.failed).toBe(true);
     expect(result.receiptFailureMessages.join("\n")).toContain(
-      "cannot migrate state version 99 to 1",
+      "cannot migrate state version 99 to 2",
     );
     expect(await stateOf(registry)).toEqual(before);
     await registry.patchState("STATE", JSON.stringify(state));
-    expect(await registry.view("registry_info", {})).toMatchObject({ version: 1 });
+    expect(await registry.view("registry_info", {})).toMatchObject({ version: 2 });
   });
 
   test("a failing migration rolls back the deploy", async () => {
@@ -190,7 +190,7 @@ describe("upgrade", () => {
     expect(await stateOf(registry)).toEqual(before);
     expect(await registry.view("registry_info", {})).toMatchObject({
       owner: owner.accountId,
-      version: 1,
+      version: 2,
     });
   });
 });

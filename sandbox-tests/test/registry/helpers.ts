@@ -7,10 +7,13 @@ import { rpc } from "../../src/rpc.ts";
 import {
   type EvidenceBytes,
   HARDWARE,
+  type Keyset,
+  keysetArgs,
   type MachineKey,
   MEASUREMENTS,
+  type ModelEntry,
   newEvidence,
-  newMachineKey,
+  newKeyset,
 } from "./fixtures.ts";
 
 export * from "./fixtures.ts";
@@ -31,6 +34,7 @@ export interface RegistryParams {
   challenge_ttl_ns?: string;
   attestation_ttl_ns?: string;
   max_evidence_bytes?: number;
+  allowed_tcb_statuses?: string[];
 }
 
 /** A sub-account of root with the registry deployed and initialized. */
@@ -177,7 +181,7 @@ export async function requestChallenge(
   registry: NearAccount,
   provider: NearAccount,
   key: MachineKey,
-): Promise<{ nonce: string; report_data: string; expires_at: string }> {
+): Promise<{ provider: string; machine_public_key: string; nonce: string; expires_at: string }> {
   const result = await callOk(provider, registry, {
     method: "request_challenge",
     args: { machine_public_key: key.text },
@@ -189,18 +193,20 @@ export async function requestChallenge(
 export interface AddedMachine {
   id: string;
   key: MachineKey;
+  keyset: Keyset;
+  keysetSha256: string;
   evidence: EvidenceBytes;
   nonce: string;
   result: TransactionResult;
 }
 
 export function addMachineArgs(
-  key: MachineKey,
+  keyset: Keyset,
   evidence: EvidenceBytes,
   teeType = "tdx",
 ): Record<string, unknown> {
   return {
-    machine_public_key: key.text,
+    ...keysetArgs(keyset),
     tee_type: teeType,
     hardware: HARDWARE,
     price_per_unit: "1000000000000000000",
@@ -208,22 +214,30 @@ export function addMachineArgs(
   };
 }
 
-/** Challenge then add_machine with fresh key and evidence. */
+/** Challenge then add_machine with a fresh keyset (unless given) and fresh evidence. */
 export async function addMachine(
   registry: NearAccount,
   provider: NearAccount,
   teeType = "tdx",
+  keyset: Keyset = newKeyset(),
+  evidence: EvidenceBytes = newEvidence(),
 ): Promise<AddedMachine> {
-  const key = newMachineKey();
-  const evidence = newEvidence();
-  const { nonce } = await requestChallenge(registry, provider, key);
+  const { nonce } = await requestChallenge(registry, provider, keyset.key);
   const result = await callOk(provider, registry, {
     method: "add_machine",
-    args: addMachineArgs(key, evidence, teeType),
+    args: addMachineArgs(keyset, evidence, teeType),
     deposit: MACHINE_DEPOSIT,
   });
-  const machine = result.parseResult<{ id: string }>();
-  return { id: machine.id, key, evidence, nonce, result };
+  const machine = result.parseResult<{ id: string; keyset_sha256: string }>();
+  return {
+    id: machine.id,
+    key: keyset.key,
+    keyset,
+    keysetSha256: machine.keyset_sha256,
+    evidence,
+    nonce,
+    result,
+  };
 }
 
 export function verdictArgs(
@@ -264,6 +278,9 @@ export interface Eligibility {
   machine_public_key: string | null;
   price_per_unit: string | null;
   provider: string | null;
+  encryption_key: string | null;
+  keyset_sha256: string | null;
+  models: ModelEntry[] | null;
 }
 
 export function isEligible(registry: NearAccount, machineId: string): Promise<Eligibility> {

@@ -13,9 +13,12 @@ import {
   expectRejected,
   GAS_FEE_BOUND,
   HARDWARE,
+  keysetArgs,
+  keysetSha256Of,
   MACHINE_DEPOSIT,
+  MODELS,
   newEvidence,
-  newMachineKey,
+  newKeyset,
   ONE_NEAR,
   onlyEvent,
   registerProvider,
@@ -39,9 +42,18 @@ interface MachineView {
   id: string;
   provider: string;
   machine_public_key: string;
+  encryption_key: string | null;
+  keyset_sha256: string | null;
   status: string;
   price_per_unit: string;
-  evidence: { hash: string; size: number; nonce: string; submitted_at: string };
+  evidence: {
+    hash: string;
+    size: number;
+    nonce: string;
+    submitted_at: string;
+    keyset_sha256: string | null;
+  };
+  next_keyset: unknown;
   attestation_state: string;
 }
 
@@ -73,40 +85,38 @@ afterAll(async () => {
 });
 
 describe("request_challenge", () => {
-  test("issues a nonce whose REPORTDATA binds registry, provider and machine key", async () => {
-    const key = newMachineKey();
+  test("issues a nonce; REPORTDATA is the keyset's sha256 then the nonce", async () => {
+    const keyset = newKeyset();
     const before = await balanceOf(alice);
     const result = await callOk(alice, registry, {
       method: "request_challenge",
-      args: { machine_public_key: key.text },
+      args: { machine_public_key: keyset.key.text },
       deposit: CHALLENGE_DEPOSIT,
     });
     const event = onlyEvent(result, "challenge_issued");
     const nonce = event.nonce as string;
     expect(nonce).toMatch(/^[0-9a-f]{64}$/);
-    const expected = reportDataOf(registry.accountId, alice.accountId, key.bytes, nonce);
-    expect(expected.endsWith("0".repeat(64))).toBe(true);
-    expect(event).toMatchObject({
+    expect(event).toEqual({
       provider: alice.accountId,
-      machine_public_key: key.text,
-      report_data: expected,
+      machine_public_key: keyset.key.text,
+      nonce,
+      expires_at: expect.stringMatching(/^\d+$/),
     });
     expect(result.parseResult()).toEqual(event);
+    const keysetSha256 = keysetSha256Of(alice.accountId, registry.accountId, keyset);
     expect(
-      await registry.view("report_data", {
-        provider: alice.accountId,
-        machine_public_key: key.text,
-      }),
-    ).toBe(expected);
+      await registry.view("report_data", { provider: alice.accountId, ...keysetArgs(keyset) }),
+    ).toEqual({ keyset_sha256: keysetSha256, report_data: reportDataOf(keysetSha256, nonce) });
     // Only the challenge's storage was kept; the rest of the deposit came back.
     expect(before - (await balanceOf(alice))).toBeLessThan(CHALLENGE_DEPOSIT);
     // A second request replaces the nonce.
-    const again = await requestChallenge(registry, alice, key);
+    const again = await requestChallenge(registry, alice, keyset.key);
     expect(again.nonce).not.toBe(nonce);
   });
 
   test("failures", async () => {
-    const key = newMachineKey();
+    const keyset = newKeyset();
+    const key = keyset.key;
     await expectRejected(
       carol,
       registry,
@@ -140,8 +150,19 @@ describe("request_challenge", () => {
       );
     }
     await expect(
-      registry.view("report_data", { provider: alice.accountId, machine_public_key: key.text }),
+      registry.view("report_data", { provider: alice.accountId, ...keysetArgs(keyset) }),
     ).rejects.toThrow(/no open challenge/);
+    await requestChallenge(registry, alice, key);
+    await expect(
+      registry.view("report_data", { provider: alice.accountId, machine_public_key: key.text }),
+    ).rejects.toThrow(/encryption_key: /);
+    await expect(
+      registry.view("report_data", {
+        provider: alice.accountId,
+        ...keysetArgs(keyset),
+        models: [...MODELS].reverse(),
+      }),
+    ).rejects.toThrow(/models: names must be unique and sorted/);
   });
 });
 
@@ -152,31 +173,38 @@ describe("add_machine", () => {
     first = await addMachine(registry, alice);
     const event = onlyEvent(first.result, "machine_added");
     expect(first.id).toBe("0");
+    const keysetSha256 = keysetSha256Of(alice.accountId, registry.accountId, first.keyset);
     expect(event).toMatchObject({
       id: "0",
       provider: alice.accountId,
       machine_public_key: first.key.text,
+      encryption_key: first.keyset.encryptionKey,
+      models: MODELS,
+      keyset_sha256: keysetSha256,
       tee_type: "tdx",
       hardware: HARDWARE,
       status: "active",
-      evidence: { hash: first.evidence.hash, size: first.evidence.size, nonce: first.nonce },
+      evidence: {
+        hash: first.evidence.hash,
+        size: first.evidence.size,
+        nonce: first.nonce,
+        keyset_sha256: keysetSha256,
+      },
+      next_keyset: null,
     });
     const { attestation_state, ...stored } = (await machine("0")) as MachineView;
     expect(stored).toEqual(event);
     expect(attestation_state).toBe("pending");
     // The challenge is gone: the nonce cannot be answered twice.
     await expect(
-      registry.view("report_data", {
-        provider: alice.accountId,
-        machine_public_key: first.key.text,
-      }),
+      registry.view("report_data", { provider: alice.accountId, ...keysetArgs(first.keyset) }),
     ).rejects.toThrow(/no open challenge/);
     expect(
       await registry.view("expected_report_data", {
         machine_id: "0",
         evidence_hash: first.evidence.hash,
       }),
-    ).toBe(reportDataOf(registry.accountId, alice.accountId, first.key.bytes, first.nonce));
+    ).toBe(reportDataOf(keysetSha256, first.nonce));
     // The provider paid the storage it added (challenge + machine), plus gas.
     const added = (await storageUsage(registry)) - usageBefore;
     const spent = balanceBefore - (await balanceOf(alice));
@@ -191,7 +219,7 @@ describe("add_machine", () => {
       registry,
       {
         method: "add_machine",
-        args: addMachineArgs(first.key, newEvidence()),
+        args: addMachineArgs(newKeyset(first.key), newEvidence()),
         deposit: MACHINE_DEPOSIT,
       },
       `machine key ${first.key.text} is already registered (machine 0)`,
@@ -199,14 +227,14 @@ describe("add_machine", () => {
   });
 
   test("refuses replayed evidence", async () => {
-    const key = newMachineKey();
-    await requestChallenge(registry, alice, key);
+    const keyset = newKeyset();
+    await requestChallenge(registry, alice, keyset.key);
     await expectRejected(
       alice,
       registry,
       {
         method: "add_machine",
-        args: addMachineArgs(key, first.evidence),
+        args: addMachineArgs(keyset, first.evidence),
         deposit: MACHINE_DEPOSIT,
       },
       `evidence ${first.evidence.hash} was already submitted`,
@@ -214,20 +242,21 @@ describe("add_machine", () => {
   });
 
   test("refuses evidence without a challenge, and after the challenge expired", async () => {
-    const key = newMachineKey();
+    const keyset = newKeyset();
+    const args = () => addMachineArgs(keyset, newEvidence());
     await expectRejected(
       alice,
       registry,
-      { method: "add_machine", args: addMachineArgs(key, newEvidence()), deposit: MACHINE_DEPOSIT },
+      { method: "add_machine", args: args(), deposit: MACHINE_DEPOSIT },
       "no open challenge",
     );
-    const { expires_at } = await requestChallenge(registry, alice, key);
+    const { expires_at } = await requestChallenge(registry, alice, keyset.key);
     await advancePast(worker, BigInt(expires_at));
     await expectRejected(
       alice,
       registry,
-      { method: "add_machine", args: addMachineArgs(key, newEvidence()), deposit: MACHINE_DEPOSIT },
-      `the challenge for ${key.text} expired`,
+      { method: "add_machine", args: args(), deposit: MACHINE_DEPOSIT },
+      `the challenge for ${keyset.key.text} expired`,
     );
   });
 
@@ -254,15 +283,80 @@ describe("add_machine", () => {
     ["non-base64 evidence", { evidence: "not base64!" }, "evidence: "],
     ["evidence over max_evidence_bytes", { evidence: newEvidence(2049).base64 }, "evidence: "],
     ["an unknown field", { gpu: "H100" }, 'args: unknown field "gpu"'],
+    [
+      "GPUs in CC devtools mode on a TDX machine",
+      { hardware: { ...HARDWARE, gpus: [{ ...HARDWARE.gpus[0], cc_mode: "devtools" }] } },
+      'hardware.gpus[0].cc_mode: "devtools" is refused for tee_type tdx',
+    ],
+    [
+      "GPUs in CC devtools mode on a SEV-SNP machine",
+      {
+        tee_type: "sev-snp",
+        hardware: {
+          ...HARDWARE,
+          gpus: [HARDWARE.gpus[0], { ...HARDWARE.gpus[0], cc_mode: "devtools" }],
+        },
+      },
+      'hardware.gpus[1].cc_mode: "devtools" is refused for tee_type sev-snp',
+    ],
+    ["no encryption key", { encryption_key: undefined }, "encryption_key: "],
+    [
+      "an ed25519 key as encryption key",
+      { encryption_key: "ed25519:6E8sCci9badyRkXb3JoRpBj5p8C6Tw41ELDZoiihKEtp" },
+      'encryption_key: "ed25519:6E8sCci9badyRkXb3JoRpBj5p8C6Tw41ELDZoiihKEtp" is not "x25519:" and 64 lowercase hex digits',
+    ],
+    [
+      "an uppercase encryption key",
+      { encryption_key: `x25519:${"AB".repeat(32)}` },
+      `encryption_key: "x25519:${"AB".repeat(32)}" is not "x25519:" and 64 lowercase hex digits`,
+    ],
+    ["no models", { models: undefined }, "models: expected an array"],
+    ["an empty model list", { models: [] }, "models: expected 1 to 16 entries, got 0"],
+    [
+      "17 models",
+      {
+        models: Array.from({ length: 17 }, (_, i) => ({
+          name: `model-${String(i).padStart(2, "0")}`,
+          weights_sha256: "ab".repeat(32),
+        })),
+      },
+      "models: expected 1 to 16 entries, got 17",
+    ],
+    [
+      "models out of order",
+      { models: [...MODELS].reverse() },
+      `models: names must be unique and sorted; "${MODELS[0]?.name}" comes after "${MODELS[1]?.name}"`,
+    ],
+    [
+      "a model listed twice",
+      { models: [MODELS[0], MODELS[0]] },
+      "models: names must be unique and sorted",
+    ],
+    [
+      "a short weights hash",
+      { models: [{ name: "m", weights_sha256: "ab".repeat(31) }] },
+      `models[0].weights_sha256: "${"ab".repeat(31)}" is not 64 lowercase hex digits`,
+    ],
+    [
+      "a bad model name",
+      { models: [{ name: "-leading-dash", weights_sha256: "ab".repeat(32) }] },
+      'models[0].name: "-leading-dash" is not a model name',
+    ],
+    [
+      "a model with an unknown field",
+      { models: [{ ...MODELS[0], size: 5 }] },
+      'models[0]: unknown field "size"',
+    ],
+    ["a model that is not an object", { models: ["llama"] }, "models[0]: expected an object"],
   ])("rejects %s", async (_what, override, message) => {
-    const key = newMachineKey();
-    await requestChallenge(registry, alice, key);
+    const keyset = newKeyset();
+    await requestChallenge(registry, alice, keyset.key);
     await expectRejected(
       alice,
       registry,
       {
         method: "add_machine",
-        args: { ...addMachineArgs(key, newEvidence()), ...override },
+        args: { ...addMachineArgs(keyset, newEvidence()), ...override },
         deposit: MACHINE_DEPOSIT,
       },
       message,
@@ -270,9 +364,9 @@ describe("add_machine", () => {
   });
 
   test("rejects a short deposit, a non-provider, a paused provider and oversized arguments", async () => {
-    const key = newMachineKey();
-    await requestChallenge(registry, alice, key);
-    const args = addMachineArgs(key, newEvidence());
+    const keyset = newKeyset();
+    await requestChallenge(registry, alice, keyset.key);
+    const args = addMachineArgs(keyset, newEvidence());
     await expectRejected(
       alice,
       registry,
@@ -290,7 +384,7 @@ describe("add_machine", () => {
       registry,
       {
         method: "add_machine",
-        args: { ...args, evidence: "A".repeat(8000) },
+        args: { ...args, evidence: "A".repeat(11000) },
         deposit: MACHINE_DEPOSIT,
       },
       "add_machine: arguments are",
@@ -321,14 +415,23 @@ describe("submit_evidence", () => {
       hash: evidence.hash,
       size: 700,
       nonce,
+      keyset_sha256: first.keysetSha256,
+      machine_public_key: first.key.text,
+      encryption_key: first.keyset.encryptionKey,
+      models: MODELS,
+      next_keyset: null,
     });
-    expect((await machine(first.id))?.evidence).toMatchObject({ hash: evidence.hash, nonce });
+    expect((await machine(first.id))?.evidence).toMatchObject({
+      hash: evidence.hash,
+      nonce,
+      keyset_sha256: first.keysetSha256,
+    });
     expect(
       await registry.view("expected_report_data", {
         machine_id: first.id,
         evidence_hash: evidence.hash,
       }),
-    ).toBe(reportDataOf(registry.accountId, alice.accountId, first.key.bytes, nonce));
+    ).toBe(reportDataOf(first.keysetSha256, nonce));
     await expect(
       registry.view("expected_report_data", {
         machine_id: first.id,
@@ -493,7 +596,7 @@ describe("machine upkeep", () => {
       registry,
       {
         method: "add_machine",
-        args: addMachineArgs(extra.key, newEvidence()),
+        args: addMachineArgs(newKeyset(extra.key), newEvidence()),
         deposit: MACHINE_DEPOSIT,
       },
       "is already registered",

@@ -65,7 +65,7 @@ describe("init", () => {
   test("records owner, treasury and params (defaults filled in)", async () => {
     const info = (await registry.view("registry_info", {})) as Record<string, unknown>;
     expect(info).toMatchObject({
-      version: 1,
+      version: 2,
       owner: owner.accountId,
       treasury: treasury.accountId,
       threshold: 1,
@@ -79,6 +79,7 @@ describe("init", () => {
       challenge_ttl_ns: "3600000000000",
       attestation_ttl_ns: "86400000000000",
       max_evidence_bytes: 8192,
+      allowed_tcb_statuses: ["UpToDate"],
     });
   });
 
@@ -130,7 +131,7 @@ describe("init", () => {
     });
     expect(onlyEvent(result, "registry_initialized")).toMatchObject({
       owner: owner.accountId,
-      version: 1,
+      version: 2,
     });
   });
 });

@@ -1,6 +1,7 @@
-// The registry, version 2: every method of the registry, plus a migration from state version 1
-// that records when it ran and a view that only this version has.
+// The registry's next version: every method of the registry, plus a migration from the current
+// state version to the next that records when it ran, and a view that only this version has.
 import { near } from "near-sdk-js";
+import { CONTRACT_VERSION } from "../../../../contracts/registry/src/state.ts";
 
 export * from "../../../../contracts/registry/src/index.ts";
 
@@ -19,23 +20,28 @@ export function migrate(): void {
     fail("the registry is not initialized");
   }
   const state = JSON.parse(raw) as { version: unknown };
-  if (state.version !== 1) {
-    fail(`registry-v2 migrates state version 1 only, found ${String(state.version)}`);
+  if (state.version !== CONTRACT_VERSION) {
+    fail(
+      `registry-v2 migrates state version ${CONTRACT_VERSION} only, found ${String(state.version)}`,
+    );
   }
-  near.storageWrite("STATE", JSON.stringify({ ...state, version: 2 }));
+  near.storageWrite("STATE", JSON.stringify({ ...state, version: CONTRACT_VERSION + 1 }));
   near.storageWrite(MIGRATED_KEY, String(near.blockHeight()));
   near.log(
     `EVENT_JSON:${JSON.stringify({
       standard: "gpumarket",
       version: "1.0.0",
       event: "contract_migrated",
-      data: [{ from_version: 1, to_version: 2 }],
+      data: [{ from_version: CONTRACT_VERSION, to_version: CONTRACT_VERSION + 1 }],
     })}`,
   );
 }
 
 export function registry_v2_info(): void {
   near.valueReturn(
-    JSON.stringify({ version: 2, migrated_at: near.storageRead(MIGRATED_KEY) ?? null }),
+    JSON.stringify({
+      version: CONTRACT_VERSION + 1,
+      migrated_at: near.storageRead(MIGRATED_KEY) ?? null,
+    }),
   );
 }
