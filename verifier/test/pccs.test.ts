@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { extractJsonObject, PccsClient } from "../src/tdx/pccs.ts";
+import { extractJsonObject, INTEL_ROOT_CA_CRL_URL, PccsClient } from "../src/tdx/pccs.ts";
 import { verifyTdxQuote } from "../src/tdx/verify.ts";
 import { collateral, NOW, quote, rootCa } from "./fixtures.ts";
 import { type PccsStandIn, startPccs } from "./pccs-server.ts";
@@ -26,6 +26,29 @@ describe("PCCS client", () => {
     expect(result.status).toBe("UpToDate");
     expect(pccs.requests).toContain("/tdx/certification/v4/tcb?fmspc=b0c06f000000");
     expect(pccs.requests).toContain("/sgx/certification/v4/pckcrl?ca=platform&encoding=der");
+  });
+
+  test("from Intel PCS, the root CA CRL comes from Intel's distribution point", async () => {
+    const asked: string[] = [];
+    // Intel PCS's paths answered by the stand-in; the root CA CRL's distribution point too.
+    const fetch: typeof globalThis.fetch = (input, init) => {
+      const url = String(input);
+      asked.push(url);
+      const local =
+        url === INTEL_ROOT_CA_CRL_URL
+          ? "/sgx/certification/v4/rootcacrl"
+          : new URL(url).pathname + new URL(url).search;
+      return globalThis.fetch(`${pccs.url}${local}`, init);
+    };
+    const client = new PccsClient({ baseUrl: "https://api.trustedservices.intel.com", fetch });
+    const fetched = await client.collateral("b0c06f000000", "platform");
+    expect(fetched.rootCaCrl).toEqual(collateral().rootCaCrl);
+    expect(asked.sort()).toEqual([
+      "https://api.trustedservices.intel.com/sgx/certification/v4/pckcrl?ca=platform&encoding=der",
+      "https://api.trustedservices.intel.com/tdx/certification/v4/qe/identity",
+      "https://api.trustedservices.intel.com/tdx/certification/v4/tcb?fmspc=b0c06f000000",
+      INTEL_ROOT_CA_CRL_URL,
+    ]);
   });
 
   test("an HTTP error is a plain error naming the URL", async () => {

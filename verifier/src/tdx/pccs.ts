@@ -8,10 +8,18 @@
 import { fromHex } from "../bytes.ts";
 import type { Collateral } from "./collateral.ts";
 
+/** Intel PCS serves no root CA CRL: Intel publishes it at the root certificate's CRL distribution point. */
+const INTEL_PCS_HOST = "api.trustedservices.intel.com";
+export const INTEL_ROOT_CA_CRL_URL =
+  "https://certificates.trustedservices.intel.com/IntelSGXRootCA.der";
+
 export interface PccsOptions {
   /** e.g. "https://api.trustedservices.intel.com" or "https://pccs.example:8081". */
   baseUrl: string;
-  /** Where the root CA CRL is served; default: the PCCS's /sgx/certification/v4/rootcacrl. */
+  /**
+   * Where the root CA CRL is served; default: Intel's distribution point for Intel PCS, else
+   * the PCCS's /sgx/certification/v4/rootcacrl.
+   */
   rootCaCrlUrl?: string;
   fetch?: typeof globalThis.fetch;
   timeoutMs?: number;
@@ -91,12 +99,21 @@ export class PccsClient {
     return { response, body: new Uint8Array(await response.arrayBuffer()), url };
   }
 
+  private rootCaCrlUrl(): string {
+    if (this.options.rootCaCrlUrl !== undefined) {
+      return this.options.rootCaCrlUrl;
+    }
+    return new URL(this.options.baseUrl).host === INTEL_PCS_HOST
+      ? INTEL_ROOT_CA_CRL_URL
+      : "/sgx/certification/v4/rootcacrl";
+  }
+
   async collateral(fmspc: string, ca: "platform" | "processor"): Promise<Collateral> {
     const [tcb, qe, pckCrl, rootCrl] = await Promise.all([
       this.get(`/tdx/certification/v4/tcb?fmspc=${fmspc}`),
       this.get("/tdx/certification/v4/qe/identity"),
       this.get(`/sgx/certification/v4/pckcrl?ca=${ca}&encoding=der`),
-      this.get(this.options.rootCaCrlUrl ?? "/sgx/certification/v4/rootcacrl"),
+      this.get(this.rootCaCrlUrl()),
     ]);
     const tcbText = new TextDecoder().decode(tcb.body);
     const qeText = new TextDecoder().decode(qe.body);
