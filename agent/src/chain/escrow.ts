@@ -1,0 +1,134 @@
+/**
+ * The escrow as the agent uses it: read a job, accept it, deliver it with the signed receipt, fail
+ * it with the signed failure code, withdraw earnings. The job view is checked for the fields the
+ * agent relies on before anything is decided from it.
+ */
+import type { DeliveryReceipt, Job, JobStatus } from "@gpu-market/common/src/escrow-types.ts";
+import type { FailureCode } from "@gpu-market/protocol";
+import { type NearClient, TGAS } from "./near.ts";
+
+export type ChainJob = Pick<
+  Job,
+  | "id"
+  | "client"
+  | "machine_id"
+  | "provider"
+  | "machine_public_key"
+  | "keyset_sha256"
+  | "encryption_key"
+  | "model_hash"
+  | "input_hash"
+  | "status"
+  | "accept_deadline"
+  | "deliver_deadline"
+  | "failure_code"
+>;
+
+const STATUSES: readonly JobStatus[] = [
+  "requested",
+  "accepted",
+  "delivered",
+  "disputed",
+  "settled",
+  "resolved",
+  "refunded",
+];
+const STRINGS = [
+  "id",
+  "client",
+  "machine_id",
+  "provider",
+  "machine_public_key",
+  "model_hash",
+  "input_hash",
+  "accept_deadline",
+] as const;
+const NULLABLE = ["keyset_sha256", "encryption_key", "deliver_deadline", "failure_code"] as const;
+
+/** The fields of an escrow Job (from a view or an event) the agent reads, or an error naming the first bad one. */
+export function parseChainJob(value: unknown, where: string): ChainJob {
+  if (typeof value !== "object" || value === null) throw new Error(`${where}: not a job object`);
+  const record = value as Record<string, unknown>;
+  for (const key of STRINGS) {
+    if (typeof record[key] !== "string") throw new Error(`${where}.${key}: expected a string`);
+  }
+  for (const key of NULLABLE) {
+    const field = record[key];
+    if (field !== null && field !== undefined && typeof field !== "string") {
+      throw new Error(`${where}.${key}: expected a string or null`);
+    }
+  }
+  if (!STATUSES.includes(record.status as JobStatus)) {
+    throw new Error(`${where}.status: "${String(record.status)}" is not a job status`);
+  }
+  const job = {} as Record<string, unknown>;
+  for (const key of [...STRINGS, "status"]) job[key] = record[key];
+  for (const key of NULLABLE) job[key] = record[key] ?? null;
+  return job as unknown as ChainJob;
+}
+
+/** What the agent needs from the escrow; the unit tests give a double of it. */
+export interface EscrowPort {
+  readonly escrow: string;
+  job(id: string): Promise<ChainJob | null>;
+  accept(id: string): Promise<void>;
+  deliver(id: string, receipt: DeliveryReceipt, signature: string): Promise<void>;
+  fail(id: string, code: FailureCode, signature: string): Promise<void>;
+}
+
+export class Escrow implements EscrowPort {
+  readonly escrow: string;
+  readonly #near: NearClient;
+
+  constructor(near: NearClient, escrow: string) {
+    this.#near = near;
+    this.escrow = escrow;
+  }
+
+  async job(id: string): Promise<ChainJob | null> {
+    const value = await this.#near.view<unknown>(this.escrow, "job", { job_id: id });
+    return value === null ? null : parseChainJob(value, `job ${id}`);
+  }
+
+  async accept(id: string): Promise<void> {
+    await this.#near.call(this.escrow, "accept_job", { job_id: id }, { gas: 50n * TGAS });
+  }
+
+  async deliver(id: string, receipt: DeliveryReceipt, signature: string): Promise<void> {
+    await this.#near.call(
+      this.escrow,
+      "deliver_job",
+      { job_id: id, receipt, signature },
+      { gas: 100n * TGAS },
+    );
+  }
+
+  async fail(id: string, code: FailureCode, signature: string): Promise<void> {
+    await this.#near.call(
+      this.escrow,
+      "fail_job",
+      { job_id: id, code, signature },
+      { gas: 100n * TGAS },
+    );
+  }
+
+  /** The provider's credited balance of `asset` ("NEAR" or a token account). */
+  async balance(asset: string): Promise<bigint> {
+    const value = await this.#near.view<string>(this.escrow, "balance_of", {
+      account_id: this.#near.accountId,
+      asset,
+    });
+    return BigInt(value);
+  }
+
+  /** Withdraws `amount` (everything credited when null) of `asset`; 1 yoctoNEAR attached. */
+  async withdraw(asset: string, amount: bigint | null): Promise<string> {
+    const outcome = await this.#near.call(
+      this.escrow,
+      "withdraw",
+      { asset, ...(amount === null ? {} : { amount: amount.toString() }) },
+      { gas: 100n * TGAS, deposit: 1n },
+    );
+    return outcome.txHash;
+  }
+}
