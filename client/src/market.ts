@@ -288,7 +288,7 @@ export class GpuMarket {
     const streaming = new AbortController();
     const stream =
       onToken === undefined
-        ? Promise.resolve()
+        ? Promise.resolve("")
         : streamTokens(
             endpoint,
             jobId,
@@ -300,6 +300,7 @@ export class GpuMarket {
           );
     let job: Job;
     let file: Uint8Array;
+    let shown: string;
     try {
       job = await waitForDelivery({
         chain: this.chain,
@@ -315,7 +316,7 @@ export class GpuMarket {
       file = await this.fetchResponse(endpoint, job, report);
     } finally {
       streaming.abort();
-      await stream;
+      shown = await stream;
     }
     if (job.status !== "delivered") {
       clientError(
@@ -339,6 +340,7 @@ export class GpuMarket {
       responseKey: sealed.responseKey,
     });
     if (!verdict.ok) return this.dispute(jobId, verdict.reason, report);
+    if (onToken !== undefined) this.finishStream(verdict.text, shown, onToken, report);
     report({ step: "confirming", message: `the delivery checks out; confirming job ${jobId}` });
     const confirmed = await jobAction(this.chain, this.escrow, "confirm_job", jobId);
     const settled = confirmed.value;
@@ -362,6 +364,24 @@ export class GpuMarket {
       signature: verdict.signature,
       attestation,
     };
+  }
+
+  /** Shows the verified answer's text the stream did not show (all of it when there was none). */
+  private finishStream(
+    text: string,
+    shown: string,
+    onToken: (text: string) => void,
+    report: Report,
+  ) {
+    if (!text.startsWith(shown)) {
+      report({
+        step: "stream_interrupted",
+        message:
+          "the streamed text differs from the verified answer; the result holds the verified one",
+      });
+      return;
+    }
+    if (text.length > shown.length) onToken(text.slice(shown.length));
   }
 
   /** Uploads the envelope; when the endpoint refuses it, cancels the job while that is possible. */

@@ -109,6 +109,7 @@ export async function waitForDelivery(ctx: WatchContext): Promise<Job> {
 /**
  * Streams the job's frames to `onToken` until the final frame or `signal`; reconnects (skipping
  * the frames already read) when the agent has not started the job yet or the connection drops.
+ * Returns the text shown.
  */
 export async function streamTokens(
   endpoint: ProviderEndpoint,
@@ -118,8 +119,9 @@ export async function streamTokens(
   onToken: (text: string) => void,
   report: Report,
   signal: AbortSignal,
-): Promise<void> {
+): Promise<string> {
   const reader = new ResponseReader(responseKey, inputHash);
+  let shown = "";
   let lastProblem = "";
   while (!reader.complete && !signal.aborted) {
     let seen = 0;
@@ -129,17 +131,20 @@ export async function streamTokens(
         (line) => {
           if (seen++ < reader.frames) return;
           const frame = reader.open(line);
-          if (frame.content !== "") onToken(frame.content);
+          if (frame.content !== "") {
+            shown += frame.content;
+            onToken(frame.content);
+          }
         },
         signal,
       );
     } catch (error) {
-      if (signal.aborted) return;
+      if (signal.aborted) return shown;
       const problem = messageOf(error);
       if (!(error instanceof ClientError)) {
         // A frame that does not open: stop showing it; the delivered file decides.
         report({ step: "stream_interrupted", message: `stream stopped: ${problem}` });
-        return;
+        return shown;
       }
       if (problem !== lastProblem) {
         report({ step: "stream_interrupted", message: `stream: ${problem}; retrying` });
@@ -148,4 +153,5 @@ export async function streamTokens(
     }
     if (!reader.complete) await sleep(500);
   }
+  return shown;
 }
