@@ -10,7 +10,8 @@ import {
 } from "../src/tdx/collateral-cache.ts";
 import { PccsClient } from "../src/tdx/pccs.ts";
 import { verifyTdxQuote } from "../src/tdx/verify.ts";
-import { rootCa, V5_NOW, v5Collateral, v5Quote } from "./fixtures.ts";
+import { loadTrust } from "../src/trust.ts";
+import { ROOT_CA_PATH, rootCa, V5_NOW, v5Collateral, v5Quote } from "./fixtures.ts";
 import { type PccsStandIn, startPccs } from "./pccs-server.ts";
 
 const FMSPC = "90c06f000000";
@@ -180,6 +181,32 @@ describe("collateral cache", () => {
       "collateral_refreshed",
     ]);
     expect(pccs.requests).toHaveLength(PER_FETCH);
+  });
+
+  test("as `verifier run` and `verify-evidence` load it: the service's collateral goes through the cache", async () => {
+    const trust = loadTrust(
+      { rootCa: ROOT_CA_PATH, pccs: pccs.url, collateralCache: dir },
+      { clock: () => now, log: (record) => logged.push(record) },
+    );
+    for (let i = 0; i < 3; i++) {
+      const served = await trust.collateral(FMSPC, "platform");
+      expect(served.tcbInfo).toBe(v5Collateral().tcbInfo);
+    }
+    expect(pccs.requests).toHaveLength(PER_FETCH);
+    expect(logged.map((r) => r.event)).toEqual(["collateral_refreshed"]);
+    pccs.serve(null);
+    const restarted = loadTrust(
+      { rootCa: ROOT_CA_PATH, pccs: pccs.url, collateralCache: dir },
+      {
+        clock: () => now,
+      },
+    );
+    expect((await restarted.collateral(FMSPC, "platform")).qeIdentity).toBe(
+      v5Collateral().qeIdentity,
+    );
+    expect(() =>
+      loadTrust({ rootCa: ROOT_CA_PATH, collateral: "c.json", collateralCache: dir }),
+    ).toThrow("--collateral-cache needs --pccs: the cache is filled and refreshed from it");
   });
 
   test("platform keys are checked before they name a file", async () => {
