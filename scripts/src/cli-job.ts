@@ -1,10 +1,14 @@
 /** The job command's flags, over the functions of commands/job.ts. */
 import { context, parseCommand, positional, wholeNumber } from "./args.ts";
 import { clientAction, createJob, hashArg, keysetArg, watchJob, withdraw } from "./commands/job.ts";
+import { jobRunCommand } from "./commands/job-run.ts";
 import { usageError } from "./errors.ts";
 import { parseNear, parseU128, secondsToNs } from "./units.ts";
 
-const USAGE = `usage: gpu-market job <create|watch|confirm|dispute|cancel|withdraw> [options]
+const USAGE = `usage: gpu-market job <run|create|watch|confirm|dispute|cancel|withdraw> [options]
+
+  job run --account <client> --model <name> --prompt <text> --max-amount <NEAR> [--stream]
+          [--verify-attestation] ...   one confidential inference, end to end (job run --help)
 
   job create --account <client> --machine <id> --max-amount <NEAR>
              (--model-hash <hex> | --model-file <file>) (--input-hash <hex> | --input-file <file>)
@@ -40,6 +44,7 @@ const OPTIONS = {
 } as const;
 
 export async function jobCommand(argv: string[]): Promise<void> {
+  if (argv[0] === "run") return jobRunCommand(argv.slice(1));
   const { values, positionals } = parseCommand(argv, OPTIONS, USAGE);
   const sub = positionals[0];
   if (values.help || sub === undefined) {

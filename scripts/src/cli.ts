@@ -16,7 +16,7 @@ commands:
   register-provider   detect this machine, run preflight checks, register provider + machine
   deploy              build, create accounts, deploy and wire registry, escrow and governance
   dao <sub>           propose | vote | delegate | queue | execute | cancel | list | show
-  job <sub>           create | watch | confirm | dispute | cancel | withdraw
+  job <sub>           run | create | watch | confirm | dispute | cancel | withdraw
 
 common options:
   --network localnet|testnet|mainnet   (default localnet)
