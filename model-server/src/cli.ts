@@ -5,8 +5,6 @@
  * command, 2 on a usage error.
  */
 import { CliError, EXIT_FAILURE, usageError } from "./cli/errors.ts";
-import { generateCommand } from "./cli/generate.ts";
-import { serveCommand } from "./cli/serve.ts";
 
 export const USAGE = `usage: model-server <command> [options]
 
@@ -16,9 +14,10 @@ commands:
 
 \`model-server <command> --help\` lists a command's options.`;
 
+// Loaded on use: only serve needs node-llama-cpp, which takes a while to import.
 const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = {
-  generate: generateCommand,
-  serve: serveCommand,
+  generate: async (argv) => (await import("./cli/generate.ts")).generateCommand(argv),
+  serve: async (argv) => (await import("./cli/serve.ts")).serveCommand(argv),
 };
 
 export async function main(argv: string[]): Promise<number> {

@@ -50,7 +50,7 @@ function completionBudget(
   if (room < 1 || (request.maxTokens !== undefined && request.maxTokens > room)) {
     throw new ApiError(
       400,
-      `this model's context holds ${contextSize} tokens; the messages take ${promptTokens}` +
+      `messages: this model's context holds ${contextSize} tokens; the messages take ${promptTokens}` +
         (request.maxTokens === undefined ? "" : ` and max_tokens asks for ${request.maxTokens}`) +
         ": shorten the messages or lower max_tokens",
       { param: "messages", code: "context_length_exceeded" },
