@@ -23,10 +23,21 @@ export const SUPPORTED_TEE_TYPES: readonly TeeType[] = ["tdx", "none-dev"];
 
 export interface EvidenceContext {
   teeType: TeeType;
-  /** The REPORTDATA (128 hex chars) the registry requires; null leaves the binding unchecked. */
+  /**
+   * The REPORTDATA (128 hex chars) the registry requires, keyset_sha256 || challenge nonce
+   * (report-data.ts); null leaves the binding unchecked.
+   */
   reportData: string | null;
-  /** The registry's challenge nonce (hex), which GPU tokens must carry. */
+  /**
+   * The nonce GPU tokens must carry (hex): gpuNonce(keyset_sha256, challenge nonce) from
+   * report-data.ts; null: GPU evidence cannot be checked.
+   */
   nonce: string | null;
+  /**
+   * The registry's governed TCB statuses (params.allowed_tcb_statuses). When given they decide,
+   * in place of the policy's acceptedTcbStatuses (which serve checks made without a registry).
+   */
+  allowedTcbStatuses?: readonly string[];
 }
 
 export interface TrustInputs {
@@ -91,10 +102,31 @@ function checkBinding(actual: string, context: EvidenceContext, checks: string[]
     fail(
       "report_data_mismatch",
       `REPORTDATA ${actual} is not the ${context.reportData.toLowerCase()} the registry requires ` +
-        "for this machine key, provider and nonce",
+        "for this machine's keyset (provider, registry, keys, models) and nonce",
     );
   }
-  checks.push("REPORTDATA binds the machine key, provider account and nonce");
+  checks.push("REPORTDATA binds the machine's keyset (provider, registry, keys, models) and nonce");
+}
+
+/** Intel's TCB status must be one the registry allows (or, without a registry, the policy). */
+function checkTcbStatus(
+  tdx: TdxVerification,
+  context: EvidenceContext,
+  policy: Policy,
+  checks: string[],
+): void {
+  const [accepted, by] =
+    context.allowedTcbStatuses === undefined
+      ? [policy.acceptedTcbStatuses as readonly string[], "policy accepts"]
+      : [context.allowedTcbStatuses, "the registry allows"];
+  if (!accepted.includes(tdx.status)) {
+    fail(
+      "tcb_status_refused",
+      `TCB status ${tdx.status}${tdx.advisoryIds.length ? ` (${tdx.advisoryIds.join(", ")})` : ""} ` +
+        `is not accepted (${by} ${accepted.join(", ")})`,
+    );
+  }
+  checks.push(`TCB status ${tdx.status} accepted (${by} ${accepted.join(", ")})`);
 }
 
 async function check(
@@ -154,14 +186,7 @@ async function check(
       `a service TD is bound to the TD (MRSERVICETD ${tdx.td.mr_service_td}), which the policy refuses`,
     );
   }
-  if (!policy.acceptedTcbStatuses.includes(tdx.status)) {
-    fail(
-      "tcb_status_refused",
-      `TCB status ${tdx.status}${tdx.advisoryIds.length ? ` (${tdx.advisoryIds.join(", ")})` : ""} ` +
-        `is not accepted (policy accepts ${policy.acceptedTcbStatuses.join(", ")})`,
-    );
-  }
-  checks.push(`TCB status ${tdx.status} accepted by policy`);
+  checkTcbStatus(tdx, context, policy, checks);
   result.gpu = await checkGpu(bundle.gpuEvidence, context, trust, policy, checks);
   result.measurements = {
     mrtd: tdx.td.mrtd ?? "",

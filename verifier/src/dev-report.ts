@@ -1,7 +1,9 @@
 /**
  * Development evidence for tee_type "none-dev" machines (no TEE): a JSON statement of the
- * REPORTDATA and the measurements a real TEE would have produced. Nothing proves it; a verifier
- * approves it only when its policy allows dev evidence (local and test networks).
+ * REPORTDATA (keyset_sha256 || challenge nonce, as a TEE quote would carry it) and the
+ * measurements a real TEE would have produced. Nothing proves it; a verifier approves it only
+ * when its policy allows dev evidence (local and test networks), and only when its REPORTDATA is
+ * the one the registry requires for the machine's keyset.
  */
 import { fail } from "./errors.ts";
 import type { Measurements } from "./measurements.ts";
@@ -50,4 +52,9 @@ export function parseDevReport(text: string): DevReport {
       gpu_vbios: text64("gpu_vbios"),
     },
   };
+}
+
+/** The dev report's JSON, as a none-dev machine states it (the inverse of parseDevReport). */
+export function devReportJson(report: DevReport): string {
+  return JSON.stringify({ report_data: report.reportData, ...report.measurements });
 }

@@ -7,13 +7,19 @@ export {
   type TeeType,
   type TrustInputs,
 } from "./check.ts";
-export { type DevReport, parseDevReport } from "./dev-report.ts";
+export { type DevReport, devReportJson, parseDevReport } from "./dev-report.ts";
 export { VerificationError } from "./errors.ts";
 export { decodeEvidence, type EvidenceBundle, encodeEvidence } from "./evidence.ts";
 export { canonicalMeasurements, type Measurements, measurementId } from "./measurements.ts";
 export { type GpuVerification, NRAS_ISSUER, verifyGpuEvidence } from "./nvidia/token.ts";
 export { DEFAULT_POLICY, type Policy, parsePolicy } from "./policy.ts";
-export { expectedReportData, REPORT_DATA_DOMAIN } from "./report-data.ts";
+export {
+  expectedReportData,
+  gpuNonce,
+  type Keyset,
+  keysetSha256,
+  type ModelEntry,
+} from "./report-data.ts";
 export { type Collateral, parseCollateral, parseCollateralJson } from "./tdx/collateral.ts";
 export {
   CollateralCache,

@@ -8,6 +8,10 @@ import { fail } from "./errors.ts";
 import type { TcbStatus } from "./tdx/tcb-info.ts";
 
 export interface Policy {
+  /**
+   * TCB statuses approved when checking without a registry (the CLI, the library). The service
+   * follows the registry's governed params.allowed_tcb_statuses instead (check.ts).
+   */
   acceptedTcbStatuses: TcbStatus[];
   allowDebugTd: boolean;
   /**

@@ -1,13 +1,11 @@
-import { createHash } from "node:crypto";
-import { base58 } from "@scure/base";
 import { beforeAll, describe, expect, test } from "vitest";
 import { checkEvidence, type EvidenceContext, type TrustInputs } from "../src/check.ts";
 import { decodeEvidence, encodeEvidence } from "../src/evidence.ts";
 import { measurementId } from "../src/measurements.ts";
 import { DEFAULT_POLICY, type Policy, parsePolicy } from "../src/policy.ts";
-import { expectedReportData } from "../src/report-data.ts";
+import { gpuNonce } from "../src/report-data.ts";
 import { collateral, NOW, QUOTE_MRTD, QUOTE_REPORT_DATA, quote, rootCa } from "./fixtures.ts";
-import { nrasResult, type TestSigner, testSigner } from "./nvidia-helpers.ts";
+import { gpuClaims, nrasResult, type TestSigner, testSigner } from "./nvidia-helpers.ts";
 
 const NONCE = "11".repeat(32);
 const NO_GPU: Policy = { ...DEFAULT_POLICY, requireGpu: false };
@@ -55,39 +53,6 @@ describe("evidence bundle", () => {
   });
 });
 
-describe("REPORTDATA", () => {
-  test("is sha256 of the domain, registry, provider, key and nonce, then 32 zero bytes", () => {
-    const key = new Uint8Array(32).fill(7);
-    const nonce = new Uint8Array(32).fill(9);
-    const expected = createHash("sha256")
-      .update(
-        Buffer.concat([
-          Buffer.from("gpumarket/v1/report-data\0registry.test.near\0alice.test.near\0"),
-          key,
-          nonce,
-        ]),
-      )
-      .digest("hex");
-    expect(
-      expectedReportData(
-        "registry.test.near",
-        "alice.test.near",
-        `ed25519:${base58.encode(key)}`,
-        Buffer.from(nonce).toString("hex"),
-      ),
-    ).toBe(expected + "00".repeat(32));
-  });
-
-  test("names a bad input", () => {
-    expect(() => expectedReportData("registry.near", "Bad!", "ed25519:1", NONCE)).toThrow(
-      'provider: "Bad!" is not a NEAR account id',
-    );
-    expect(() => expectedReportData("registry.near", "a.near", "ed25519:11", NONCE)).toThrow(
-      /an ed25519 key is 32 bytes/,
-    );
-  });
-});
-
 describe("checkEvidence", () => {
   test("approves the fixture quote with its REPORTDATA and puts its measurements in the verdict", async () => {
     const verdict = await checkEvidence(quote(), TDX, trust(), NO_GPU);
@@ -97,7 +62,7 @@ describe("checkEvidence", () => {
     expect(verdict.measurements?.mrtd).toBe(QUOTE_MRTD);
     expect(verdict.measurements?.gpu_driver).toBe("");
     expect(verdict.checks).toContain(
-      "REPORTDATA binds the machine key, provider account and nonce",
+      "REPORTDATA binds the machine's keyset (provider, registry, keys, models) and nonce",
     );
   });
 
@@ -108,7 +73,7 @@ describe("checkEvidence", () => {
     expect(verdict.code).toBe("report_data_mismatch");
     expect(verdict.reason).toBe(
       `report_data_mismatch: REPORTDATA ${QUOTE_REPORT_DATA} is not the ${wrong} the registry ` +
-        "requires for this machine key, provider and nonce",
+        "requires for this machine's keyset (provider, registry, keys, models) and nonce",
     );
     expect(verdict.measurements).toBeNull();
     expect(verdict.tcbStatus).toBe("UpToDate");
@@ -127,6 +92,39 @@ describe("checkEvidence", () => {
       gpu_vbios: "96.00.9F.00.04",
     });
     expect(verdict.gpu?.gpus).toHaveLength(1);
+  });
+
+  test("GPU evidence must carry the nonce of the machine's keyset and the challenge", async () => {
+    const keyset = QUOTE_REPORT_DATA.slice(0, 64);
+    const challenge = QUOTE_REPORT_DATA.slice(64);
+    const context = { ...TDX, nonce: gpuNonce(keyset, challenge) };
+    const bound = encodeEvidence({
+      tdxQuote: quote(),
+      gpuEvidence: await nrasResult(signer, gpuNonce(keyset, challenge)),
+    });
+    expect((await checkEvidence(bound, context, trust(), DEFAULT_POLICY)).approve).toBe(true);
+    // Tokens made for the bare challenge nonce, or for another keyset, do not fit.
+    for (const nonce of [challenge, gpuNonce("ab".repeat(32), challenge)]) {
+      const bytes = encodeEvidence({
+        tdxQuote: quote(),
+        gpuEvidence: await nrasResult(signer, nonce),
+      });
+      const verdict = await checkEvidence(bytes, context, trust(), DEFAULT_POLICY);
+      expect(verdict.code).toBe("gpu_claim_failed");
+      expect(verdict.reason).toContain(`eat_nonce is "${nonce}", expected "${context.nonce}"`);
+    }
+  });
+
+  test("a GPU in devtools mode rejects the whole evidence", async () => {
+    const gpu = { ...gpuClaims(NONCE), dbgstat: "enabled" };
+    const bytes = encodeEvidence({
+      tdxQuote: quote(),
+      gpuEvidence: await nrasResult(signer, NONCE, gpu),
+    });
+    const verdict = await checkEvidence(bytes, TDX, trust(), DEFAULT_POLICY);
+    expect(verdict.approve).toBe(false);
+    expect(verdict.code).toBe("gpu_debug_mode");
+    expect(verdict.measurements).toBeNull();
   });
 
   test("GPU evidence with another nonce rejects the whole evidence", async () => {
@@ -148,6 +146,29 @@ describe("checkEvidence", () => {
     expect(verdict.code).toBe("tcb_status_refused");
     expect(verdict.reason).toMatch(
       /TCB status UpToDate is not accepted \(policy accepts SWHardeningNeeded\)/,
+    );
+  });
+
+  test("the registry's allowed TCB statuses decide in place of the policy's", async () => {
+    const governed = (allowed: string[]) => ({ ...TDX, allowedTcbStatuses: allowed });
+    const refused = await checkEvidence(quote(), governed(["SWHardeningNeeded"]), trust(), NO_GPU);
+    expect(refused.approve).toBe(false);
+    expect(refused.code).toBe("tcb_status_refused");
+    expect(refused.tcbStatus).toBe("UpToDate");
+    expect(refused.reason).toBe(
+      "tcb_status_refused: TCB status UpToDate is not accepted (the registry allows SWHardeningNeeded)",
+    );
+    // A policy that accepts nothing the quote has does not matter once the registry decides.
+    const strictPolicy = { ...NO_GPU, acceptedTcbStatuses: ["OutOfDate" as const] };
+    const approved = await checkEvidence(
+      quote(),
+      governed(["OutOfDate", "UpToDate"]),
+      trust(),
+      strictPolicy,
+    );
+    expect(approved.approve).toBe(true);
+    expect(approved.checks).toContain(
+      "TCB status UpToDate accepted (the registry allows OutOfDate, UpToDate)",
     );
   });
 

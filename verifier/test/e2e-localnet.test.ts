@@ -3,8 +3,8 @@
  * machine with evidence answering a challenge, and two verifier services (threshold 2) find the
  * evidence in the submitting transaction, verify it and post verdicts until it is verified.
  * The machine is "none-dev" (no TEE on CI), with GPU tokens signed by a test key: the chain
- * side (discovery, evidence bytes, REPORTDATA from the registry, posting) is what is under test;
- * TDX quotes are covered by the fixture tests.
+ * side (discovery, the attested keyset, evidence bytes, REPORTDATA from the registry, posting) is
+ * what is under test; TDX quotes are covered by the fixture tests.
  */
 import "../../sandbox-tests/src/sandbox-env.ts";
 import { readFileSync } from "node:fs";
@@ -12,9 +12,10 @@ import { KeyPair, type NearAccount, Worker } from "near-workspaces";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { contractWasm } from "../../sandbox-tests/src/contracts.ts";
 import { rpcUrl } from "../../sandbox-tests/src/rpc.ts";
+import { devReportJson } from "../src/dev-report.ts";
 import { encodeEvidence } from "../src/evidence.ts";
 import { DEFAULT_POLICY } from "../src/policy.ts";
-import { expectedReportData } from "../src/report-data.ts";
+import { expectedReportData, gpuNonce, keysetSha256 } from "../src/report-data.ts";
 import { NearRegistry } from "../src/service/near-registry.ts";
 import { PostedStore } from "../src/service/posted-store.ts";
 import { type LogRecord, VerifierService } from "../src/service/service.ts";
@@ -106,30 +107,43 @@ afterAll(async () => {
 describe("verifier services against the registry on localnet", () => {
   test("a machine registered with evidence becomes verified after k = 2 verdicts", async () => {
     const machineKey = KeyPair.fromRandom("ed25519").getPublicKey().toString();
+    const keysetArgs = {
+      machine_public_key: machineKey,
+      encryption_key: `x25519:${"ab".repeat(32)}`,
+      models: [{ name: "llama-3.1-8b-instruct", weights_sha256: "cd".repeat(32) }],
+    };
     const challenge = (await alice.call(
       registry,
       "request_challenge",
       { machine_public_key: machineKey },
       { gas: GAS, attachedDeposit: ONE_NEAR / 100n },
-    )) as { nonce: string; report_data: string };
-    // The library computes the same REPORTDATA as the contract, from public data only.
-    expect(
-      expectedReportData(registry.accountId, alice.accountId, machineKey, challenge.nonce),
-    ).toBe(challenge.report_data);
+    )) as { nonce: string };
+    const bound = (await registry.view("report_data", {
+      provider: alice.accountId,
+      ...keysetArgs,
+    })) as { keyset_sha256: string; report_data: string };
+    // The library computes the same keyset hash and REPORTDATA as the contract, from public data.
+    const keyset = keysetSha256({
+      account: alice.accountId,
+      registry: registry.accountId,
+      signing_key: machineKey,
+      encryption_key: keysetArgs.encryption_key,
+      models: keysetArgs.models,
+    });
+    expect(keyset).toBe(bound.keyset_sha256);
+    expect(expectedReportData(keyset, challenge.nonce)).toBe(bound.report_data);
     const evidence = encodeEvidence({
-      devReport: JSON.stringify({
-        report_data: challenge.report_data,
-        ...MEASUREMENTS,
-        gpu_driver: "",
-        gpu_vbios: "",
+      devReport: devReportJson({
+        reportData: bound.report_data,
+        measurements: { ...MEASUREMENTS, gpu_driver: "", gpu_vbios: "" },
       }),
-      gpuEvidence: await nrasResult(signer, challenge.nonce),
+      gpuEvidence: await nrasResult(signer, gpuNonce(keyset, challenge.nonce)),
     });
     const machine = (await alice.call(
       registry,
       "add_machine",
       {
-        machine_public_key: machineKey,
+        ...keysetArgs,
         tee_type: "none-dev",
         hardware: {
           gpus: [
@@ -161,6 +175,7 @@ describe("verifier services against the registry on localnet", () => {
     expect(logs1.find((l) => l.event === "decision")).toMatchObject({
       machine_id: machine.id,
       evidence_hash: machine.evidence.hash,
+      keyset_sha256: keyset,
       approve: true,
       tcb_status: "Dev",
       measurements: { ...MEASUREMENTS, gpu_driver: "580.159.04", gpu_vbios: "96.00.9F.00.04" },
@@ -172,9 +187,14 @@ describe("verifier services against the registry on localnet", () => {
     expect(await s2.tick()).toBe(1);
     expect(await machineState(machine.id)).toBe("verified");
     const view = (await registry.view("evidence", { machine_id: machine.id })) as {
-      attestation: { approvers: string[]; measurements: Record<string, string> };
+      attestation: {
+        approvers: string[];
+        measurements: Record<string, string>;
+        keyset_sha256: string;
+      };
     };
     expect(view.attestation.approvers).toEqual(verifiers.map((v) => v.accountId));
+    expect(view.attestation.keyset_sha256).toBe(keyset);
     expect(view.attestation.measurements.gpu_driver).toBe("580.159.04");
     // Verified evidence is no longer pending: nothing left to do.
     expect(await s2.tick()).toBe(0);

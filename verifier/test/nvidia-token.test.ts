@@ -71,10 +71,9 @@ describe("NVIDIA NRAS attestation result", () => {
     );
   });
 
-  test("a failed measurement, debug GPU or secure boot off is refused", async () => {
+  test("a failed measurement or secure boot off is refused", async () => {
     for (const [change, message] of [
       [{ measres: "fail" }, 'GPU-0: measres is "fail", expected "success"'],
-      [{ dbgstat: "enabled" }, 'GPU-0: dbgstat is "enabled", expected "disabled"'],
       [{ secboot: false }, "GPU-0: secboot is false, expected true"],
     ] as const) {
       const error = await failure(
@@ -83,6 +82,22 @@ describe("NVIDIA NRAS attestation result", () => {
       expect(error.code).toBe("gpu_claim_failed");
       expect(error.message).toBe(message);
     }
+  });
+
+  test("a GPU in debug or CC devtools mode is refused with its own code", async () => {
+    for (const dbgstat of ["enabled", "devtools", null]) {
+      const error = await failure(
+        await nrasResult(signer, NONCE, { ...gpuClaims(NONCE), dbgstat }),
+      );
+      expect(error.code).toBe("gpu_debug_mode");
+      expect(error.message).toBe(
+        `GPU-0: dbgstat is ${JSON.stringify(dbgstat)}, not "disabled": the GPU runs in a debug ` +
+          "or CC devtools mode, in which tools can read its memory",
+      );
+    }
+    const { dbgstat: _, ...withoutDbgstat } = gpuClaims(NONCE);
+    const missing = await failure(await nrasResult(signer, NONCE, withoutDbgstat));
+    expect(missing.message).toBe("GPU-0: claim dbgstat is missing");
   });
 
   test("an overall result of false is refused", async () => {

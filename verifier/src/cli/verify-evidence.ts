@@ -8,16 +8,18 @@ import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { checkEvidence, type EvidenceVerdict, type TeeType } from "../check.ts";
 import { VerificationError } from "../errors.ts";
-import { expectedReportData } from "../report-data.ts";
+import { expectedReportData, gpuNonce, keysetSha256 } from "../report-data.ts";
 import { loadPolicy, loadTrust } from "../trust.ts";
 
 const USAGE = `usage: verify-evidence FILE [options]
   --root-ca FILE         Intel SGX root CA certificate (DER) [required for TDX]
   --collateral FILE      collateral JSON (dcap-qvl layout) | --pccs URL  PCCS to fetch it from
   --collateral-cache DIR with --pccs: keep its collateral in DIR until shortly before nextUpdate
-  --report-data HEX      the REPORTDATA the registry requires (128 hex chars), or compute it:
-  --registry ACCOUNT --provider ACCOUNT --machine-key ed25519:... --nonce HEX
-  --nonce HEX            the registry's challenge nonce (GPU tokens must carry it)
+  --report-data HEX      the REPORTDATA the registry requires (128 hex chars: the keyset's sha256,
+                         then the challenge nonce), or compute it from the keyset and the nonce:
+  --registry ACCOUNT --provider ACCOUNT --machine-key ed25519:... --encryption-key x25519:...
+  --models JSON --nonce HEX    (models: [{"name","weights_sha256"}], sorted by name)
+                         GPU tokens must carry the nonce derived from the same keyset and nonce
   --nvidia-jwks FILE     NVIDIA's JWKS, to verify GPU attestation tokens
   --policy FILE          policy JSON (acceptedTcbStatuses, allowDebugTd, requireGpu, allowDev)
   --no-gpu               do not require GPU evidence (overrides the policy)
@@ -74,22 +76,40 @@ export async function main(argv: string[]): Promise<number> {
     }
     let reportData = values["report-data"] ?? null;
     if (reportData === null && values.registry !== undefined) {
-      if (!values.provider || !values["machine-key"] || !values.nonce) {
+      const needed = ["provider", "machine-key", "encryption-key", "models", "nonce"] as const;
+      const missing = needed.filter((name) => values[name] === undefined);
+      if (missing.length > 0) {
         throw new VerificationError(
           "bad_input",
-          "--registry needs --provider, --machine-key and --nonce to compute REPORTDATA",
+          `--registry needs --${missing.join(", --")} to compute REPORTDATA`,
         );
       }
-      reportData = expectedReportData(
-        values.registry,
-        values.provider,
-        values["machine-key"],
-        values.nonce,
-      );
+      let models: unknown;
+      try {
+        models = JSON.parse(values.models ?? "");
+      } catch (error) {
+        throw new VerificationError(
+          "bad_input",
+          `--models: not JSON (${(error as Error).message})`,
+        );
+      }
+      const keyset = keysetSha256({
+        account: values.provider ?? "",
+        registry: values.registry,
+        signing_key: values["machine-key"] ?? "",
+        encryption_key: values["encryption-key"] ?? "",
+        models: models as Parameters<typeof keysetSha256>[0]["models"],
+      });
+      reportData = expectedReportData(keyset, values.nonce ?? "");
     }
     if (reportData !== null && !/^[0-9a-fA-F]{128}$/.test(reportData)) {
       throw new VerificationError("bad_input", "--report-data: expected 128 hex characters");
     }
+    // REPORTDATA is keyset_sha256 || nonce: the GPU nonce follows from it.
+    const nonce =
+      reportData === null
+        ? null
+        : gpuNonce(reportData.slice(0, 64).toLowerCase(), reportData.slice(64).toLowerCase());
     const tee = (values.tee ?? "tdx") as TeeType;
     if (!["tdx", "none-dev"].includes(tee)) {
       throw new VerificationError("bad_input", `--tee: "${tee}" is not tdx or none-dev`);
@@ -117,7 +137,7 @@ export async function main(argv: string[]): Promise<number> {
     );
     const verdict = await checkEvidence(
       bytes,
-      { teeType: tee, reportData, nonce: values.nonce ?? null },
+      { teeType: tee, reportData, nonce },
       { ...trust, now },
       policy,
     );
@@ -146,6 +166,8 @@ function parse(argv: string[]) {
       registry: { type: "string" },
       provider: { type: "string" },
       "machine-key": { type: "string" },
+      "encryption-key": { type: "string" },
+      models: { type: "string" },
       nonce: { type: "string" },
       "nvidia-jwks": { type: "string" },
       policy: { type: "string" },

@@ -3,7 +3,9 @@
  * JWT plus one detached JWT per GPU, `[["JWT", overall], {"GPU-0": jwt, ...}]` (a single JWT is
  * accepted too). Every token's ES384 signature is checked against NVIDIA's published JWKS (given
  * as a file), then the claims: overall result, per GPU measurement result, secure boot, debug
- * status, nonce, and the driver and vBIOS versions that go into the verdict.
+ * status (a GPU in a debug or CC devtools mode is refused: tools can read its memory), nonce (tied
+ * to the machine's keyset, report-data.ts gpuNonce), and the driver and vBIOS versions that go
+ * into the verdict.
  */
 import { sha256 } from "@noble/hashes/sha2.js";
 import { createLocalJWKSet, type JSONWebKeySet, type JWTPayload, jwtVerify } from "jose";
@@ -30,7 +32,7 @@ export interface GpuVerification {
 export interface GpuVerifyOptions {
   /** NVIDIA's JWKS (the JSON of its .well-known/jwks.json). */
   jwks: JSONWebKeySet;
-  /** Hex nonce the tokens must carry (the registry's challenge nonce). */
+  /** Hex nonce the tokens must carry: gpuNonce(keyset_sha256, challenge nonce), report-data.ts. */
   nonce: string;
   now: Date;
   issuer?: string;
@@ -161,7 +163,14 @@ export async function verifyGpuEvidence(
   for (const [id, payload] of gpuTokens) {
     expectClaim(payload, "measres", "success", id);
     expectClaim(payload, "secboot", true, id);
-    expectClaim(payload, "dbgstat", "disabled", id);
+    const dbgstat = claim(payload, "dbgstat", id);
+    if (dbgstat !== "disabled") {
+      fail(
+        "gpu_debug_mode",
+        `${id}: dbgstat is ${JSON.stringify(dbgstat)}, not "disabled": the GPU runs in a debug or ` +
+          "CC devtools mode, in which tools can read its memory",
+      );
+    }
     expectClaim(payload, "eat_nonce", nonce, id);
     if ("x-nvidia-gpu-attestation-report-nonce-match" in payload) {
       expectClaim(payload, "x-nvidia-gpu-attestation-report-nonce-match", true, id);

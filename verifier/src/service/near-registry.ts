@@ -1,6 +1,7 @@
 /**
- * The registry over NEAR JSON-RPC (near-api-js): views for machines, evidence and expected
- * REPORTDATA, post_verdict signed by the verifier's account, and the evidence bytes, read from
+ * The registry over NEAR JSON-RPC (near-api-js): views for machines, evidence (with the keyset it
+ * attests), expected REPORTDATA and params, post_verdict signed by the verifier's account, and the
+ * evidence bytes, read from
  * the transaction that submitted them: the registry stores only their hash, so the blocks around
  * the evidence's submitted_at timestamp are searched for an add_machine / submit_evidence call
  * whose evidence hashes to it.
@@ -8,6 +9,7 @@
 import { createHash } from "node:crypto";
 import { Account, JsonRpcProvider, type KeyPairString } from "near-api-js";
 import type { TeeType } from "../check.ts";
+import type { ModelEntry } from "../report-data.ts";
 import type { PendingEvidence, RegistryClient, VerdictArgs } from "./registry-client.ts";
 
 const PAGE = 50;
@@ -20,11 +22,17 @@ interface MachineView {
   provider: string;
   machine_public_key: string;
   tee_type: TeeType;
-  evidence: { hash: string; nonce: string; submitted_at: string };
 }
 
 interface EvidenceView {
-  evidence: { hash: string };
+  evidence: { hash: string; nonce: string; submitted_at: string; keyset_sha256: string | null };
+  /** The keyset the latest evidence attests (null for evidence from before keysets). */
+  keyset: {
+    machine_public_key: string;
+    encryption_key: string;
+    models: ModelEntry[];
+    keyset_sha256: string;
+  } | null;
   verdicts: {
     evidence_hash: string;
     outcome: string;
@@ -83,8 +91,13 @@ export class NearRegistry implements RegistryClient {
       });
       for (const m of machines) {
         const view = await this.view<EvidenceView | null>("evidence", { machine_id: m.id });
-        const set = view?.verdicts ?? null;
-        const current = set !== null && set.evidence_hash === m.evidence.hash;
+        if (view === null) {
+          continue; // removed meanwhile
+        }
+        // One view answers for the evidence and the keyset it attests, so they agree.
+        const { evidence, keyset } = view;
+        const set = view.verdicts;
+        const current = set !== null && set.evidence_hash === evidence.hash;
         if (current && set.outcome !== "pending") {
           continue;
         }
@@ -92,10 +105,21 @@ export class NearRegistry implements RegistryClient {
           machineId: m.id,
           provider: m.provider,
           teeType: m.tee_type,
-          machineKey: m.machine_public_key,
-          evidenceHash: m.evidence.hash,
-          nonce: m.evidence.nonce,
-          submittedAt: m.evidence.submitted_at,
+          machineKey: keyset?.machine_public_key ?? m.machine_public_key,
+          evidenceHash: evidence.hash,
+          nonce: evidence.nonce,
+          keyset:
+            keyset === null
+              ? null
+              : {
+                  account: m.provider,
+                  registry: this.options.registryId,
+                  signing_key: keyset.machine_public_key,
+                  encryption_key: keyset.encryption_key,
+                  models: keyset.models,
+                },
+          keysetSha256: evidence.keyset_sha256,
+          submittedAt: evidence.submitted_at,
           verifiers: current ? set.verdicts.map((v) => v.verifier) : [],
         });
       }
@@ -103,6 +127,11 @@ export class NearRegistry implements RegistryClient {
         return out;
       }
     }
+  }
+
+  async allowedTcbStatuses(): Promise<string[]> {
+    const params = await this.view<{ allowed_tcb_statuses: string[] }>("get_params", {});
+    return params.allowed_tcb_statuses;
   }
 
   expectedReportData(machineId: string, evidenceHash: string): Promise<string> {

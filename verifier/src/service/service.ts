@@ -1,12 +1,20 @@
 /**
- * The verifier service: watches the registry for pending evidence, checks it, posts a verdict
- * once per evidence, and logs every decision with its reasons. Failures that are not verdicts
- * (RPC, collateral fetch, evidence bytes not found yet, a failed post) are retried with
+ * The verifier service: watches the registry for pending evidence, checks it against the keyset it
+ * attests (REPORTDATA from the registry, the GPU nonce from the keyset, whose hash is recomputed
+ * here) and the registry's allowed TCB statuses, posts a verdict once per evidence, and logs every
+ * decision with its reasons. Failures that are not verdicts (RPC, collateral fetch, evidence bytes
+ * not found yet, a failed post, a registry whose keyset hash disagrees with ours) are retried with
  * exponential backoff; a definite verdict is posted at most once, remembered in PostedStore.
  */
 import { setTimeout as sleep } from "node:timers/promises";
-import { checkEvidence, SUPPORTED_TEE_TYPES, type TrustInputs } from "../check.ts";
+import {
+  checkEvidence,
+  type EvidenceVerdict,
+  SUPPORTED_TEE_TYPES,
+  type TrustInputs,
+} from "../check.ts";
 import type { Policy } from "../policy.ts";
+import { gpuNonce, keysetSha256 } from "../report-data.ts";
 import type { PostedStore } from "./posted-store.ts";
 import type { PendingEvidence, RegistryClient } from "./registry-client.ts";
 
@@ -29,6 +37,12 @@ export interface ServiceOptions {
   retryBaseMs?: number;
   retryMaxMs?: number;
 }
+
+/** What is logged and posted of a verdict. */
+type Decision = Pick<
+  EvidenceVerdict,
+  "approve" | "tcbStatus" | "reason" | "advisoryIds" | "measurements" | "checks"
+>;
 
 interface RetryState {
   failures: number;
@@ -64,8 +78,52 @@ export class VerifierService {
     });
   }
 
+  /**
+   * The verdict on one pending evidence. Evidence that attests no keyset (submitted before
+   * keysets) is rejected without looking at its bytes: nothing binds it to keys clients can use.
+   */
+  private async judge(pending: PendingEvidence, allowedTcbStatuses: string[]): Promise<Decision> {
+    const { registry } = this.options;
+    if (pending.keyset === null || pending.keysetSha256 === null) {
+      const reason =
+        `no_keyset: evidence ${pending.evidenceHash} attests no keyset (submitted before ` +
+        "keysets); the provider must submit evidence with a keyset";
+      return {
+        approve: false,
+        tcbStatus: "Unverified",
+        reason,
+        advisoryIds: [],
+        measurements: null,
+        checks: [],
+      };
+    }
+    const computed = keysetSha256(pending.keyset);
+    if (computed !== pending.keysetSha256) {
+      throw new Error(
+        `the registry bound the evidence to keyset ${pending.keysetSha256}, but the keyset it ` +
+          `lists hashes to ${computed}`,
+      );
+    }
+    const bytes = await registry.evidenceBytes(pending);
+    if (bytes === null) {
+      throw new Error("evidence bytes not found on chain (yet)");
+    }
+    const reportData = await registry.expectedReportData(pending.machineId, pending.evidenceHash);
+    return checkEvidence(
+      bytes,
+      {
+        teeType: pending.teeType,
+        reportData,
+        nonce: gpuNonce(computed, pending.nonce),
+        allowedTcbStatuses,
+      },
+      { ...this.options.trust, now: this.now() },
+      this.options.policy,
+    );
+  }
+
   /** Handles one pending evidence; returns true when a verdict was posted. */
-  private async handle(pending: PendingEvidence): Promise<boolean> {
+  private async handle(pending: PendingEvidence, allowedTcbStatuses: string[]): Promise<boolean> {
     const { log, account, registry, posted } = this.options;
     const context = { machine_id: pending.machineId, evidence_hash: pending.evidenceHash };
     if (posted.has(pending.evidenceHash) || pending.verifiers.includes(account)) {
@@ -88,22 +146,13 @@ export class VerifierService {
       return false;
     }
     try {
-      const bytes = await registry.evidenceBytes(pending);
-      if (bytes === null) {
-        throw new Error("evidence bytes not found on chain (yet)");
-      }
-      const reportData = await registry.expectedReportData(pending.machineId, pending.evidenceHash);
-      const verdict = await checkEvidence(
-        bytes,
-        { teeType: pending.teeType, reportData, nonce: pending.nonce },
-        { ...this.options.trust, now: this.now() },
-        this.options.policy,
-      );
+      const verdict = await this.judge(pending, allowedTcbStatuses);
       log({
         event: "decision",
         ...context,
         provider: pending.provider,
         tee_type: pending.teeType,
+        keyset_sha256: pending.keysetSha256,
         approve: verdict.approve,
         tcb_status: verdict.tcbStatus,
         advisory_ids: verdict.advisoryIds,
@@ -132,15 +181,17 @@ export class VerifierService {
   /** One pass over the registry's pending evidence; returns how many verdicts were posted. */
   async tick(): Promise<number> {
     let pending: PendingEvidence[];
+    let allowedTcbStatuses: string[];
     try {
       pending = await this.options.registry.pendingEvidence();
+      allowedTcbStatuses = await this.options.registry.allowedTcbStatuses();
     } catch (error) {
       this.options.log({ event: "poll_failed", error: (error as Error).message });
       return 0;
     }
     let count = 0;
     for (const item of pending) {
-      if (await this.handle(item)) {
+      if (await this.handle(item, allowedTcbStatuses)) {
         count++;
       }
     }
