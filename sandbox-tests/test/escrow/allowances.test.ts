@@ -41,7 +41,7 @@ afterAll(async () => {
 function agentJob(amount: bigint, payer = world.alice.accountId) {
   return {
     method: "create_job",
-    args: { ...jobFields(world.machine.id), asset: "NEAR", max_amount: amount.toString(), payer },
+    args: { ...jobFields(world.machine), asset: "NEAR", max_amount: amount.toString(), payer },
     gas: MAX_GAS,
   };
 }

@@ -1,6 +1,7 @@
 /**
- * Job creation when the registry says no or cannot answer (funds go back), bad and oversized
- * arguments, NEP-145 storage, governance-only methods and parameters, and the upgrade path.
+ * Job creation when the registry says no or cannot answer, or the machine's keyset or models do
+ * not fit the request (funds go back), bad and oversized arguments, NEP-145 storage,
+ * governance-only methods and parameters, and the upgrade path (jobs of version 1 included).
  */
 import { readFileSync } from "node:fs";
 import type { NearAccount } from "near-workspaces";
@@ -14,16 +15,19 @@ import {
   callRaw,
   createdJob,
   createNearJob,
+  deliverArgs,
   eventsOf,
   expectRejected,
+  failArgs,
   JOB_STORAGE_FEE,
   jobFields,
   MAX_GAS,
   ONE_NEAR,
   onlyEvent,
-  RESULT_HASH,
+  receiptDigest,
+  receiptFor,
   setupWorld,
-  signResult,
+  sign,
   stateOf,
   TEST_PARAMS,
   totalsOf,
@@ -44,7 +48,7 @@ afterAll(async () => {
 function createCall(overrides: Record<string, unknown> = {}, deposit = ONE_NEAR) {
   return {
     method: "create_job",
-    args: { ...jobFields(world.machine.id), ...overrides },
+    args: { ...jobFields(world.machine), ...overrides },
     deposit,
     gas: MAX_GAS,
   };
@@ -100,6 +104,50 @@ describe("the registry decides", () => {
     );
   });
 
+  test("a stale keyset: the machine's keyset changed, encrypt again", async () => {
+    await expectNearRefund(
+      world.escrow,
+      { keyset_sha256: "12".repeat(32) },
+      `the machine's keyset changed: machine ${world.machine.id} now attests keyset ${world.machine.keysetSha256}, the request was encrypted to ${"12".repeat(32)}; encrypt again`,
+    );
+  });
+
+  test("a model the machine does not serve", async () => {
+    await expectNearRefund(
+      world.escrow,
+      { model_hash: "34".repeat(32) },
+      `machine ${world.machine.id} does not serve model ${"34".repeat(32)}`,
+    );
+  });
+
+  test("a machine without an attested keyset", async () => {
+    // The machine's record as a registry of state version 1 left it: no keyset.
+    const { registry, machine } = world;
+    const items = await registry.viewStateRaw();
+    const record = items.find((item) => {
+      const text = Buffer.from(item.value, "base64").toString();
+      return (
+        text.includes(`"keyset_sha256":"${machine.keysetSha256}"`) &&
+        text.includes(`"id":"${machine.id}"`)
+      );
+    });
+    if (record === undefined) throw new Error("the machine's record was not found in the registry");
+    const key = Buffer.from(record.key, "base64").toString();
+    const stored = Buffer.from(record.value, "base64").toString();
+    const keyless = {
+      ...JSON.parse(stored),
+      keyset_sha256: null,
+      encryption_key: null,
+      models: [],
+    };
+    await registry.patchState(key, JSON.stringify(keyless));
+    try {
+      await expectNearRefund(world.escrow, {}, /no attested keyset/);
+    } finally {
+      await registry.patchState(key, stored);
+    }
+  });
+
   test("a registry that cannot answer (no contract there): everything goes back", async () => {
     const { root, gov, treasury, arbiter, alice } = world;
     const broken = await root.createSubAccount("escrow-broken", { initialBalance: 30n * ONE_NEAR });
@@ -127,6 +175,8 @@ describe("arguments", () => {
       [{ machine_id: 1 }, "machine_id: expected a u64 decimal string"],
       [{ model_hash: "AA".repeat(32) }, "model_hash: expected lowercase hex"],
       [{ input_hash: "aa" }, "input_hash: length must be 64 to 64"],
+      [{ keyset_sha256: undefined }, "keyset_sha256: expected a string, got undefined"],
+      [{ keyset_sha256: "A".repeat(64) }, "keyset_sha256: expected lowercase hex"],
       [{ accept_within_ns: "1" }, "accept_within_ns: must be between"],
       [{ deliver_within_ns: (10n ** 15n).toString() }, "deliver_within_ns: must be between"],
       [{ max_price_per_unit: "-1" }, "max_price_per_unit:"],
@@ -162,8 +212,10 @@ describe("arguments", () => {
         provider,
         "deliver_job",
         { job_id: id, result_hash: "cc".repeat(32), signature: "00".repeat(64) },
-        "usage:",
+        'args: unknown field "result_hash"',
       ],
+      [provider, "deliver_job", { job_id: id, signature: "00".repeat(64) }, "receipt: expected"],
+      [provider, "fail_job", { job_id: id, signature: "00".repeat(64) }, "code: expected one of"],
       [arbiter, "resolve_dispute", { job_id: id, provider_amount: "-5" }, "provider_amount:"],
       [
         alice,
@@ -267,23 +319,25 @@ describe("NEP-145 storage", () => {
     const job = createdJob(
       await callRaw(client, escrow, {
         method: "create_job",
-        args: jobFields(machine.id),
+        args: jobFields(machine),
         deposit: ONE_NEAR,
         gas: MAX_GAS,
       }),
     );
     await callOk(provider, escrow, { method: "accept_job", args: { job_id: job.id } });
-    const usage = 10n ** 20n;
-    const signature = signResult(
-      machine.keyPair,
-      escrow.accountId,
-      job.id,
-      RESULT_HASH,
-      usage.toString(),
-    );
+    // The longest receipt: a 64-character model name and 20-digit counts.
+    const receipt = {
+      ...receiptFor(world, 0n),
+      weights_sha256: job.model_hash,
+      model: "m".repeat(64),
+      prompt_tokens: "18446744073709551615",
+      completion_tokens: "18446744073709551615",
+      chunks: "18446744073709551615",
+    };
+    const signature = sign(machine.keyPair, receiptDigest(escrow.accountId, job.id, receipt));
     await callOk(provider, escrow, {
       method: "deliver_job",
-      args: { job_id: job.id, result_hash: RESULT_HASH, usage: usage.toString(), signature },
+      args: { job_id: job.id, receipt, signature },
     });
     await callOk(client, escrow, { method: "confirm_job", args: { job_id: job.id } });
     const added = BigInt((await escrow.accountView()).storage_usage) - before;
@@ -443,5 +497,100 @@ describe("governance", () => {
     ]);
     const after = await stateOf(escrow);
     expect(after).toEqual(before);
+  });
+
+  test("migrate from version 1: its jobs go on without a keyset, its approval requests are refused", async () => {
+    const { gov, alice, bob, provider, escrow } = world;
+    const raw = async (key: string): Promise<Record<string, unknown>> => {
+      const item = (await escrow.viewStateRaw()).find(
+        (entry) => Buffer.from(entry.key, "base64").toString() === key,
+      );
+      if (item === undefined) throw new Error(`no ${key} in the escrow's state`);
+      return JSON.parse(Buffer.from(item.value, "base64").toString());
+    };
+    // A job accepted under version 1, as version 1 stored it (no keyset, no receipt fields).
+    const job = await createNearJob(world, alice, ONE_NEAR);
+    await callOk(provider, escrow, { method: "accept_job", args: { job_id: job.id } });
+    const {
+      keyset_sha256: _k,
+      encryption_key: _e,
+      model_name: _m,
+      prompt_tokens: _p,
+      completion_tokens: _c,
+      chunks: _n,
+      failure_code: _f,
+      ...v1Job
+    } = await raw(`j:${job.id}`);
+    await escrow.patchState(`j:${job.id}`, JSON.stringify(v1Job));
+    // A version-1 approval request (its request names no keyset).
+    await callOk(alice, escrow, {
+      method: "set_allowance",
+      args: { spender: bob.accountId, asset: "NEAR", limit: "1", period_ns: "1000000000000" },
+    });
+    const asked = await callOk(bob, escrow, {
+      method: "create_job",
+      args: { ...jobFields(world.machine), asset: "NEAR", max_amount: "5", payer: alice.accountId },
+      gas: MAX_GAS,
+    });
+    const approval = asked.parseResult<{ id: string; request: Record<string, unknown> }>();
+    const { keyset_sha256: _r, ...v1Request } = approval.request;
+    await escrow.patchState(
+      `q:${approval.id}`,
+      JSON.stringify({ ...(await raw(`q:${approval.id}`)), request: v1Request }),
+    );
+    await escrow.patchState("STATE", JSON.stringify({ ...(await raw("STATE")), version: 1 }));
+
+    const result = await callOk(gov, escrow, {
+      method: "upgrade",
+      args: new Uint8Array(readFileSync(contractWasm("escrow"))),
+      gas: MAX_GAS,
+    });
+    const migrated = eventsOf(result).find((e) => e.event === "contract_migrated");
+    expect(migrated?.data[0]).toEqual({ from_version: 1, to_version: 2 });
+    expect(await escrow.view("escrow_info", {})).toMatchObject({ version: 2 });
+
+    // The old job reads with the new fields null, and goes on with a version-2 receipt.
+    expect(await escrow.view("job", { job_id: job.id })).toMatchObject({
+      status: "accepted",
+      keyset_sha256: null,
+      encryption_key: null,
+      model_name: null,
+      failure_code: null,
+    });
+    const delivered = onlyEvent(
+      await callOk(provider, escrow, {
+        method: "deliver_job",
+        args: deliverArgs(world, job.id, 8n),
+      }),
+      "job_delivered",
+    );
+    expect(delivered).toMatchObject({ usage: "8", amount_due: "8000", keyset_sha256: null });
+    onlyEvent(
+      await callOk(alice, escrow, { method: "confirm_job", args: { job_id: job.id } }),
+      "job_settled",
+    );
+    await expectRejected(
+      alice,
+      escrow,
+      { method: "approve_job", args: { approval_id: approval.id }, gas: MAX_GAS },
+      `approval request ${approval.id} was made before jobs named the keyset`,
+    );
+    onlyEvent(
+      await callOk(alice, escrow, {
+        method: "reject_approval",
+        args: { approval_id: approval.id },
+      }),
+      "approval_rejected",
+    );
+    // A version-1 job can still be given back by its provider.
+    const second = await createNearJob(world, alice, ONE_NEAR);
+    const { keyset_sha256: _k2, encryption_key: _e2, ...v1Second } = await raw(`j:${second.id}`);
+    await escrow.patchState(`j:${second.id}`, JSON.stringify(v1Second));
+    expect(
+      onlyEvent(
+        await callOk(provider, escrow, { method: "fail_job", args: failArgs(world, second.id) }),
+        "job_failed",
+      ),
+    ).toMatchObject({ keyset_sha256: null, client_refund: ONE_NEAR.toString() });
   });
 });

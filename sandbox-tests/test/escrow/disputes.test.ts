@@ -30,7 +30,7 @@ afterAll(async () => {
   await world?.worker.tearDown();
 });
 
-async function deliveredJob(usage = 10n ** 20n): Promise<string> {
+async function deliveredJob(usage = 10n ** 19n): Promise<string> {
   const created = await createNearJob(world, world.alice, ONE_NEAR);
   await acceptAndDeliver(world, created.id, usage);
   return created.id;
@@ -165,7 +165,7 @@ describe("resolution", () => {
 
   test("an unresolved dispute settles as delivered after the arbitration window", async () => {
     const { alice, bob, escrow } = world;
-    const usage = 2n * 10n ** 20n;
+    const usage = 2n * 10n ** 19n;
     const id = await deliveredJob(usage);
     await callOk(alice, escrow, { method: "dispute_job", args: { job_id: id, reason: "slow" } });
     await advancePast(world.worker, BigInt((await jobOf(world, id)).arbitration_deadline ?? "0"));

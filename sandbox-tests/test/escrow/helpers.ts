@@ -189,19 +189,27 @@ export async function setupWorld(params: Record<string, unknown> = TEST_PARAMS):
 
 // Jobs
 
-export const MODEL_HASH = "aa".repeat(32);
 export const INPUT_HASH = "bb".repeat(32);
-export const RESULT_HASH = "cc".repeat(32);
+export const RESPONSE_HASH = "cc".repeat(32);
+export const U64_MAX = (1n << 64n) - 1n;
 
-export function jobFields(machineId: string, overrides: Record<string, unknown> = {}) {
+/** The fields of a job on `machine`: its first attested model, encrypted to its current keyset. */
+export function jobFields(machine: TestMachine, overrides: Record<string, unknown> = {}) {
   return {
-    machine_id: machineId,
-    model_hash: MODEL_HASH,
+    machine_id: machine.id,
+    model_hash: modelOf(machine).weights_sha256,
     input_hash: INPUT_HASH,
+    keyset_sha256: machine.keysetSha256,
     accept_within_ns: (60n * SECOND_NS).toString(),
     deliver_within_ns: (60n * SECOND_NS).toString(),
     ...overrides,
   };
+}
+
+export function modelOf(machine: TestMachine): ModelEntry {
+  const model = machine.models[0];
+  if (model === undefined) throw new Error(`machine ${machine.id} serves no model`);
+  return model;
 }
 
 export interface JobView {
@@ -213,19 +221,30 @@ export interface JobView {
   machine_public_key: string;
   price_per_unit: string;
   fee_bps: number;
+  keyset_sha256: string | null;
+  encryption_key: string | null;
   asset: string;
   max_amount: string;
+  model_hash: string;
+  input_hash: string;
   status: string;
   accept_deadline: string;
   deliver_deadline: string | null;
   dispute_deadline: string | null;
   arbitration_deadline: string | null;
+  result_hash: string | null;
   amount_due: string | null;
   usage: string | null;
+  model_name: string | null;
+  prompt_tokens: string | null;
+  completion_tokens: string | null;
+  chunks: string | null;
+  signature: string | null;
   provider_payout: string | null;
   fee: string | null;
   client_refund: string | null;
   refund_reason: string | null;
+  failure_code: string | null;
   settled_by: string | null;
   slash_requested: boolean;
 }
@@ -249,7 +268,7 @@ export async function createNearJob(
 ): Promise<JobView> {
   const result = await callRaw(client, world.escrow, {
     method: "create_job",
-    args: jobFields(world.machine.id, overrides),
+    args: jobFields(world.machine, overrides),
     deposit: amount,
     gas: MAX_GAS,
   });
@@ -264,7 +283,7 @@ export async function createTokenJob(
 ): Promise<TransactionResult> {
   return ftTransferCall(world, client, amount, {
     action: "create_job",
-    job: jobFields(world.machine.id, overrides),
+    job: jobFields(world.machine, overrides),
   });
 }
 
@@ -304,49 +323,86 @@ export async function escrowBalance(
   return BigInt(await world.escrow.view("balance_of", { account_id: id, asset }));
 }
 
-/** sha256 of the result preimage as README specifies it, computed independently of the contract. */
-export function resultDigest(
-  escrow: string,
-  jobId: string,
-  resultHash: string,
-  usage: string,
-): Buffer {
+/** deliver_job's receipt: what the machine reports and signs, besides the escrow and the job id. */
+export interface Receipt {
+  model: string;
+  weights_sha256: string;
+  request_sha256: string;
+  response_sha256: string;
+  prompt_tokens: string;
+  completion_tokens: string;
+  chunks: string;
+}
+
+/**
+ * sha256 of a signed document as the README specifies it, built here independently of the
+ * contract: JSON with keys sorted, no whitespace, every value a string.
+ */
+function documentDigest(fields: Record<string, string>): Buffer {
+  const sorted = Object.keys(fields)
+    .sort()
+    .map((key) => `${JSON.stringify(key)}:${JSON.stringify(fields[key])}`);
   return createHash("sha256")
-    .update("gpumarket/v1/result")
-    .update(Buffer.from([0]))
-    .update(escrow)
-    .update(Buffer.from([0]))
-    .update(jobId)
-    .update(Buffer.from([0]))
-    .update(resultHash)
-    .update(Buffer.from([0]))
-    .update(usage)
+    .update(`{${sorted.join(",")}}`)
     .digest();
 }
 
-export function signResult(
-  keyPair: KeyPair,
-  escrow: string,
-  jobId: string,
-  resultHash: string,
-  usage: string,
-): string {
-  const { signature } = keyPair.sign(resultDigest(escrow, jobId, resultHash, usage));
-  return Buffer.from(signature).toString("hex");
+export function receiptDigest(escrow: string, jobId: string, receipt: Receipt): Buffer {
+  return documentDigest({
+    ...receipt,
+    version: "gpumarket/v1/receipt",
+    escrow,
+    job_id: jobId,
+  });
 }
 
-export function deliverArgs(world: World, jobId: string, usage: bigint, resultHash = RESULT_HASH) {
+export function failureDigest(escrow: string, jobId: string, code: string): Buffer {
+  return documentDigest({ version: "gpumarket/v1/failure", escrow, job_id: jobId, code });
+}
+
+export function sign(keyPair: KeyPair, digest: Buffer): string {
+  return Buffer.from(keyPair.sign(digest).signature).toString("hex");
+}
+
+/**
+ * The receipt of a delivery of `usage` tokens (half prompt, half completion: each fits a u64 for
+ * any usage up to 2 x u64 max) for a job on the world's machine created with jobFields.
+ */
+export function receiptFor(world: World, usage: bigint, overrides: Partial<Receipt> = {}): Receipt {
+  const prompt = usage / 2n;
+  return {
+    model: modelOf(world.machine).name,
+    weights_sha256: modelOf(world.machine).weights_sha256,
+    request_sha256: INPUT_HASH,
+    response_sha256: RESPONSE_HASH,
+    prompt_tokens: prompt.toString(),
+    completion_tokens: (usage - prompt).toString(),
+    chunks: "3",
+    ...overrides,
+  };
+}
+
+/** deliver_job's arguments with the world machine's signature over the receipt. */
+export function deliverArgs(
+  world: World,
+  jobId: string,
+  usage: bigint,
+  overrides: Partial<Receipt> = {},
+) {
+  const receipt = receiptFor(world, usage, overrides);
   return {
     job_id: jobId,
-    result_hash: resultHash,
-    usage: usage.toString(),
-    signature: signResult(
-      world.machine.keyPair,
-      world.escrow.accountId,
-      jobId,
-      resultHash,
-      usage.toString(),
-    ),
+    receipt,
+    signature: sign(world.machine.keyPair, receiptDigest(world.escrow.accountId, jobId, receipt)),
+  };
+}
+
+/** fail_job's arguments with the world machine's signature over the failure notice. */
+export function failArgs(world: World, jobId: string, code = "backend_unavailable") {
+  return {
+    job_id: jobId,
+    code,
+    signature: sign(world.machine.keyPair, failureDigest(world.escrow.accountId, jobId, code)),
   };
 }
 

@@ -1,7 +1,9 @@
 /**
- * Random operations in NEAR and in the token, against a model of what every account is owed. After
- * each operation, per asset: the escrow's books equal open jobs + credited balances, the escrow holds
- * what the books say (exactly, for the token), and every credited balance equals the model's.
+ * Random operations in NEAR and in the token (create, accept, deliver, fail, confirm, settle,
+ * dispute, resolve, cancel, reclaim, withdraw, wrong callers, time passing), against a model of
+ * what every account is owed. After each operation, per asset: the escrow's books equal open jobs +
+ * credited balances, the escrow holds what the books say (exactly, for the token), and every
+ * credited balance equals the model's.
  */
 import type { NearAccount } from "near-workspaces";
 import { afterAll, beforeAll, expect, test } from "vitest";
@@ -12,6 +14,7 @@ import {
   createTokenJob,
   deliverArgs,
   escrowBalance,
+  failArgs,
   ftBalance,
   type JobView,
   jobFields,
@@ -22,6 +25,7 @@ import {
   setupWorld,
   TEST_PARAMS,
   totalsOf,
+  U64_MAX,
   USDC,
   type World,
   withdrawCall,
@@ -30,6 +34,7 @@ import {
 const STEPS = 100;
 const OPEN = ["requested", "accepted", "delivered", "disputed"];
 const FEE_BPS = 250n;
+const FAILURE_CODES = ["model_unavailable", "backend_unavailable", "bad_request", "capacity"];
 
 let world: World;
 let assets: string[];
@@ -138,7 +143,7 @@ test(`${STEPS} random operations keep the books and every balance exact`, async 
         const amount = BigInt(1 + Math.floor(rng() * 3)) * ONE_NEAR;
         const result = await callRaw(client, escrow, {
           method: "create_job",
-          args: jobFields(world.machine.id, {
+          args: jobFields(world.machine, {
             accept_within_ns: (5n * SECOND_NS).toString(),
             deliver_within_ns: (5n * SECOND_NS).toString(),
           }),
@@ -166,11 +171,14 @@ test(`${STEPS} random operations keep the books and every balance exact`, async 
       const job = pick(rng, by("accepted"));
       if (job === undefined) continue;
       op = "deliver";
-      // Sometimes more usage than the maximum pays for: the amount due is capped.
+      // Sometimes more usage than the maximum pays for (token jobs; a NEAR job's maximum is more
+      // than two u64 token counts can cost): the amount due is capped.
       const maxUnits = BigInt(job.max_amount) / PRICE;
       const usage =
         rng() < 0.2
-          ? maxUnits * 2n
+          ? maxUnits * 2n > 2n * U64_MAX
+            ? 2n * U64_MAX
+            : maxUnits * 2n
           : BigInt(Math.floor(rng() * Number(maxUnits > 10n ** 15n ? 10n ** 15n : maxUnits)));
       await callRaw(provider, escrow, {
         method: "deliver_job",
@@ -203,7 +211,7 @@ test(`${STEPS} random operations keep the books and every balance exact`, async 
       });
       expect(result.failed).toBe(false);
       close(job, paid);
-    } else if (roll < 0.76) {
+    } else if (roll < 0.74) {
       const job = pick(rng, [...by("requested"), ...by("accepted")]);
       if (job === undefined) continue;
       op = job.status === "requested" && rng() < 0.5 ? "cancel" : "reclaim";
@@ -212,7 +220,18 @@ test(`${STEPS} random operations keep the books and every balance exact`, async 
         args: { job_id: job.id },
       });
       if (!result.failed) close(job, 0n);
-    } else if (roll < 0.86) {
+    } else if (roll < 0.8) {
+      const job = pick(rng, [...by("requested"), ...by("accepted")]);
+      if (job === undefined) continue;
+      op = "fail";
+      const code = pick(rng, FAILURE_CODES) ?? "capacity";
+      const result = await callRaw(provider, escrow, {
+        method: "fail_job",
+        args: failArgs(world, job.id, code),
+      });
+      expect(result.failed, result.receiptFailureMessages.join("\n")).toBe(false);
+      close(job, 0n);
+    } else if (roll < 0.88) {
       op = "withdraw";
       const account = pick(rng, accounts) ?? alice;
       const asset = pick(rng, assets) ?? "NEAR";
@@ -229,16 +248,23 @@ test(`${STEPS} random operations keep the books and every balance exact`, async 
       } else {
         expect((await ftBalance(world, account)) - beforeFt).toBe(amount);
       }
-    } else if (roll < 0.92) {
+    } else if (roll < 0.93) {
       op = "wrong caller";
       const job = pick(rng, jobs);
       if (job === undefined) continue;
       const method =
-        pick(rng, ["accept_job", "cancel_job", "confirm_job", "resolve_dispute"]) ?? "accept_job";
+        pick(rng, ["accept_job", "cancel_job", "confirm_job", "resolve_dispute", "fail_job"]) ??
+        "accept_job";
       const caller = world.gov;
+      const extra =
+        method === "resolve_dispute"
+          ? { provider_amount: "0" }
+          : method === "fail_job"
+            ? failArgs(world, job.id)
+            : {};
       const result = await callRaw(caller, escrow, {
         method,
-        args: { job_id: job.id, ...(method === "resolve_dispute" ? { provider_amount: "0" } : {}) },
+        args: { job_id: job.id, ...extra },
       });
       expect(result.failed, `${method} by ${caller.accountId}`).toBe(true);
     } else {
@@ -264,6 +290,7 @@ test(`${STEPS} random operations keep the books and every balance exact`, async 
     "deliver",
     "confirm or settle",
     "dispute",
+    "fail",
     "withdraw",
   ]) {
     expect(counts.get(op) ?? 0, op).toBeGreaterThan(0);

@@ -1,7 +1,7 @@
 /**
  * Escrow jobs paid in NEAR: the full lifecycle down to withdrawals, every timeout path, wrong
- * callers, forged, replayed and wrong-job signatures, usage above the maximum, double settlement
- * and the paginated views.
+ * callers, the delivery receipt (every field tampered, forged, replayed and wrong-job signatures),
+ * the provider's signed failure, usage above the maximum, double settlement and the paginated views.
  */
 import { KeyPair } from "near-workspaces";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
@@ -14,16 +14,22 @@ import {
   deliverArgs,
   escrowBalance,
   expectRejected,
+  failArgs,
+  failureDigest,
   JOB_STORAGE_FEE,
   type JobView,
   jobOf,
   ONE_NEAR,
   onlyEvent,
   PRICE,
-  RESULT_HASH,
+  RESPONSE_HASH,
+  type Receipt,
+  receiptDigest,
+  receiptFor,
   setupWorld,
-  signResult,
+  sign,
   totalsOf,
+  U64_MAX,
   type World,
   withdrawCall,
 } from "./helpers.ts";
@@ -58,9 +64,13 @@ describe("full lifecycle in NEAR", () => {
       machine_public_key: world.machine.publicKey,
       price_per_unit: PRICE.toString(),
       fee_bps: 250,
+      keyset_sha256: world.machine.keysetSha256,
+      encryption_key: world.machine.encryptionKey,
       asset: "NEAR",
       max_amount: ONE_NEAR.toString(),
       status: "requested",
+      model_name: null,
+      failure_code: null,
     });
     const storageAfter = (await escrow.view("storage_balance_of", {
       account_id: alice.accountId,
@@ -73,7 +83,7 @@ describe("full lifecycle in NEAR", () => {
       "job_accepted",
     );
     expect(accepted.status).toBe("accepted");
-    const usage = 3n * 10n ** 20n;
+    const usage = 3n * 10n ** 18n;
     const delivered = onlyEvent(
       await callOk(provider, escrow, {
         method: "deliver_job",
@@ -86,7 +96,11 @@ describe("full lifecycle in NEAR", () => {
       status: "delivered",
       usage: usage.toString(),
       amount_due: due.toString(),
-      result_hash: RESULT_HASH,
+      result_hash: RESPONSE_HASH,
+      model_name: world.machine.models[0]?.name,
+      prompt_tokens: (usage / 2n).toString(),
+      completion_tokens: (usage / 2n).toString(),
+      chunks: "3",
     });
 
     await expectRejected(
@@ -154,9 +168,12 @@ describe("full lifecycle in NEAR", () => {
 
   test("the client confirms early; usage above the maximum is capped at it", async () => {
     const { alice, escrow } = world;
-    const created = await createNearJob(world, alice, ONE_NEAR);
-    const delivered = await acceptAndDeliver(world, created.id, 10n ** 30n);
-    expect(delivered.amount_due).toBe(ONE_NEAR.toString());
+    // The most a receipt can report (two u64 counts) at this price is above 10^22.
+    const max = 10n ** 22n;
+    const created = await createNearJob(world, alice, max);
+    const delivered = await acceptAndDeliver(world, created.id, 2n * U64_MAX);
+    expect(delivered.usage).toBe((2n * U64_MAX).toString());
+    expect(delivered.amount_due).toBe(max.toString());
     await expectRejected(
       world.bob,
       escrow,
@@ -167,10 +184,10 @@ describe("full lifecycle in NEAR", () => {
       await callOk(alice, escrow, { method: "confirm_job", args: { job_id: created.id } }),
       "job_settled",
     );
-    const fee = (ONE_NEAR * 250n) / 10_000n;
+    const fee = (max * 250n) / 10_000n;
     expect(settled).toMatchObject({
       settled_by: "client",
-      provider_payout: (ONE_NEAR - fee).toString(),
+      provider_payout: (max - fee).toString(),
       fee: fee.toString(),
       client_refund: "0",
     });
@@ -318,7 +335,7 @@ describe("wrong callers and signatures", () => {
   test("a signature by another key is refused", async () => {
     const forger = KeyPair.fromRandom("ed25519");
     const args = deliverArgs(world, id, 5n);
-    args.signature = signResult(forger, world.escrow.accountId, id, RESULT_HASH, "5");
+    args.signature = sign(forger, receiptDigest(world.escrow.accountId, id, args.receipt));
     await expectRejected(
       world.provider,
       world.escrow,
@@ -327,18 +344,54 @@ describe("wrong callers and signatures", () => {
     );
   });
 
-  test("a signature over other usage, another job or another escrow is refused", async () => {
-    const { provider, escrow, machine } = world;
-    const otherUsage = { ...deliverArgs(world, id, 5n), usage: "6" };
+  test("a receipt with any field changed after signing is refused, naming why", async () => {
+    const { provider, escrow } = world;
+    const signed = deliverArgs(world, id, 5n);
+    const tampered: [Partial<Receipt>, string][] = [
+      [{ model: "other-model" }, "signature: not a signature"],
+      [{ weights_sha256: "ab".repeat(32) }, "receipt.weights_sha256: abab"],
+      [{ request_sha256: "ab".repeat(32) }, "receipt.request_sha256: abab"],
+      [{ response_sha256: "ab".repeat(32) }, "signature: not a signature"],
+      [{ prompt_tokens: "3" }, "signature: not a signature"],
+      [{ completion_tokens: "4" }, "signature: not a signature"],
+      [{ chunks: "4" }, "signature: not a signature"],
+    ];
+    for (const [change, message] of tampered) {
+      await expectRejected(
+        provider,
+        escrow,
+        { method: "deliver_job", args: { ...signed, receipt: { ...signed.receipt, ...change } } },
+        message,
+      );
+    }
+    // Signed as they are, another model's weights or another request are still the wrong job's.
     await expectRejected(
       provider,
       escrow,
-      { method: "deliver_job", args: otherUsage },
-      "signature: not a signature",
+      {
+        method: "deliver_job",
+        args: deliverArgs(world, id, 5n, { weights_sha256: "ab".repeat(32) }),
+      },
+      `is not job ${id}'s model`,
     );
+    await expectRejected(
+      provider,
+      escrow,
+      {
+        method: "deliver_job",
+        args: deliverArgs(world, id, 5n, { request_sha256: "ab".repeat(32) }),
+      },
+      `is not job ${id}'s input hash`,
+    );
+  });
+
+  test("a receipt signed for another job or another escrow is refused", async () => {
+    const { provider, escrow, machine } = world;
+    const receipt = receiptFor(world, 5n);
     const otherJob = {
-      ...deliverArgs(world, id, 5n),
-      signature: signResult(machine.keyPair, escrow.accountId, "999", RESULT_HASH, "5"),
+      job_id: id,
+      receipt,
+      signature: sign(machine.keyPair, receiptDigest(escrow.accountId, "999", receipt)),
     };
     await expectRejected(
       provider,
@@ -347,8 +400,9 @@ describe("wrong callers and signatures", () => {
       "signature: not a signature",
     );
     const otherEscrow = {
-      ...deliverArgs(world, id, 5n),
-      signature: signResult(machine.keyPair, "other-escrow.test.near", id, RESULT_HASH, "5"),
+      job_id: id,
+      receipt,
+      signature: sign(machine.keyPair, receiptDigest("other-escrow.test.near", id, receipt)),
     };
     await expectRejected(
       provider,
@@ -356,16 +410,33 @@ describe("wrong callers and signatures", () => {
       { method: "deliver_job", args: otherEscrow },
       "signature: not a signature",
     );
-    const malformed = { ...deliverArgs(world, id, 5n), signature: "00".repeat(63) };
-    await expectRejected(
-      provider,
-      escrow,
-      { method: "deliver_job", args: malformed },
-      "signature: length must be 128",
-    );
   });
 
-  test("a valid signature delivers once; replaying it, or it on another job, is refused", async () => {
+  test("malformed delivery arguments are named", async () => {
+    const { provider, escrow } = world;
+    const args = deliverArgs(world, id, 5n);
+    const cases: [Record<string, unknown>, string][] = [
+      [{ ...args, signature: "00".repeat(63) }, "signature: length must be 128"],
+      [{ ...args, usage: "5" }, 'args: unknown field "usage"'],
+      [{ ...args, receipt: { ...args.receipt, extra: "1" } }, 'receipt: unknown field "extra"'],
+      [{ ...args, receipt: { ...args.receipt, model: "bad name" } }, "receipt.model:"],
+      [{ ...args, receipt: { ...args.receipt, chunks: 3 } }, "receipt.chunks: expected a u64"],
+      [
+        { ...args, receipt: { ...args.receipt, prompt_tokens: "18446744073709551616" } },
+        "receipt.prompt_tokens: 18446744073709551616 does not fit in u64",
+      ],
+      [
+        { ...args, receipt: { ...args.receipt, response_sha256: "CC".repeat(32) } },
+        "receipt.response_sha256: expected lowercase hex",
+      ],
+      [{ job_id: id, signature: args.signature }, "receipt: expected an object"],
+    ];
+    for (const [bad, message] of cases) {
+      await expectRejected(provider, escrow, { method: "deliver_job", args: bad }, message);
+    }
+  });
+
+  test("a valid receipt delivers once; replaying it, or it on another job, is refused", async () => {
     const { provider, escrow, alice } = world;
     const args = deliverArgs(world, id, 5n);
     onlyEvent(await callOk(provider, escrow, { method: "deliver_job", args }), "job_delivered");
@@ -384,16 +455,154 @@ describe("wrong callers and signatures", () => {
       "signature: not a signature",
     );
   });
+});
 
-  test("the contract's result_digest matches the documented message", async () => {
-    const digest = await world.escrow.view("result_digest", {
-      job_id: "7",
-      result_hash: RESULT_HASH,
-      usage: "12",
-    });
-    const { resultDigest } = await import("./helpers.ts");
-    expect(digest).toBe(
-      resultDigest(world.escrow.accountId, "7", RESULT_HASH, "12").toString("hex"),
+describe("payment for a delivered receipt", () => {
+  test("pays min(max, usage x price) less the fee and refunds the rest", async () => {
+    const { alice, provider, treasury, escrow, machine } = world;
+    // max amount, prompt and completion tokens, the amount due at 1000 per token (capped last)
+    for (const [max, prompt, completion, due] of [
+      [ONE_NEAR, 1_234n, 56_789n, 58_023_000n],
+      [60_000n, 20n, 31n, 51_000n],
+      [50_000n, 40n, 11n, 50_000n],
+    ] as const) {
+      const created = await createNearJob(world, alice, max);
+      await callOk(provider, escrow, { method: "accept_job", args: { job_id: created.id } });
+      const receipt = receiptFor(world, 0n, {
+        prompt_tokens: prompt.toString(),
+        completion_tokens: completion.toString(),
+      });
+      const signature = sign(machine.keyPair, receiptDigest(escrow.accountId, created.id, receipt));
+      const before = await Promise.all(
+        [provider, treasury, alice].map((a) => escrowBalance(world, a)),
+      );
+      await callOk(provider, escrow, {
+        method: "deliver_job",
+        args: { job_id: created.id, receipt, signature },
+      });
+      const settled = onlyEvent(
+        await callOk(alice, escrow, { method: "confirm_job", args: { job_id: created.id } }),
+        "job_settled",
+      );
+      const usage = prompt + completion;
+      const fee = (due * 250n) / 10_000n;
+      expect(settled).toMatchObject({
+        usage: usage.toString(),
+        amount_due: due.toString(),
+        provider_payout: (due - fee).toString(),
+        fee: fee.toString(),
+        client_refund: (max - due).toString(),
+      });
+      const after = await Promise.all(
+        [provider, treasury, alice].map((a) => escrowBalance(world, a)),
+      );
+      expect(after.map((b, i) => b - (before[i] ?? 0n))).toEqual([due - fee, fee, max - due]);
+    }
+  });
+});
+
+describe("fail_job", () => {
+  test("from requested or accepted, the payer gets everything back at once", async () => {
+    const { alice, provider, treasury, escrow } = world;
+    for (const accept of [false, true]) {
+      const created = await createNearJob(world, alice, ONE_NEAR);
+      if (accept) {
+        await callOk(provider, escrow, { method: "accept_job", args: { job_id: created.id } });
+      }
+      const before = await Promise.all(
+        [provider, treasury, alice].map((a) => escrowBalance(world, a)),
+      );
+      const escrowedBefore = BigInt((await totalsOf(world, "NEAR")).escrowed);
+      const failed = onlyEvent(
+        await callOk(provider, escrow, {
+          method: "fail_job",
+          args: failArgs(world, created.id, "model_unavailable"),
+        }),
+        "job_failed",
+      );
+      expect(failed).toMatchObject({
+        status: "refunded",
+        refund_reason: "provider_failed",
+        failure_code: "model_unavailable",
+        provider_payout: "0",
+        fee: "0",
+        client_refund: ONE_NEAR.toString(),
+      });
+      const after = await Promise.all(
+        [provider, treasury, alice].map((a) => escrowBalance(world, a)),
+      );
+      expect(after.map((b, i) => b - (before[i] ?? 0n))).toEqual([0n, 0n, ONE_NEAR]);
+      expect(escrowedBefore - BigInt((await totalsOf(world, "NEAR")).escrowed)).toBe(ONE_NEAR);
+      expect(await job(created.id)).toMatchObject({
+        status: "refunded",
+        failure_code: "model_unavailable",
+      });
+      await expectRejected(
+        provider,
+        escrow,
+        { method: "fail_job", args: failArgs(world, created.id) },
+        "is refunded; fail needs it requested or accepted",
+      );
+    }
+  });
+
+  test("refused from anyone but the provider, for a delivered job, or without the machine's signature", async () => {
+    const { alice, provider, escrow, machine } = world;
+    const created = await createNearJob(world, alice, ONE_NEAR);
+    await expectRejected(
+      alice,
+      escrow,
+      { method: "fail_job", args: failArgs(world, created.id) },
+      "only the job's provider",
+    );
+    const forger = KeyPair.fromRandom("ed25519");
+    const cases: [Record<string, unknown>, string][] = [
+      [
+        {
+          ...failArgs(world, created.id),
+          signature: sign(forger, failureDigest(escrow.accountId, created.id, "capacity")),
+          code: "capacity",
+        },
+        "signature: not a signature by machine key",
+      ],
+      [
+        { ...failArgs(world, created.id, "capacity"), code: "bad_request" },
+        "signature: not a signature",
+      ],
+      [
+        {
+          job_id: created.id,
+          code: "capacity",
+          signature: sign(machine.keyPair, failureDigest(escrow.accountId, "999", "capacity")),
+        },
+        "signature: not a signature",
+      ],
+      [
+        {
+          job_id: created.id,
+          code: "capacity",
+          signature: sign(
+            machine.keyPair,
+            failureDigest("other.test.near", created.id, "capacity"),
+          ),
+        },
+        "signature: not a signature",
+      ],
+      [
+        { ...failArgs(world, created.id), code: "tired" },
+        "code: expected one of model_unavailable",
+      ],
+      [{ ...failArgs(world, created.id), reason: "x" }, 'args: unknown field "reason"'],
+    ];
+    for (const [args, message] of cases) {
+      await expectRejected(provider, escrow, { method: "fail_job", args }, message);
+    }
+    await acceptAndDeliver(world, created.id, 5n);
+    await expectRejected(
+      provider,
+      escrow,
+      { method: "fail_job", args: failArgs(world, created.id) },
+      "is delivered; fail needs it requested or accepted",
     );
   });
 });

@@ -159,7 +159,7 @@ describe("prepaid token balances", () => {
       await callOk(bob, escrow, {
         method: "create_job",
         args: {
-          ...jobFields(world.machine.id),
+          ...jobFields(world.machine),
           asset: usdcId,
           max_amount: (20n * USDC).toString(),
         },
@@ -179,6 +179,25 @@ function onlyEventOf(result: TransactionResult, name: string): Record<string, un
 }
 
 describe("everything that does not create a job is refunded", () => {
+  test("a stale keyset or a model the machine does not serve", async () => {
+    const { alice } = world;
+    await expectRefunded(
+      alice,
+      () => createTokenJob(world, alice, 5n * USDC, { keyset_sha256: "56".repeat(32) }),
+      /the machine's keyset changed: .* encrypt again/,
+    );
+    await expectRefunded(
+      alice,
+      () => createTokenJob(world, alice, 5n * USDC, { model_hash: "78".repeat(32) }),
+      `does not serve model ${"78".repeat(32)}`,
+    );
+    await expectRefunded(
+      alice,
+      () => createTokenJob(world, alice, 5n * USDC, { keyset_sha256: undefined }),
+      "keyset_sha256: expected a string",
+    );
+  });
+
   test("the machine is not eligible", async () => {
     const { provider, registry, alice } = world;
     await callOk(provider, registry, {
@@ -263,7 +282,7 @@ describe("everything that does not create a job is refunded", () => {
       () =>
         ftTransferCall(world, alice, USDC, {
           action: "create_job",
-          job: { ...jobFields(world.machine.id), x: 1 },
+          job: { ...jobFields(world.machine), x: 1 },
         }),
       'msg.job: unknown field "x"',
     );
@@ -272,7 +291,7 @@ describe("everything that does not create a job is refunded", () => {
       () =>
         ftTransferCall(world, alice, USDC, {
           action: "create_job",
-          job: jobFields(world.machine.id, { model_hash: "zz" }),
+          job: jobFields(world.machine, { model_hash: "zz" }),
         }),
       "model_hash",
     );
