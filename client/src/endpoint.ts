@@ -159,9 +159,9 @@ export class ProviderEndpoint {
     return readLimited(response, MAX_RESPONSE_BYTES, `job ${jobId}'s response`);
   }
 
-  /** The machine's evidence bytes, as submitted to the registry. */
-  async attestation(): Promise<Uint8Array> {
-    const response = await this.ok("/v1/attestation");
+  /** A machine's evidence bytes, as submitted to the registry (an agent may serve several). */
+  async attestation(machineId: string): Promise<Uint8Array> {
+    const response = await this.ok(`/v1/attestation?machine_id=${encodeURIComponent(machineId)}`);
     return readLimited(response, MAX_ATTESTATION_BYTES, "the attestation");
   }
 

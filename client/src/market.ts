@@ -102,7 +102,7 @@ export class GpuMarket {
   ): Promise<AttestationReport> {
     const endpoint = new ProviderEndpoint(machine.endpoint, { fetch: this.fetch });
     const [bytes, record, params] = await Promise.all([
-      endpoint.attestation(),
+      endpoint.attestation(machine.machineId),
       this.chain.view<EvidenceView | null>(this.registry, "evidence", {
         machine_id: machine.machineId,
       }),

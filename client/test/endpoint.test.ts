@@ -96,20 +96,20 @@ describe("provider endpoint", () => {
     const api = await agent((req, res) => {
       if (req.url === "/v1/jobs/4") res.end(JSON.stringify({ status: "running", queue: 0 }));
       else if (req.url === "/v1/jobs/4/response") res.end(file);
-      else if (req.url === "/v1/attestation") res.end(Buffer.from([1, 2, 3]));
+      else if (req.url === "/v1/attestation?machine_id=4") res.end(Buffer.from([1, 2, 3]));
       else res.writeHead(404).end("no such job");
     });
     const endpoint = new ProviderEndpoint(api.url);
     expect(await endpoint.status("4")).toEqual({ status: "running", queue: 0 });
     expect(Buffer.from(await endpoint.response("4")).equals(file)).toBe(true);
-    expect([...(await endpoint.attestation())]).toEqual([1, 2, 3]);
+    expect([...(await endpoint.attestation("4"))]).toEqual([1, 2, 3]);
     await fails(endpoint.response("5"), /GET .*\/v1\/jobs\/5\/response: HTTP 404 no such job/);
   });
 
   it("refuses answers larger than their bound", async () => {
     const api = await agent((_req, res) => res.end(Buffer.alloc(MAX_ATTESTATION_BYTES + 1)));
     await fails(
-      new ProviderEndpoint(api.url).attestation(),
+      new ProviderEndpoint(api.url).attestation("0"),
       /the attestation: \d+ bytes, at most 65536/,
     );
   });

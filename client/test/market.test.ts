@@ -46,7 +46,7 @@ async function setup(
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", async () => {
       const [, , , id, what] = (req.url ?? "").split("/");
-      if (req.url === "/v1/attestation") return res.end(s.attestation);
+      if (req.url === "/v1/attestation?machine_id=0") return res.end(s.attestation);
       const job = s.chain.jobs.get(id ?? "");
       if (job === undefined) return res.writeHead(404).end("unknown job");
       if (req.method === "PUT" && what === "request") {
