@@ -92,7 +92,7 @@ describe("model-server serve", () => {
 });
 
 describe("the llama.cpp runtime", () => {
-  test("refuses a process started with -e, whose binary test child would run the wrong code", async () => {
+  test("refuses a process started with --input-type, whose binary test child Node would refuse", async () => {
     const refused = loadLlamaRuntime(["--input-type=module", "-e", "code"]);
     await expect(refused).rejects.toBeInstanceOf(RuntimeError);
     await expect(refused).rejects.toThrow(/started with --input-type=module/);

@@ -1,19 +1,20 @@
 /**
  * The llama.cpp runtime, on the CPU, from the prebuilt binary npm installed
  * (@node-llama-cpp/linux-x64 and the other platform packages); never compiled or downloaded at
- * run time.
+ * run time (`build: "never"`).
  *
  * node-llama-cpp first tests the binary in a child process: child_process.fork() of its
- * testBindingBinary.js, which inherits this process's execArgv. Started with `node -e`/`-p` or
- * `--input-type` (code from the command line or stdin), the child runs that code again instead
- * of the test file, never answers, and getLlama fails with "Binding binary test failed to run a
- * test process" and NoBinaryFoundError (or, with the default `build: "auto"`, starts compiling
- * llama.cpp from source for minutes). Run from a file and the test passes; this module says so
- * instead of failing obscurely.
+ * testBindingBinary.js, which inherits this process's execArgv. Node drops a `-e <code>` pair
+ * from an inherited execArgv but keeps `--input-type`, and refuses `--input-type` with a file
+ * entry point (ERR_INPUT_TYPE_NOT_ALLOWED): the test child exits with 1 before its handshake,
+ * and getLlama fails with "Binding binary test failed to run a test process" and
+ * NoBinaryFoundError (with the default `build: "auto"` it goes on to compile llama.cpp from
+ * source for minutes). So a process started with `--input-type` (ESM code from -e or stdin)
+ * cannot load the runtime; this module says so instead of failing obscurely.
  */
 import { getLlama, type Llama, LlamaLogLevel } from "node-llama-cpp";
 
-const EVAL_FLAG = /^(-e|-p|-pe|--eval|--print|--input-type)(=|$)/;
+const INPUT_TYPE_FLAG = /^--input-type(=|$)/;
 
 export class RuntimeError extends Error {
   readonly hint: string;
@@ -28,11 +29,11 @@ export class RuntimeError extends Error {
 export async function loadLlamaRuntime(
   execArgv: readonly string[] = process.execArgv,
 ): Promise<Llama> {
-  const evalFlag = execArgv.find((arg) => EVAL_FLAG.test(arg));
-  if (evalFlag !== undefined) {
+  const inputType = execArgv.find((arg) => INPUT_TYPE_FLAG.test(arg));
+  if (inputType !== undefined) {
     throw new RuntimeError(
-      `node-llama-cpp cannot test its binary in a process started with ${evalFlag}: the test child inherits that flag and runs the command-line code instead of the test`,
-      "run the code from a file (npx node file.ts), not with node -e/-p/--input-type",
+      `node-llama-cpp cannot test its binary from a process started with ${inputType}: its test child inherits the flag, which Node refuses for a file (ERR_INPUT_TYPE_NOT_ALLOWED)`,
+      "run the code from a file (npx node file.ts) instead of --input-type with -e or stdin",
     );
   }
   try {
