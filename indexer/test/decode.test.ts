@@ -246,6 +246,96 @@ describe("escrow and governance schemas", () => {
     expect(good?.status).toBe("applied");
   });
 
+  /** A job as escrow version 1 emitted it (no keyset, receipt or failure fields). */
+  const v1Job = {
+    id: "3",
+    client: "c.near",
+    payer: "c.near",
+    machine_id: "1",
+    provider: "p.near",
+    machine_public_key: "ed25519:11111111111111111111111111111111",
+    price_per_unit: "1000",
+    fee_bps: 100,
+    asset: "NEAR",
+    max_amount: "5000000",
+    model_hash: "aa".repeat(32),
+    input_hash: "bb".repeat(32),
+    status: "accepted",
+    created_at: "10",
+    accept_deadline: "20",
+    deliver_within_ns: "30",
+    accepted_at: "11",
+    deliver_deadline: "41",
+    result_hash: null,
+    usage: null,
+    signature: null,
+    amount_due: null,
+    delivered_at: null,
+    dispute_deadline: null,
+    disputed_at: null,
+    dispute_reason: null,
+    arbitration_deadline: null,
+    resolution_note: null,
+    slash_requested: false,
+    provider_payout: null,
+    fee: null,
+    client_refund: null,
+    closed_at: null,
+    refund_reason: null,
+    settled_by: null,
+  };
+  const failed = {
+    ...v1Job,
+    keyset_sha256: "cc".repeat(32),
+    encryption_key: `x25519:${"dd".repeat(32)}`,
+    model_name: null,
+    prompt_tokens: null,
+    completion_tokens: null,
+    chunks: null,
+    status: "refunded",
+    provider_payout: "0",
+    fee: "0",
+    client_refund: "5000000",
+    closed_at: "12",
+    refund_reason: "provider_failed",
+    failure_code: "capacity",
+  };
+
+  test("escrow jobs of version 2 (keyset, receipt, job_failed) and of version 1 both decode", () => {
+    const delivered = {
+      ...failed,
+      status: "delivered",
+      model_name: "llama-3.1-8b-instruct",
+      prompt_tokens: "12",
+      completion_tokens: "30",
+      chunks: "2",
+      usage: "42",
+      result_hash: "ee".repeat(32),
+      refund_reason: null,
+      failure_code: null,
+      provider_payout: null,
+      fee: null,
+      client_refund: null,
+      closed_at: null,
+    };
+    const events = decodeAs("escrow", [
+      eventLine("job_accepted", [v1Job]),
+      eventLine("job_delivered", [delivered]),
+      eventLine("job_failed", [failed]),
+      eventLine("job_failed", [{ ...failed, failure_code: "tired" }]),
+      eventLine("job_delivered", [{ ...delivered, prompt_tokens: "18446744073709551616" }]),
+    ]);
+    expect(events.map((e) => [e.event, e.status])).toEqual([
+      ["job_accepted", "applied"],
+      ["job_delivered", "applied"],
+      ["job_failed", "applied"],
+      ["job_failed", "invalid"],
+      ["job_delivered", "invalid"],
+    ]);
+    expect(events[3]?.error).toMatch(/^data\[0\]\.failure_code: expected one of model_unavailable/);
+    expect(events[4]?.error).toMatch(/^data\[0\]\.prompt_tokens: expected a u64 decimal string/);
+  });
+
   test("an escrow balance event with a non-canonical amount is invalid; the same name from another role is unknown", () => {
     const deposit = { account_id: "a.near", asset: "NEAR", amount: "007", deposited: "7" };
     const [escrowEvent] = decodeAs("escrow", [eventLine("deposit", [deposit])]);

@@ -1,8 +1,10 @@
 /**
  * End to end with the real escrow (and registry in dev mode) on localnet: a job paid with attached
- * NEAR goes requested -> accepted -> delivered -> settled, a job paid from a prepaid balance is
- * cancelled, a job for an ineligible machine is rejected, the provider withdraws; the jobs, their
- * history and the balances must match the contract's views, and reconciliation finds nothing.
+ * NEAR goes requested -> accepted -> delivered (a signed receipt) -> settled, a job paid from a
+ * prepaid balance is cancelled, one is failed by the provider (job_failed), a job for an
+ * ineligible machine is rejected, the provider withdraws; the jobs (keyset, receipt usage, failure
+ * code), their history, the machine's throughput and the balances must match the contract's
+ * views, and reconciliation finds nothing.
  */
 import { createHash } from "node:crypto";
 import type { KeyPair } from "near-api-js";
@@ -16,7 +18,8 @@ import { apiGet, startLiveApp, caughtUp as waitIndexed } from "./support/live.ts
 type Json = Record<string, unknown>;
 const SECOND_NS = 1_000_000_000n;
 const PRICE = 1000n;
-const RESULT_HASH = "cc".repeat(32);
+const RESPONSE_HASH = "cc".repeat(32);
+const INPUT_HASH = "bb".repeat(32);
 
 let chain: Chain;
 let flows: RegistryFlows;
@@ -25,30 +28,63 @@ let app: App;
 let escrow: string;
 let treasury: string;
 
-function jobFields(machineId: string): Json {
+interface Attested {
+  id: string;
+  keyPair: KeyPair;
+  model: { name: string; weights_sha256: string };
+  keyset: string;
+  encryptionKey: string;
+}
+
+function jobFields(machine: Attested): Json {
   return {
-    machine_id: machineId,
-    model_hash: "aa".repeat(32),
-    input_hash: "bb".repeat(32),
+    machine_id: machine.id,
+    model_hash: machine.model.weights_sha256,
+    input_hash: INPUT_HASH,
+    keyset_sha256: machine.keyset,
     accept_within_ns: (60n * SECOND_NS).toString(),
     deliver_within_ns: (60n * SECOND_NS).toString(),
   };
 }
 
-/** The ed25519 signature (hex) the escrow checks: sha256 of the result preimage, as its README. */
-function signResult(keyPair: KeyPair, jobId: string, usage: string): string {
+/** The machine key's signature (hex) over sha256 of a signed document, as the escrow checks it. */
+function signDocument(keyPair: KeyPair, fields: Record<string, string>): string {
+  const sorted = Object.keys(fields)
+    .sort()
+    .map((key) => `${JSON.stringify(key)}:${JSON.stringify(fields[key])}`);
   const digest = createHash("sha256")
-    .update("gpumarket/v1/result")
-    .update(Buffer.from([0]))
-    .update(escrow)
-    .update(Buffer.from([0]))
-    .update(jobId)
-    .update(Buffer.from([0]))
-    .update(RESULT_HASH)
-    .update(Buffer.from([0]))
-    .update(usage)
+    .update(`{${sorted.join(",")}}`)
     .digest();
   return Buffer.from(keyPair.sign(digest).signature).toString("hex");
+}
+
+function deliverArgs(machine: Attested, jobId: string, prompt: string, completion: string): Json {
+  const receipt = {
+    model: machine.model.name,
+    weights_sha256: machine.model.weights_sha256,
+    request_sha256: INPUT_HASH,
+    response_sha256: RESPONSE_HASH,
+    prompt_tokens: prompt,
+    completion_tokens: completion,
+    chunks: "4",
+  };
+  const signature = signDocument(machine.keyPair, {
+    ...receipt,
+    version: "gpumarket/v1/receipt",
+    escrow,
+    job_id: jobId,
+  });
+  return { job_id: jobId, receipt, signature };
+}
+
+function failArgs(machine: Attested, jobId: string, code: string): Json {
+  const signature = signDocument(machine.keyPair, {
+    version: "gpumarket/v1/failure",
+    escrow,
+    job_id: jobId,
+    code,
+  });
+  return { job_id: jobId, code, signature };
 }
 
 const caughtUp = () => waitIndexed(app, chain);
@@ -83,14 +119,27 @@ test("jobs, their history and balances follow the escrow exactly", async () => {
   const provider = await chain.createAccount("provider");
   const client = await chain.createAccount("client", 500n);
   await flows.registerProvider(provider);
-  const machine = await flows.addMachine(provider, {
+  const added = await flows.addMachine(provider, {
     teeType: "none-dev",
     price: PRICE.toString(),
   });
+  // What a client reads: the machine's attested keyset and models.
+  const eligibility = await chain.view<Json>(flows.registry, "is_eligible", {
+    machine_id: added.id,
+  });
+  const model = (eligibility.models as Attested["model"][])[0];
+  if (model === undefined) throw new Error("the machine serves no model");
+  const machine: Attested = {
+    id: added.id,
+    keyPair: added.keyPair,
+    model,
+    keyset: eligibility.keyset_sha256 as string,
+    encryptionKey: eligibility.encryption_key as string,
+  };
   await chain.callOk(client, escrow, "storage_deposit", {}, ONE_NEAR);
 
   // A job paid with attached NEAR, through to settlement by the client.
-  await chain.callOk(client, escrow, "create_job", jobFields(machine.id), ONE_NEAR, MAX_GAS);
+  await chain.callOk(client, escrow, "create_job", jobFields(machine), ONE_NEAR, MAX_GAS);
   await caughtUp();
   const created = (await api(`/v1/jobs?client=${client}`)).data as Json[];
   expect(created).toHaveLength(1);
@@ -102,14 +151,21 @@ test("jobs, their history and balances follow the escrow exactly", async () => {
     max_amount: ONE_NEAR.toString(),
   });
   await chain.callOk(provider, escrow, "accept_job", { job_id: jobId });
-  const usage = (10n ** 20n).toString();
-  await chain.callOk(provider, escrow, "deliver_job", {
-    job_id: jobId,
-    result_hash: RESULT_HASH,
-    usage,
-    signature: signResult(machine.keyPair, jobId, usage),
-  });
+  await chain.callOk(provider, escrow, "deliver_job", deliverArgs(machine, jobId, "1200", "3400"));
   await chain.callOk(client, escrow, "confirm_job", { job_id: jobId });
+
+  // A job the provider gives back unserved, with the machine's signed failure code.
+  await chain.callOk(client, escrow, "create_job", jobFields(machine), ONE_NEAR, MAX_GAS);
+  await caughtUp();
+  const toFail = ((await api(`/v1/jobs?client=${client}&status=requested`)).data as Json[])[0];
+  expect(toFail).toBeDefined();
+  await chain.callOk(provider, escrow, "accept_job", { job_id: toFail?.id });
+  await chain.callOk(
+    provider,
+    escrow,
+    "fail_job",
+    failArgs(machine, toFail?.id as string, "capacity"),
+  );
 
   // A job paid from a prepaid balance, cancelled by the client: the balance comes back.
   await chain.callOk(client, escrow, "deposit", {}, 2n * ONE_NEAR);
@@ -118,7 +174,7 @@ test("jobs, their history and balances follow the escrow exactly", async () => {
     escrow,
     "create_job",
     {
-      ...jobFields(machine.id),
+      ...jobFields(machine),
       asset: "NEAR",
       max_amount: ONE_NEAR.toString(),
     },
@@ -143,7 +199,7 @@ test("jobs, their history and balances follow the escrow exactly", async () => {
     escrow,
     "create_job",
     {
-      ...jobFields(machine.id),
+      ...jobFields(machine),
       asset: "NEAR",
       max_amount: (ONE_NEAR / 2n).toString(),
     },
@@ -166,7 +222,7 @@ test("jobs, their history and balances follow the escrow exactly", async () => {
     escrow,
     "create_job",
     {
-      ...jobFields(machine.id),
+      ...jobFields(machine),
       asset: "NEAR",
       max_amount: (ONE_NEAR / 4n).toString(),
       payer: client,
@@ -192,13 +248,55 @@ test("jobs, their history and balances follow the escrow exactly", async () => {
   await caughtUp();
 
   const settled = (await api(`/v1/jobs/${jobId}`)).data as Json;
-  expect(settled.status).toBe("settled");
+  expect(settled).toMatchObject({
+    status: "settled",
+    keyset_sha256: machine.keyset,
+    encryption_key: machine.encryptionKey,
+    model_hash: machine.model.weights_sha256,
+    model_name: machine.model.name,
+    prompt_tokens: "1200",
+    completion_tokens: "3400",
+    chunks: "4",
+    usage: "4600",
+    amount_due: (4600n * PRICE).toString(),
+    result_hash: RESPONSE_HASH,
+    failure_code: null,
+  });
+  const deliveryNs = BigInt(settled.delivered_at as string) - BigInt(settled.accepted_at as string);
+  expect(deliveryNs).toBeGreaterThan(0n);
+  const rate = Math.round((3400 * 1e9 * 1000) / Number(deliveryNs)) / 1000;
+  expect(settled.tokens_per_second).toBe(rate);
   expect((settled.history as Json[]).map((h) => h.event)).toEqual([
     "job_created",
     "job_accepted",
     "job_delivered",
     "job_settled",
   ]);
+  const failed = (await api(`/v1/jobs/${toFail?.id}`)).data as Json;
+  expect(failed).toMatchObject({
+    status: "refunded",
+    refund_reason: "provider_failed",
+    failure_code: "capacity",
+    client_refund: ONE_NEAR.toString(),
+    keyset_sha256: machine.keyset,
+    prompt_tokens: null,
+    tokens_per_second: null,
+  });
+  expect((failed.history as Json[]).map((h) => h.event)).toEqual([
+    "job_created",
+    "job_accepted",
+    "job_failed",
+  ]);
+  // The machine's throughput: the one delivered job (the failed and cancelled ones do not count).
+  const described = (await api(`/v1/machines/${machine.id}`)).data as Json;
+  expect(described.throughput).toEqual({
+    jobs_delivered: 1,
+    prompt_tokens: "1200",
+    completion_tokens: "3400",
+    tokens_per_second: rate,
+  });
+  const listed = (await api(`/v1/machines?provider=${provider}`)).data as Json[];
+  expect(listed[0]?.throughput).toEqual(described.throughput);
   expect((await api(`/v1/jobs/${second?.id}`)).data).toMatchObject({
     status: "refunded",
     refund_reason: "cancelled",
@@ -233,7 +331,7 @@ test("jobs, their history and balances follow the escrow exactly", async () => {
     .executeTakeFirstOrThrow();
   expect(indexedAllowance).toEqual({ spent: "0", period_start: allowance.period_start });
   const stats = (await api("/v1/stats")).data as Json;
-  expect(stats.jobs).toEqual({ settled: 1, refunded: 1 });
+  expect(stats.jobs).toEqual({ settled: 1, refunded: 2 });
 
   const report = await reconcile({
     db: db.db,
@@ -242,7 +340,7 @@ test("jobs, their history and balances follow the escrow exactly", async () => {
     sample: null,
   });
   expect(report.differences).toEqual([]);
-  expect(report.checked.jobs).toBe(2);
+  expect(report.checked.jobs).toBe(3);
   expect(report.checked.balances).toBeGreaterThanOrEqual(3);
 });
 
