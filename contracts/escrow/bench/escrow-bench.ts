@@ -1,6 +1,6 @@
 /**
- * Gas of every escrow method and of whole job lifecycles (create, accept, deliver, settle,
- * withdraw) in NEAR and in the usdc test token, measured on localnet (or a real near-sandbox given
+ * Gas of every escrow method (deliver_job with its signed receipt, fail_job) and of whole job
+ * lifecycles (create, accept, deliver, settle, withdraw) in NEAR and in the usdc test token, measured on localnet (or a real near-sandbox given
  * through NEAR_SANDBOX_BINARY_PATH) beside the real registry. Needs a contract build
  * (`npm run build:contracts`). Prints Markdown tables; BENCHMARKS.md records a run.
  */
@@ -9,7 +9,12 @@ import { readFileSync } from "node:fs";
 import { KeyPair, type NearAccount, type TransactionResult, Worker } from "near-workspaces";
 import { contractWasm } from "../../../sandbox-tests/src/contracts.ts";
 import { configureSandboxBinary } from "../../../sandbox-tests/src/sandbox-env.ts";
-import { HARDWARE, newEvidence } from "../../../sandbox-tests/test/registry/fixtures.ts";
+import {
+  HARDWARE,
+  keysetArgs,
+  newEvidence,
+  newKeyset,
+} from "../../../sandbox-tests/test/registry/fixtures.ts";
 
 const ONE_NEAR = 10n ** 24n;
 const TGAS = 10n ** 12n;
@@ -17,7 +22,8 @@ const MAX_GAS = 300n * TGAS;
 const USDC = 1_000_000n;
 const PRICE = 1_000n;
 const SECOND_NS = 1_000_000_000n;
-const RESULT_HASH = "cc".repeat(32);
+const RESPONSE_HASH = "cc".repeat(32);
+const INPUT_HASH = "bb".repeat(32);
 
 interface Row {
   method: string;
@@ -94,17 +100,13 @@ function createdJobId(result: TransactionResult): string {
   throw new Error(`no job_created in ${result.logs.join("\n")}`);
 }
 
-function signature(keyPair: KeyPair, escrow: string, jobId: string, usage: string): string {
+/** The machine key's signature over sha256 of a signed document (canonical JSON of strings). */
+function signDocument(keyPair: KeyPair, fields: Record<string, string>): string {
+  const sorted = Object.keys(fields)
+    .sort()
+    .map((key) => `${JSON.stringify(key)}:${JSON.stringify(fields[key])}`);
   const digest = createHash("sha256")
-    .update("gpumarket/v1/result")
-    .update(Buffer.from([0]))
-    .update(escrow)
-    .update(Buffer.from([0]))
-    .update(jobId)
-    .update(Buffer.from([0]))
-    .update(RESULT_HASH)
-    .update(Buffer.from([0]))
-    .update(usage)
+    .update(`{${sorted.join(",")}}`)
     .digest();
   return Buffer.from(keyPair.sign(digest).signature).toString("hex");
 }
@@ -142,6 +144,12 @@ async function main(): Promise<void> {
     );
     const keyPair = KeyPair.fromRandom("ed25519");
     const publicKey = keyPair.getPublicKey().toString();
+    const keyset = newKeyset({
+      text: publicKey,
+      bytes: Uint8Array.from(keyPair.getPublicKey().data),
+    });
+    const model = keyset.models[0];
+    if (model === undefined) throw new Error("the fixture keyset has no model");
     await run(
       provider,
       registry,
@@ -154,7 +162,7 @@ async function main(): Promise<void> {
       registry,
       "add_machine",
       {
-        machine_public_key: publicKey,
+        ...keysetArgs(keyset),
         tee_type: "none-dev",
         hardware: HARDWARE,
         price_per_unit: PRICE.toString(),
@@ -162,7 +170,10 @@ async function main(): Promise<void> {
       },
       ONE_NEAR / 10n,
     );
-    const machineId = machine.parseResult<{ id: string }>().id;
+    const { id: machineId, keyset_sha256: keysetSha256 } = machine.parseResult<{
+      id: string;
+      keyset_sha256: string;
+    }>();
 
     await usdc.deploy(readFileSync(contractWasm("usdc")));
     await run(usdc, usdc, "init", {
@@ -212,12 +223,13 @@ async function main(): Promise<void> {
 
     const jobArgs = {
       machine_id: machineId,
-      model_hash: "aa".repeat(32),
-      input_hash: "bb".repeat(32),
+      model_hash: model.weights_sha256,
+      input_hash: INPUT_HASH,
+      keyset_sha256: keysetSha256,
       accept_within_ns: (3600n * SECOND_NS).toString(),
       deliver_within_ns: (3600n * SECOND_NS).toString(),
     };
-    const usage = 10n ** 20n;
+    const usage = 10n ** 19n;
     const lifecycles: { asset: string; steps: [string, number][] }[] = [];
 
     // Lifecycle in NEAR.
@@ -235,13 +247,30 @@ async function main(): Promise<void> {
     let id = createdJobId(result);
     result = await measure("", provider, escrow, "accept_job", { job_id: id });
     near.push(["accept_job", tgasOf(result)]);
-    const deliver = (jobId: string, units: bigint) => ({
-      job_id: jobId,
-      result_hash: RESULT_HASH,
-      usage: units.toString(),
-      signature: signature(keyPair, escrow.accountId, jobId, units.toString()),
-    });
-    result = await measure("ed25519 verified", provider, escrow, "deliver_job", deliver(id, usage));
+    const deliver = (jobId: string, units: bigint) => {
+      const receipt = {
+        model: model.name,
+        weights_sha256: model.weights_sha256,
+        request_sha256: INPUT_HASH,
+        response_sha256: RESPONSE_HASH,
+        prompt_tokens: (units / 2n).toString(),
+        completion_tokens: (units - units / 2n).toString(),
+        chunks: "12",
+      };
+      const signed = { ...receipt, version: "gpumarket/v1/receipt", escrow: escrow.accountId };
+      return {
+        job_id: jobId,
+        receipt,
+        signature: signDocument(keyPair, { ...signed, job_id: jobId }),
+      };
+    };
+    result = await measure(
+      "receipt checked, canonical JSON hashed, ed25519 verified",
+      provider,
+      escrow,
+      "deliver_job",
+      deliver(id, usage),
+    );
     near.push(["deliver_job", tgasOf(result)]);
     await worker.provider.fastForward(5);
     result = await measure("after the dispute window", alice, escrow, "settle_job", { job_id: id });
@@ -374,6 +403,20 @@ async function main(): Promise<void> {
     );
     await worker.provider.fastForward(3);
     await measure("accept timeout", alice, escrow, "reclaim_job", { job_id: createdJobId(result) });
+    result = await run(alice, escrow, "create_job", jobArgs, ONE_NEAR);
+    const failId = createdJobId(result);
+    await run(provider, escrow, "accept_job", { job_id: failId });
+    const code = "backend_unavailable";
+    await measure("accepted job, ed25519 verified, full refund", provider, escrow, "fail_job", {
+      job_id: failId,
+      code,
+      signature: signDocument(keyPair, {
+        version: "gpumarket/v1/failure",
+        escrow: escrow.accountId,
+        job_id: failId,
+        code,
+      }),
+    });
     result = await measure(
       "same code (deploy + migrate)",
       gov,
