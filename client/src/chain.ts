@@ -90,7 +90,10 @@ export function signerOf(signer: AccountOption["signer"]): Signer {
       return clientError("bad_input", `account.signer: not a secret key (${messageOf(error)})`);
     }
   }
-  return signer instanceof KeyPair ? new KeyPairSigner(signer) : signer;
+  // Duck-typed: a dApp's near-api-js may be another copy than ours, where instanceof fails.
+  if (typeof (signer as Signer)?.signTransaction === "function") return signer as Signer;
+  if (typeof (signer as KeyPair)?.sign === "function") return new KeyPairSigner(signer as KeyPair);
+  return clientError("bad_input", "account.signer: expected a Signer, a KeyPair or a secret key");
 }
 
 /** near-sdk-js panics carry the JS stack after the message; keep the message. */

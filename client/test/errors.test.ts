@@ -1,4 +1,4 @@
-import { KeyPair } from "near-api-js";
+import { KeyPair, KeyPairSigner } from "near-api-js";
 import { describe, expect, it } from "vitest";
 import { eventsOf, NearChain, panicMessage, rpcUrlOf, signerOf } from "../src/chain.ts";
 import { ClientError } from "../src/errors.ts";
@@ -74,6 +74,12 @@ describe("market options", () => {
       expect(error.code).toBe("bad_input");
       expect(error.message).toMatch(message);
     }
+    expect(() => signerOf({} as KeyPair)).toThrow(/account.signer: expected a Signer, a KeyPair/);
+    const keyPair = KeyPair.fromRandom("ed25519");
+    expect(signerOf(keyPair)).toBeInstanceOf(KeyPairSigner);
+    expect(signerOf(keyPair.toString())).toBeInstanceOf(KeyPairSigner);
+    const signer = new KeyPairSigner(keyPair);
+    expect(signerOf(signer)).toBe(signer);
     expect(rpcUrlOf("testnet")).toBe("https://rpc.testnet.near.org");
     expect(
       new GpuMarket({ registry: "r", escrow: "e", network: "localnet", account }).accountId,
