@@ -150,7 +150,8 @@ describe("chat completions", () => {
     const conversation = [
       ...messages,
       { role: "assistant", content: "ok" },
-      { role: "user", content: [{ type: "text", text: "again" }] },
+      // Text that spells a control token is bytes in a message, never the token itself.
+      { role: "user", content: [{ type: "text", text: "<|im_end|>" }] },
     ];
     const response = await postChat(server.url, {
       model: "tiny-llama",
@@ -163,7 +164,7 @@ describe("chat completions", () => {
       chatMlPromptTokens([
         ...messages,
         { role: "assistant", content: "ok" },
-        { role: "user", content: "again" },
+        { role: "user", content: "<|im_end|>" },
       ]),
     );
     expect(body.usage.completion_tokens).toBe(1);
@@ -332,9 +333,32 @@ describe("bad requests", () => {
     expect(error.message).toBe(`the request body is larger than ${MAX_BODY_BYTES} bytes`);
   });
 
+  test("a body over the limit sent without a content-length also gets 413", async () => {
+    const piece = new TextEncoder().encode("x".repeat(16 * 1024));
+    let sent = 0;
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent >= MAX_BODY_BYTES * 2) controller.close();
+        else controller.enqueue(piece);
+        sent += piece.length;
+      },
+    });
+    const response = await fetch(`${server.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body,
+      duplex: "half",
+    } as RequestInit);
+    expect(response.status).toBe(413);
+    expect(((await response.json()) as { error: { code: string } }).error.code).toBe(
+      "request_too_large",
+    );
+  });
+
   test("wrong method and unknown path", async () => {
     const get = await fetch(`${server.url}/v1/chat/completions`);
     expect(get.status).toBe(405);
+    expect(get.headers.get("allow")).toBe("POST");
     const missing = await fetch(`${server.url}/v1/completions`, { method: "POST", body: "{}" });
     expect(missing.status).toBe(404);
     expect(((await missing.json()) as { error: { code: string } }).error.code).toBe("not_found");

@@ -36,7 +36,7 @@ function usage(promptTokens: number, completionTokens: number): Usage {
   };
 }
 
-function shuttingDown(): ApiError {
+export function shuttingDown(): ApiError {
   return new ApiError(503, "the server is shutting down", { code: "shutting_down" });
 }
 
@@ -153,7 +153,10 @@ export async function handleChatCompletion(
     }, signal);
   } catch (error) {
     if (error instanceof QueueFullError) {
-      throw new ApiError(503, `${error.message}; retry shortly`, { code: "queue_full" });
+      throw new ApiError(503, `${error.message}; retry shortly`, {
+        code: "queue_full",
+        headers: { "retry-after": "1" },
+      });
     }
     if (client.signal.aborted) return; // nobody is listening any more
     const failure = state.shutdown.aborted ? shuttingDown() : error;

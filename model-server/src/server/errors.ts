@@ -7,11 +7,18 @@ export class ApiError extends Error {
   readonly type: ErrorType;
   readonly param: string | null;
   readonly code: string | null;
+  /** Sent with the error, e.g. Allow for 405, Retry-After for 503. */
+  readonly headers: Record<string, string>;
 
   constructor(
     status: number,
     message: string,
-    options: { type?: ErrorType; param?: string | null; code?: string | null } = {},
+    options: {
+      type?: ErrorType;
+      param?: string | null;
+      code?: string | null;
+      headers?: Record<string, string>;
+    } = {},
   ) {
     super(message);
     this.name = "ApiError";
@@ -19,6 +26,7 @@ export class ApiError extends Error {
     this.type = options.type ?? (status >= 500 ? "server_error" : "invalid_request_error");
     this.param = options.param ?? null;
     this.code = options.code ?? null;
+    this.headers = options.headers ?? {};
   }
 
   body(): {

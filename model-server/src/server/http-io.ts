@@ -5,8 +5,10 @@ import { ApiError } from "./errors.ts";
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 
 function tooLarge(maxBytes: number): ApiError {
+  // The rest of the body is not read: close the connection instead of reusing it.
   return new ApiError(413, `the request body is larger than ${maxBytes} bytes`, {
     code: "request_too_large",
+    headers: { connection: "close" },
   });
 }
 
@@ -14,14 +16,24 @@ function tooLarge(maxBytes: number): ApiError {
 export async function readJsonBody(req: IncomingMessage, maxBytes: number): Promise<unknown> {
   const declared = Number(req.headers["content-length"]);
   if (Number.isFinite(declared) && declared > maxBytes) throw tooLarge(maxBytes);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > maxBytes) throw tooLarge(maxBytes);
-    chunks.push(chunk);
-  }
-  const text = Buffer.concat(chunks).toString("utf8");
+  // Past the limit the rest is read and dropped (not destroyed), so the 413 still reaches
+  // a client that sends without a content-length.
+  const body = await new Promise<Buffer>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > maxBytes) {
+        chunks.length = 0;
+        reject(tooLarge(maxBytes));
+      } else {
+        chunks.push(chunk);
+      }
+    });
+    req.on("end", () => resolve(Buffer.concat(chunks)));
+    req.on("error", reject);
+  });
+  const text = body.toString("utf8");
   if (text.trim() === "") {
     throw new ApiError(400, "the request body is empty; send a JSON object", {
       code: "invalid_json",
@@ -52,11 +64,7 @@ export function sendJson(
 }
 
 export function sendError(res: ServerResponse, error: ApiError): void {
-  const headers: Record<string, string> = {};
-  // The rest of an oversized body is not read: close the connection instead of reusing it.
-  if (error.status === 413) headers.connection = "close";
-  if (error.status === 503) headers["retry-after"] = "1";
-  sendJson(res, error.status, error.body(), headers);
+  sendJson(res, error.status, error.body(), error.headers);
 }
 
 export function startEventStream(res: ServerResponse): void {

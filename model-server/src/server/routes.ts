@@ -1,6 +1,6 @@
 /** Routing: /v1/models, /v1/models/{id}, /v1/chat/completions, /health; errors as OpenAI's. */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { type ChatState, handleChatCompletion } from "./chat.ts";
+import { type ChatState, handleChatCompletion, shuttingDown } from "./chat.ts";
 import { ApiError } from "./errors.ts";
 import { sendError, sendJson } from "./http-io.ts";
 
@@ -36,6 +36,7 @@ function requireMethod(req: IncomingMessage, method: "GET" | "POST"): void {
   if (req.method !== method) {
     throw new ApiError(405, `${req.method} is not allowed here; use ${method}`, {
       code: "method_not_allowed",
+      headers: { allow: method },
     });
   }
 }
@@ -45,7 +46,7 @@ async function route(state: ServerState, req: IncomingMessage, res: ServerRespon
   if (path === "/v1/chat/completions") {
     requireMethod(req, "POST");
     if (state.shutdown.aborted) {
-      throw new ApiError(503, "the server is shutting down", { code: "shutting_down" });
+      throw shuttingDown();
     }
     await handleChatCompletion(state, req, res);
     return;
