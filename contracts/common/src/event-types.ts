@@ -41,9 +41,12 @@ export type RegistryEvent =
     }
   | {
       event: "evidence_submitted";
-      /** The evidence, the machine's current keyset after the call and the pending one, if any. */
-      data: { machine_id: string; provider: string } & Evidence &
-        Pick<Machine, "machine_public_key" | "encryption_key" | "models" | "keyset_sha256"> & {
+      /**
+       * The evidence (keyset_sha256: the keyset it attests), the machine's current keyset after
+       * the call (null for a machine from before keysets) and the pending one, if any.
+       */
+      data: { machine_id: string; provider: string } & Evidence & {
+          current_keyset: MachineKeyset | null;
           next_keyset: MachineKeyset | null;
         };
     }

@@ -143,10 +143,7 @@ export function submitEvidence(state: RegistryState, value: unknown): Machine {
       machine_id: machine.id,
       provider: machine.provider,
       ...evidence,
-      machine_public_key: machine.machine_public_key,
-      encryption_key: machine.encryption_key,
-      models: machine.models,
-      keyset_sha256: machine.keyset_sha256,
+      current_keyset: currentKeyset(machine),
       next_keyset: machine.next_keyset,
     },
   });

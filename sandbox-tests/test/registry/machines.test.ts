@@ -416,9 +416,12 @@ describe("submit_evidence", () => {
       size: 700,
       nonce,
       keyset_sha256: first.keysetSha256,
-      machine_public_key: first.key.text,
-      encryption_key: first.keyset.encryptionKey,
-      models: MODELS,
+      current_keyset: {
+        machine_public_key: first.key.text,
+        encryption_key: first.keyset.encryptionKey,
+        models: MODELS,
+        keyset_sha256: first.keysetSha256,
+      },
       next_keyset: null,
     });
     expect((await machine(first.id))?.evidence).toMatchObject({
