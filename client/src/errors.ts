@@ -31,6 +31,8 @@ export type ClientErrorCode =
   | "deadline_passed"
   /** The job was closed with a refund some other way (cancelled, reclaimed by another call). */
   | "job_refunded"
+  /** Someone else settled, disputed or resolved the delivered job before this client could. */
+  | "job_closed"
   /** The delivered answer did not check out; the job was disputed. */
   | "disputed";
 

@@ -11,7 +11,7 @@ import type {
   Evidence,
   RegistryParams,
 } from "@gpu-market/common/src/registry-types.ts";
-import { sealRequest } from "@gpu-market/protocol";
+import { ProtocolError, type SealedRequest, sealRequest } from "@gpu-market/protocol";
 import { checkAttestation } from "./attestation.ts";
 import { type MarketChain, NearChain } from "./chain.ts";
 import { checkDelivery } from "./delivery.ts";
@@ -199,17 +199,7 @@ export class GpuMarket {
     onToken: ((text: string) => void) | undefined,
   ): Promise<InferResult> {
     emit({ step: "encrypting", message: `encrypting the request to ${machine.encryptionKey}` });
-    const sealed = await sealRequest(
-      {
-        escrow: this.escrow,
-        client: this.accountId,
-        machine_id: machine.machineId,
-        model: machine.model.weights_sha256,
-        keyset_sha256: machine.keysetSha256,
-      },
-      machine.encryptionKey,
-      { model: machine.model.name, ...inputs.chat },
-    );
+    const sealed = await this.seal(machine, inputs);
     // However it is paid, the job's record is charged to the payer's escrow storage balance.
     const storageTx = await ensureJobStorage(this.chain, this.escrow);
     if (storageTx !== null) {
@@ -267,7 +257,7 @@ export class GpuMarket {
     inputs: InferInputs,
     machine: SelectedMachine,
     attestation: AttestationReport | null,
-    sealed: Awaited<ReturnType<typeof sealRequest>>,
+    sealed: SealedRequest,
     created: Job,
     report: Report,
     onToken: ((text: string) => void) | undefined,
@@ -320,8 +310,8 @@ export class GpuMarket {
     }
     if (job.status !== "delivered") {
       clientError(
-        "job_refunded",
-        `job ${jobId} is ${job.status}: it can no longer be confirmed here`,
+        "job_closed",
+        `job ${jobId} is already ${job.status}: it can no longer be confirmed or disputed here`,
         {
           jobId,
         },
@@ -364,6 +354,28 @@ export class GpuMarket {
       signature: verdict.signature,
       attestation,
     };
+  }
+
+  /** Encrypts the chat request to the machine's attested key, bound to this client and job. */
+  private async seal(machine: SelectedMachine, inputs: InferInputs): Promise<SealedRequest> {
+    try {
+      return await sealRequest(
+        {
+          escrow: this.escrow,
+          client: this.accountId,
+          machine_id: machine.machineId,
+          model: machine.model.weights_sha256,
+          keyset_sha256: machine.keysetSha256,
+        },
+        machine.encryptionKey,
+        { model: machine.model.name, ...inputs.chat },
+      );
+    } catch (error) {
+      if (!(error instanceof ProtocolError)) throw error;
+      return clientError("bad_input", `the request cannot be encrypted: ${error.message}`, {
+        cause: error,
+      });
+    }
   }
 
   /** Shows the verified answer's text the stream did not show (all of it when there was none). */

@@ -22,6 +22,9 @@ export interface WatchContext {
   report: Report;
 }
 
+/** Consecutive failed polls before waiting gives up (the job stays open on-chain). */
+const MAX_RPC_FAILURES = 10;
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function describe(job: Job): string {
@@ -67,8 +70,20 @@ function deadlineOf(job: Job): bigint | null {
 /** Polls until the job leaves requested/accepted; returns it once delivered (or later). */
 export async function waitForDelivery(ctx: WatchContext): Promise<Job> {
   let last = "";
+  let rpcFailures = 0;
   for (;;) {
-    const job = await getJob(ctx.chain, ctx.escrow, ctx.jobId);
+    let job: Job;
+    try {
+      job = await getJob(ctx.chain, ctx.escrow, ctx.jobId);
+      rpcFailures = 0;
+    } catch (error) {
+      // The money is escrowed: ride out a flaky RPC for a while rather than walk away.
+      if (!(error instanceof ClientError) || error.code !== "rpc_error") throw error;
+      if (++rpcFailures >= MAX_RPC_FAILURES) throw error;
+      ctx.report({ step: "job_status", message: `${error.message}; retrying` });
+      await sleep(ctx.pollMs * rpcFailures);
+      continue;
+    }
     if (job.status !== last) {
       ctx.report({
         step: "job_status",

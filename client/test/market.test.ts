@@ -16,7 +16,7 @@ import { ESCROW, FakeChain } from "./support/fake-chain.ts";
 import { type FakeMachine, fakeMachine, REGISTRY, TINY } from "./support/fake-registry.ts";
 import { type Answer, answer, delivered } from "./support/provider.ts";
 
-type Behaviour = "deliver" | "slow" | "fail" | "silent" | "refuse" | "tamper";
+type Behaviour = "deliver" | "slow" | "fail" | "silent" | "refuse" | "tamper" | "closed";
 
 let server: Server | undefined;
 afterEach(() => {
@@ -95,6 +95,11 @@ async function act(s: Setup, behaviour: Behaviour, job: Job, answers: Map<string
     const deliver = () => s.chain.jobs.set(job.id, delivered(job, a, s.chain.now));
     if (behaviour === "slow") setTimeout(deliver, 1500);
     else deliver();
+  } else if (behaviour === "closed") {
+    // Delivered, then settled by the payer's other session before this client looks.
+    const a = await answer(job, ESCROW, envelope, s.machine.secrets, TINY.name);
+    answers.set(job.id, a);
+    s.chain.jobs.set(job.id, { ...delivered(job, a, s.chain.now), status: "settled" });
   } else if (behaviour === "fail") {
     s.chain.jobs.set(job.id, {
       ...job,
@@ -277,6 +282,34 @@ describe("market.infer", () => {
     );
     expect(error).toMatchObject({ jobId: "0", refunded: true });
     expect(methods(s.chain)).toEqual(["create_job", "cancel_job"]);
+  });
+
+  it("rides out a flaky RPC while waiting, and reports a job someone else closed", async () => {
+    const s = await setup("deliver");
+    const view = s.chain.view.bind(s.chain);
+    let failures = 0;
+    s.chain.view = async <T>(contract: string, method: string, args: Record<string, unknown>) => {
+      if (method === "job" && failures < 3) {
+        failures += 1;
+        throw new ClientError("rpc_error", "cannot reach the NEAR RPC at http://rpc: fetch failed");
+      }
+      return view<T>(contract, method, args);
+    };
+    const steps: ProgressStep[] = [];
+    const result = await s.market.infer({ ...REQUEST, onProgress: (step) => steps.push(step) });
+    expect(result.text).toBe("Hello, world.");
+    expect(steps.filter((step) => /fetch failed; retrying/.test(step.message))).toHaveLength(3);
+  });
+
+  it("reports a delivered job someone else closed before this client could confirm it", async () => {
+    const s = await setup("closed");
+    const error = await fails(
+      s.market.infer(REQUEST),
+      "job_closed",
+      /job 0 is already settled: it can no longer be confirmed or disputed here/,
+    );
+    expect(error.jobId).toBe("0");
+    expect(methods(s.chain)).toEqual(["create_job"]);
   });
 
   it("refuses bad input before touching the chain", async () => {
