@@ -92,6 +92,7 @@ describe("models and health", () => {
     expect(((await one.json()) as { weights_sha256: string }).weights_sha256).toBe(fileSha);
     const other = await fetch(`${server.url}/v1/models/gpt-4o`);
     expect(other.status).toBe(404);
+    expect((await fetch(`${server.url}/v1/models/%E0%A4%A`)).status).toBe(404);
     expect(((await other.json()) as { error: { code: string } }).error.code).toBe(
       "model_not_found",
     );

@@ -41,6 +41,15 @@ function requireMethod(req: IncomingMessage, method: "GET" | "POST"): void {
   }
 }
 
+/** A %-encoded path segment; a malformed one is kept as sent (it then matches no model). */
+function decodePathSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}
+
 async function route(state: ServerState, req: IncomingMessage, res: ServerResponse) {
   const path = new URL(req.url ?? "/", "http://localhost").pathname.replace(/\/+$/, "");
   if (path === "/v1/chat/completions") {
@@ -58,7 +67,7 @@ async function route(state: ServerState, req: IncomingMessage, res: ServerRespon
   }
   if (path.startsWith("/v1/models/")) {
     requireMethod(req, "GET");
-    const id = decodeURIComponent(path.slice("/v1/models/".length));
+    const id = decodePathSegment(path.slice("/v1/models/".length));
     if (id !== state.modelName) {
       throw new ApiError(
         404,
