@@ -103,6 +103,7 @@ const HINTS: Partial<Record<ClientErrorCode, string>> = {
   deadline_passed: REFUND_HINT,
   job_refunded: REFUND_HINT,
   disputed: "the arbiter decides; follow it with gpu-market job watch <id>",
+  job_closed: "see what happened with gpu-market job watch <id>",
 };
 
 /** A ClientError as the CLI reports it: its hint, and the job and refund in --json details. */
