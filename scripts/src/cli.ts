@@ -17,6 +17,7 @@ commands:
   deploy              build, create accounts, deploy and wire registry, escrow and governance
   dao <sub>           propose | vote | delegate | queue | execute | cancel | list | show
   job <sub>           run | create | watch | confirm | dispute | cancel | withdraw
+  provider <sub>      run (the provider agent on the attested host) | withdraw | status
 
 common options:
   --network localnet|testnet|mainnet   (default localnet)
@@ -32,11 +33,23 @@ common options:
 
 export type Command = (argv: string[], json: boolean) => Promise<void>;
 
+/** The provider agent's commands (agent/, loaded on demand): its errors become the CLI's. */
+async function provider(argv: string[]): Promise<void> {
+  const { AgentError, providerCommand } = await import("@gpu-market/agent");
+  try {
+    await providerCommand(argv);
+  } catch (error) {
+    if (!(error instanceof AgentError)) throw error;
+    throw new CliError(error.message, { hint: error.hint, exitCode: error.exitCode, cause: error });
+  }
+}
+
 const COMMANDS: Record<string, Command> = {
   "register-provider": registerProviderCommand,
   deploy: deployCommand,
   dao: daoCommand,
   job: jobCommand,
+  provider,
 };
 
 export async function main(argv: string[]): Promise<number> {
