@@ -127,7 +127,7 @@ export class GpuMarket {
           params.allowed_tcb_statuses ?? ["UpToDate"],
         allowDevMachines,
       },
-      { ...options },
+      options,
     );
   }
 

@@ -40,7 +40,7 @@ export interface MarketOptions {
   attestation?: AttestationOptions;
   /** How often the job is polled while waiting (default 1000 ms). */
   pollIntervalMs?: number;
-  /** The fetch used for provider endpoints, the indexer and the PCCS (default globalThis.fetch). */
+  /** The fetch used for provider endpoints and the indexer (default globalThis.fetch). */
   fetch?: typeof fetch;
 }
 
