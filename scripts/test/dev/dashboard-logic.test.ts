@@ -1,6 +1,7 @@
 /**
  * The dashboard's plain logic (amount formatting, the market rebuilt from events, proposal
- * status), imported from the browser modules themselves.
+ * status, a job's inference line and a machine's throughput), imported from the browser modules
+ * themselves.
  */
 import { describe, expect, it } from "vitest";
 
@@ -22,7 +23,17 @@ interface MarketModule {
 
 const dashboard = (file: string) =>
   new URL(`../../../indexer/dashboard/${file}`, import.meta.url).href;
+interface JobsModule {
+  tokensPerSecond(job: Record<string, unknown>): number | null;
+  inferenceLine(job: Record<string, unknown>): string;
+}
+interface MachinesModule {
+  throughput(machine: Record<string, unknown>): string;
+}
+
 const format = (await import(dashboard("format.js"))) as FormatModule;
+const jobs = (await import(dashboard("jobs.js"))) as JobsModule;
+const machines = (await import(dashboard("machines.js"))) as MachinesModule;
 const { Market, proposalStatus } = (await import(dashboard("market.js"))) as MarketModule;
 
 describe("amounts", () => {
@@ -154,5 +165,82 @@ describe("proposal status at an indexed height", () => {
     );
     expect(proposalStatus({ ...base, executed: true }, 40)).toBe("executed");
     expect(proposalStatus({ ...base, canceled_by: "g.near" }, 7)).toBe("canceled");
+  });
+});
+
+describe("confidential inference on jobs and machines", () => {
+  const base = {
+    model_hash: "aa".repeat(32),
+    input_hash: "bb".repeat(32),
+    keyset_sha256: "cc".repeat(32),
+    model_name: null,
+    prompt_tokens: null,
+    completion_tokens: null,
+    usage: null,
+    failure_code: null,
+    result_hash: null,
+    accepted_at: null,
+    delivered_at: null,
+  };
+
+  it("shows the model, the keyset the input was encrypted to, usage and tokens per second", () => {
+    const delivered = {
+      ...base,
+      model_name: "llama-3.1-8b-instruct",
+      prompt_tokens: "120",
+      completion_tokens: "300",
+      usage: "420",
+      result_hash: "dd".repeat(32),
+      accepted_at: "1000000000",
+      delivered_at: "3000000000",
+    };
+    expect(jobs.tokensPerSecond(delivered)).toBe(150);
+    expect(jobs.inferenceLine(delivered)).toBe(
+      "model llama-3.1-8b-instruct (aaaaaa…aaaaaa) · input encrypted to keyset cccccc…cccccc · " +
+        "120 prompt + 300 completion tokens · 150.0 tok/s · result dddddddd…dddddddd",
+    );
+  });
+
+  it("marks a job without a keyset (escrow version 1) and a job its provider failed", () => {
+    expect(jobs.inferenceLine({ ...base, keyset_sha256: null, usage: "7" })).toBe(
+      "model aaaaaaaa…aaaaaaaa · input bbbbbbbb…bbbbbbbb (no keyset) · usage 7",
+    );
+    expect(jobs.inferenceLine({ ...base, failure_code: "backend_unavailable" })).toContain(
+      "failed: backend unavailable",
+    );
+    expect(jobs.tokensPerSecond(base)).toBeNull();
+  });
+
+  it("shows a machine's tokens per second and delivered jobs", () => {
+    expect(
+      machines.throughput({
+        throughput: {
+          jobs_delivered: 3,
+          prompt_tokens: "10",
+          completion_tokens: "90",
+          tokens_per_second: 12.345,
+        },
+      }),
+    ).toBe("12.3 tok/s · 3 jobs");
+    expect(
+      machines.throughput({
+        throughput: {
+          jobs_delivered: 1,
+          prompt_tokens: "0",
+          completion_tokens: "0",
+          tokens_per_second: null,
+        },
+      }),
+    ).toBe("1 job");
+    expect(
+      machines.throughput({
+        throughput: {
+          jobs_delivered: 0,
+          prompt_tokens: "0",
+          completion_tokens: "0",
+          tokens_per_second: null,
+        },
+      }),
+    ).toBe("no job delivered");
   });
 });
