@@ -6,20 +6,24 @@ import { usageError } from "./errors.ts";
 import { hostInfo } from "./gpu/host.ts";
 import { systemRunner } from "./gpu/runner.ts";
 import { defaultMachineKeyPath } from "./machine-key.ts";
+import { parseModelFlag } from "./models.ts";
 import { TSM_REPORT_ROOT } from "./tee/configfs-tsm.ts";
 import { parseNear, parseU128 } from "./units.ts";
 
-const REGISTER_USAGE = `usage: gpu-market register-provider --account <provider> --price <yocto per unit> [options]
+const REGISTER_USAGE = `usage: gpu-market register-provider --account <provider> --price <yocto per unit> --model <name>=<weights> [options]
 
   --name <text> --endpoint <url> --region <text>   the provider's record (needed the first time)
   --bond <NEAR>            deposit for register_provider (default: the registry's min_bond + 0.05)
   --price <units>          price per unit of work, in yoctoNEAR (or token base units)
+  --model <name>=<path>    a model the machine serves and its weights file (GGUF or safetensors),
+                           hashed with sha256; or <name>=sha256:<64 hex>. Repeat per model (1-16)
   --tee tdx|none-dev       default tdx; none-dev (no TEE) only on localnet
   --challenge-only         register the provider if new, request a challenge and print its
-                           REPORTDATA (to make a quote out of band), then stop
+                           REPORTDATA and GPU nonce (to make evidence out of band), then stop
   --evidence <file>        a quote (or GMEV bundle) made out of band for the open challenge
   --gpu-token <file>       NVIDIA GPU evidence (NRAS attestation result, JSON or JWT)
-  --machine-key <file>     default GPU_MARKET_MACHINE_KEY or ~/.gpu-market/machine-key.json
+  --machine-key <file>     the machine's signing and encryption keys (made if missing; mode 0600)
+                           default GPU_MARKET_MACHINE_KEY or ~/.gpu-market/machine-key.json
   --hardware <file>        hardware JSON instead of nvidia-smi (none-dev only)
   --machine-deposit <NEAR> storage deposit for add_machine (default 0.1; surplus refunded)
   --tsm <dir>              configfs-tsm report folder (default ${TSM_REPORT_ROOT})
@@ -35,6 +39,7 @@ export async function registerProviderCommand(argv: string[]): Promise<void> {
       region: { type: "string" },
       bond: { type: "string" },
       price: { type: "string" },
+      model: { type: "string", multiple: true },
       tee: { type: "string" },
       evidence: { type: "string" },
       "gpu-token": { type: "string" },
@@ -72,6 +77,7 @@ export async function registerProviderCommand(argv: string[]): Promise<void> {
       challengeOnly: values["challenge-only"],
       gpuTokenPath: values["gpu-token"],
       machineKeyPath: values["machine-key"] ?? defaultMachineKeyPath(),
+      models: (values.model ?? []).map(parseModelFlag),
       hardwarePath: values.hardware,
       machineDeposit:
         values["machine-deposit"] === undefined

@@ -1,8 +1,9 @@
 /**
  * The evidence a machine submits, in the verifier's bundle format (verifier/src/evidence.ts):
  * a TDX quote (from configfs-tsm, or a file) with optional NVIDIA GPU evidence, or for none-dev
- * machines a development report stating the REPORTDATA. A quote given as a file must already carry
- * the REPORTDATA of the registry's open challenge: it is checked before anything is sent.
+ * machines a development report stating the REPORTDATA. REPORTDATA is the machine's keyset_sha256
+ * then the challenge nonce; a quote given as a file must already carry it: it is checked before
+ * anything is sent.
  */
 import { readFileSync } from "node:fs";
 import { CliError, messageOf } from "./errors.ts";
@@ -67,20 +68,22 @@ export async function buildEvidence(
   reportDataHex: string,
   hardware: Hardware,
 ): Promise<BuiltEvidence> {
-  const { decodeEvidence, encodeEvidence } = await verifier();
+  const { decodeEvidence, devReportJson, encodeEvidence } = await verifier();
   if (source.tee === "none-dev") {
     const gpu = hardware.gpus[0];
-    const report = {
-      report_data: reportDataHex,
-      mrtd: "",
-      rtmr0: "",
-      rtmr1: "",
-      rtmr2: "",
-      rtmr3: "",
-      gpu_driver: gpu?.driver ?? "",
-      gpu_vbios: gpu?.vbios ?? "",
-    };
-    return { bytes: encodeEvidence({ devReport: JSON.stringify(report) }), source: "dev-report" };
+    const devReport = devReportJson({
+      reportData: reportDataHex,
+      measurements: {
+        mrtd: "",
+        rtmr0: "",
+        rtmr1: "",
+        rtmr2: "",
+        rtmr3: "",
+        gpu_driver: gpu?.driver ?? "",
+        gpu_vbios: gpu?.vbios ?? "",
+      },
+    });
+    return { bytes: encodeEvidence({ devReport }), source: "dev-report" };
   }
   const gpuEvidence =
     source.gpuTokenPath === undefined ? null : readText(source.gpuTokenPath, "--gpu-token");

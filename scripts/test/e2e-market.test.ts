@@ -5,7 +5,7 @@
  * proposal through the dao commands.
  */
 import { createHash } from "node:crypto";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Job } from "@gpu-market/common/src/escrow-types.ts";
 import type { ProposalView } from "@gpu-market/common/src/governance-types.ts";
@@ -15,7 +15,7 @@ import {
   receiptBytes,
 } from "@gpu-market/common/src/inference-messages.ts";
 import type { Eligibility } from "@gpu-market/common/src/registry-types.ts";
-import { encodeEvidence } from "@gpu-market/verifier";
+import { encodeEvidence, gpuNonce } from "@gpu-market/verifier";
 import { KeyPair, type KeyPairString } from "near-api-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { prebuilt } from "../src/artifacts.ts";
@@ -80,9 +80,13 @@ describe("gpu-market on localnet", () => {
     expect(io.lines.join("\n")).toContain(result.registry.code_hash);
   });
 
-  it("registers a provider and a none-dev machine detected from nvidia-smi", async () => {
+  it("registers a provider and a none-dev machine detected from nvidia-smi, with its keyset", async () => {
     provider = await createAccount(t, "alice", 20n);
     const io = memoryIo();
+    const weights = join(t.dir, "tiny.gguf");
+    writeFileSync(weights, "GGUF tiny model weights");
+    const weightsSha256 = createHash("sha256").update("GGUF tiny model weights").digest("hex");
+    const keyPath = join(t.dir, "machine-key.json");
     const common = {
       chain: t.chain,
       registry,
@@ -92,15 +96,26 @@ describe("gpu-market on localnet", () => {
       region: "eu-west-1",
       pricePerUnit: 1000n,
       tee: "none-dev" as const,
-      machineKeyPath: join(t.dir, "machine-key.json"),
+      machineKeyPath: keyPath,
+      models: [
+        { name: "tiny", path: weights },
+        { name: "llama-3.1-8b-instruct", weights_sha256: "ab".repeat(32) },
+      ],
       waitSeconds: 10,
       pollMs: 200,
       runner: fixtureRunner("h100-80gb-cc-off"),
       host: { cpuCores: 16, ramMib: 131072 },
       tsmRoot: join(t.dir, "no-tsm"),
     };
+    const models = [
+      { name: "llama-3.1-8b-instruct", weights_sha256: "ab".repeat(32) },
+      { name: "tiny", weights_sha256: weightsSha256 },
+    ];
     const dry = await registerProvider({ ...common, dryRun: true }, io);
     expect(dry.machine).toBeNull();
+    expect(dry.models).toEqual(models);
+    expect(dry.encryption_key).toMatch(/^x25519:[0-9a-f]{64}$/);
+    expect(existsSync(keyPath)).toBe(false);
     expect(await t.chain.view(registry, "provider", { account_id: provider })).toBeNull();
 
     const result = await registerProvider({ ...common, dryRun: false }, io);
@@ -110,12 +125,39 @@ describe("gpu-market on localnet", () => {
       eligible: true,
       evidence_source: "dev-report",
     });
-    const machine = await t.chain.view<{ hardware: unknown; machine_public_key: string }>(
-      registry,
-      "machine",
-      { machine_id: "0" },
-    );
-    expect(machine.machine_public_key).toBe(result.machine_public_key);
+    const machine = await t.chain.view<{
+      hardware: unknown;
+      machine_public_key: string;
+      encryption_key: string;
+      models: unknown;
+      keyset_sha256: string;
+    }>(registry, "machine", { machine_id: "0" });
+    expect(machine).toMatchObject({
+      machine_public_key: result.machine_public_key,
+      encryption_key: result.encryption_key,
+      models,
+      keyset_sha256: result.keyset_sha256,
+    });
+    // The key file holds both key pairs (private halves never printed) and the registered keyset.
+    const keyFile = JSON.parse(readFileSync(keyPath, "utf8"));
+    expect(statSync(keyPath).mode & 0o777).toBe(0o600);
+    expect(keyFile).toMatchObject({
+      public_key: result.machine_public_key,
+      private_key: expect.stringMatching(/^ed25519:/),
+      encryption_key: result.encryption_key,
+      encryption_private_key: expect.stringMatching(/^x25519:[0-9a-f]{64}$/),
+      keyset: {
+        machine_id: "0",
+        account: provider,
+        registry,
+        models,
+        keyset_sha256: result.keyset_sha256,
+      },
+    });
+    const printed = io.lines.join("\n");
+    expect(printed).toContain(result.encryption_key);
+    expect(printed).not.toContain(keyFile.encryption_private_key.slice(7));
+    expect(printed).not.toContain(keyFile.private_key.slice(8));
     expect(machine.hardware).toEqual({
       gpus: [
         {
@@ -143,6 +185,7 @@ describe("gpu-market on localnet", () => {
           pricePerUnit: 1n,
           tee: "none-dev",
           machineKeyPath: join(t.dir, "other-key.json"),
+          models: [{ name: "tiny", path: join(t.dir, "no-such-weights.gguf") }],
           dryRun: false,
           waitSeconds: 0,
           runner: fixtureRunner("driver-missing"),
@@ -152,7 +195,9 @@ describe("gpu-market on localnet", () => {
         io,
       ),
     ).rejects.toMatchObject({
-      message: expect.stringMatching(/NVIDIA driver.*provider: .*not registered.*credentials/),
+      message: expect.stringMatching(
+        /NVIDIA driver.*models: --model tiny=.*no-such-weights.gguf: ENOENT.*provider: .*not registered.*credentials/,
+      ),
       hint: expect.stringContaining("modprobe nvidia"),
     });
   });
@@ -172,6 +217,7 @@ describe("gpu-market on localnet", () => {
         pricePerUnit: 5n,
         tee: "tdx",
         machineKeyPath: join(t.dir, "carol-machine-key.json"),
+        models: [{ name: "llama-3.1-70b-instruct", weights_sha256: "cd".repeat(32) }],
         dryRun: false,
         waitSeconds: 0,
         runner: fixtureRunner("multi-gpu-8x-h100-cc-on"),
@@ -207,6 +253,7 @@ describe("gpu-market on localnet", () => {
       pricePerUnit: 5n,
       tee: "tdx" as const,
       machineKeyPath: join(t.dir, "carol-machine-2.json"),
+      models: [{ name: "llama-3.1-70b-instruct", weights_sha256: "cd".repeat(32) }],
       dryRun: false,
       waitSeconds: 0,
       runner: fixtureRunner("multi-gpu-8x-h100-cc-on"),
@@ -223,9 +270,16 @@ describe("gpu-market on localnet", () => {
       registerProvider({ ...base, evidencePath: quoteFile }, memoryIo()),
     ).rejects.toMatchObject({ hint: expect.stringContaining("--challenge-only") });
 
-    const issued = await registerProvider({ ...base, challengeOnly: true }, memoryIo());
-    const reportData = issued.challenge?.report_data ?? "";
-    expect(reportData).toMatch(/^[0-9a-f]{128}$/);
+    const io = memoryIo();
+    const issued = await registerProvider({ ...base, challengeOnly: true }, io);
+    const challenge = issued.challenge;
+    const reportData = challenge?.report_data ?? "";
+    // REPORTDATA: the keyset's sha256, then the challenge nonce; the GPU nonce follows from both.
+    expect(reportData).toBe(`${challenge?.keyset_sha256}${challenge?.nonce}`);
+    expect(challenge?.gpu_nonce).toBe(
+      gpuNonce(challenge?.keyset_sha256 ?? "", challenge?.nonce ?? ""),
+    );
+    expect(io.lines.join("\n")).toContain(`GPU nonce  ${challenge?.gpu_nonce}`);
     expect(issued.machine).toBeNull();
 
     // A real TDX quote (recorded) carries another REPORTDATA: refused before anything is sent.

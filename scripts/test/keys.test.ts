@@ -1,10 +1,11 @@
 import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { x25519 } from "@noble/curves/ed25519.js";
 import { KeyPair } from "near-api-js";
 import { afterEach, describe, expect, it } from "vitest";
 import { keyPath, loadAccountKey, saveAccountKey } from "../src/credentials.ts";
-import { loadOrCreateMachineKey } from "../src/machine-key.ts";
+import { loadOrCreateMachineKey, recordRegisteredKeyset } from "../src/machine-key.ts";
 
 const dirs: string[] = [];
 function tempDir(): string {
@@ -25,9 +26,53 @@ describe("machine key", () => {
     const file = JSON.parse(readFileSync(path, "utf8"));
     expect(file.public_key).toBe(first.publicKey);
     expect(file.private_key).toMatch(/^ed25519:/);
+    // The X25519 pair: the public key is the private scalar's.
+    expect(file.encryption_key).toBe(first.encryptionKey);
+    const secret = Buffer.from(file.encryption_private_key.slice("x25519:".length), "hex");
+    expect(file.encryption_key).toBe(
+      `x25519:${Buffer.from(x25519.getPublicKey(secret)).toString("hex")}`,
+    );
     const again = loadOrCreateMachineKey(path);
     expect(again.created).toBe(false);
     expect(again.publicKey).toBe(first.publicKey);
+    expect(again.encryptionKey).toBe(first.encryptionKey);
+  });
+
+  it("records the registered keyset in the file, keeping both key pairs and mode 0600", () => {
+    const path = join(tempDir(), "machine-key.json");
+    loadOrCreateMachineKey(path);
+    const before = JSON.parse(readFileSync(path, "utf8"));
+    const keyset = {
+      machine_id: "7",
+      account: "alice.testnet",
+      registry: "registry.testnet",
+      models: [{ name: "tiny", weights_sha256: "ab".repeat(32) }],
+      keyset_sha256: "cd".repeat(32),
+    };
+    recordRegisteredKeyset(path, keyset);
+    expect(JSON.parse(readFileSync(path, "utf8"))).toEqual({ ...before, keyset });
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+    expect(loadOrCreateMachineKey(path).created).toBe(false);
+  });
+
+  it("refuses a key file without an encryption key, or whose encryption key is not its own", () => {
+    const path = join(tempDir(), "machine-key.json");
+    const pair = KeyPair.fromRandom("ed25519");
+    const signing = { public_key: pair.getPublicKey().toString(), private_key: pair.toString() };
+    writeFileSync(path, JSON.stringify(signing), { mode: 0o600 });
+    expect(() => loadOrCreateMachineKey(path)).toThrow(
+      /holds no X25519 encryption key \(written before keysets\)/,
+    );
+    const other = `x25519:${Buffer.from(x25519.getPublicKey(x25519.utils.randomSecretKey())).toString("hex")}`;
+    const secret = `x25519:${Buffer.from(x25519.utils.randomSecretKey()).toString("hex")}`;
+    writeFileSync(
+      path,
+      JSON.stringify({ ...signing, encryption_key: other, encryption_private_key: secret }),
+      { mode: 0o600 },
+    );
+    expect(() => loadOrCreateMachineKey(path)).toThrow(
+      /encryption_key .* does not match encryption_private_key/,
+    );
   });
 
   it("refuses a key file others can read", () => {

@@ -1,12 +1,25 @@
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { requireChecks } from "../src/commands/preflight.ts";
 import { type LocalCheckOptions, localChecks } from "../src/commands/register-provider.ts";
+import { CC_ARGS } from "../src/gpu/nvidia-smi.ts";
+import type { CommandRunner } from "../src/gpu/runner.ts";
 import { memoryIo } from "../src/io.ts";
 import { loadOrCreateMachineKey } from "../src/machine-key.ts";
 import { fixtureRunner } from "./support/fixture-runner.ts";
+
+const WEIGHTS_HASH = "ab".repeat(32);
 
 const dirs: string[] = [];
 function tempDir(): string {
@@ -25,6 +38,7 @@ function options(overrides: Partial<LocalCheckOptions> = {}): LocalCheckOptions 
     tee: "tdx",
     dryRun: false,
     machineKeyPath: join(dir, "machine-key.json"),
+    models: [{ name: "llama-3.1-8b-instruct", weights_sha256: WEIGHTS_HASH }],
     runner: fixtureRunner("multi-gpu-8x-h100-cc-on"),
     host: { cpuCores: 224, ramMib: 2_000_000 },
     tsmRoot: join(dir, "tsm", "report"),
@@ -44,7 +58,74 @@ describe("register-provider preflight (local checks)", () => {
     expect(found.checks.every((c) => c.ok)).toBe(true);
     expect(found.hardware?.gpus).toEqual([expect.objectContaining({ count: 8, cc_mode: "on" })]);
     expect(found.machineKey?.created).toBe(true);
+    expect(found.machineKey?.encryptionKey).toMatch(/^x25519:[0-9a-f]{64}$/);
+    expect(found.models).toEqual([{ name: "llama-3.1-8b-instruct", weights_sha256: WEIGHTS_HASH }]);
     expect(() => requireChecks(found.checks)).not.toThrow();
+  });
+
+  it("hashes each weights file, takes given hashes, and sorts the models by name", async () => {
+    const file = join(tempDir(), "model.gguf");
+    writeFileSync(file, Buffer.alloc(5 * 1024 * 1024, 7));
+    const found = await localChecks(
+      options({
+        models: [
+          { name: "tiny", path: file },
+          { name: "big", weights_sha256: WEIGHTS_HASH },
+        ],
+      }),
+      memoryIo(),
+    );
+    expect(found.models).toEqual([
+      { name: "big", weights_sha256: WEIGHTS_HASH },
+      {
+        name: "tiny",
+        weights_sha256: createHash("sha256").update(readFileSync(file)).digest("hex"),
+      },
+    ]);
+  });
+
+  it.each([
+    [[], "no models given: a machine lists the models it serves"],
+    [
+      [
+        { name: "m", weights_sha256: WEIGHTS_HASH },
+        { name: "m", weights_sha256: WEIGHTS_HASH },
+      ],
+      "--model m is given twice",
+    ],
+    [
+      [{ name: "m", path: "/nonexistent/weights.gguf" }],
+      "--model m=/nonexistent/weights.gguf: ENOENT",
+    ],
+    [[{ name: "m", path: "/" }], "--model m=/: not a file"],
+    [
+      [{ name: "-m", weights_sha256: WEIGHTS_HASH }],
+      '--model: models[0].name: "-m" is not a model name',
+    ],
+  ])("fails the models check, naming the problem: %j", async (models, message) => {
+    const found = await localChecks(options({ models }), memoryIo());
+    expect(found.models).toBeNull();
+    expect(byName(found.checks).models).toMatchObject({
+      ok: false,
+      detail: expect.stringContaining(message),
+      fix: expect.stringContaining("--model NAME=PATH"),
+    });
+  });
+
+  it("refuses GPUs in CC devtools mode for a TDX machine", async () => {
+    const gpus = fixtureRunner("multi-gpu-8x-h100-cc-on");
+    const devtools: CommandRunner = async (command, args) =>
+      args.join(" ") === CC_ARGS.join(" ")
+        ? { code: 0, stdout: "CC status: DEVTOOLS\n", stderr: "", notFound: false }
+        : gpus(command, args);
+    const o = options({ runner: devtools });
+    mkdirSync(o.tsmRoot, { recursive: true });
+    const found = await localChecks(o, memoryIo());
+    expect(byName(found.checks)["GPU CC mode"]).toMatchObject({
+      ok: false,
+      detail: expect.stringContaining("devtools"),
+      fix: expect.stringContaining("--set-cc-mode=on"),
+    });
   });
 
   it("names the missing TEE and the missing driver, each with its fix", async () => {

@@ -1,9 +1,11 @@
 /**
  * register-provider: detect the machine (GPUs through nvidia-smi, CPU, RAM, TEE), reuse or create
- * its key, run the preflight, then register the provider (if new) and the machine with evidence
- * bound to a fresh registry challenge, and wait for its attestation state.
+ * its keys (ed25519 signing, X25519 encryption), hash the models it serves, run the preflight,
+ * then register the provider (if new) and the machine with its keyset and evidence whose
+ * REPORTDATA binds that keyset to a fresh registry challenge, and wait for its attestation state.
  */
 import { existsSync, readFileSync } from "node:fs";
+import type { ModelEntry } from "@gpu-market/common/src/inference-messages.ts";
 import { CliError, messageOf } from "../errors.ts";
 import { buildEvidence, type TeeType, verifier } from "../evidence.ts";
 import { type Hardware, hardwareRecord } from "../gpu/hardware.ts";
@@ -11,7 +13,8 @@ import type { HostInfo } from "../gpu/host.ts";
 import { detectGpus, type Gpu, type GpuDetection } from "../gpu/nvidia-smi.ts";
 import type { CommandRunner } from "../gpu/runner.ts";
 import { type Io, step } from "../io.ts";
-import { loadOrCreateMachineKey, type MachineKey } from "../machine-key.ts";
+import { loadOrCreateMachineKey, type MachineKey, recordRegisteredKeyset } from "../machine-key.ts";
+import { type ModelSource, resolveModels } from "../models.ts";
 import type { Chain } from "../near.ts";
 import { type TsmFs, tsmAvailable } from "../tee/configfs-tsm.ts";
 import { formatNear, YOCTO_PER_NEAR } from "../units.ts";
@@ -38,6 +41,8 @@ export interface RegisterProviderOptions {
   challengeOnly?: boolean;
   gpuTokenPath?: string;
   machineKeyPath: string;
+  /** The models the machine serves (--model NAME=PATH or NAME=sha256:HEX). */
+  models: readonly ModelSource[];
   /** Replaces GPU detection (none-dev machines without GPUs, e.g. a laptop on localnet). */
   hardwarePath?: string;
   machineDeposit?: bigint;
@@ -60,6 +65,7 @@ interface ProviderView {
 interface MachineView {
   id: string;
   attestation_state: string;
+  keyset_sha256: string;
   evidence: { hash: string };
 }
 
@@ -74,6 +80,10 @@ export interface RegisterProviderResult {
   registry: string;
   provider: { account_id: string; registered_now: boolean; bond: string | null };
   machine_public_key: string;
+  encryption_key: string;
+  models: ModelEntry[];
+  /** sha256 of the keyset (set once the registry's challenge is known). */
+  keyset_sha256: string | null;
   machine_key_file: string;
   machine_key_created: boolean;
   tee_type: TeeType;
@@ -81,7 +91,14 @@ export interface RegisterProviderResult {
   gpus: Gpu[];
   price_per_unit: string;
   checks: Check[];
-  challenge?: { report_data: string; expires_at: string };
+  challenge?: {
+    nonce: string;
+    keyset_sha256: string;
+    report_data: string;
+    /** The nonce NVIDIA GPU evidence (NRAS) must be made with. */
+    gpu_nonce: string;
+    expires_at: string;
+  };
   machine: {
     id: string;
     evidence_hash: string;
@@ -127,12 +144,13 @@ function gpuChecks(detection: GpuDetection): Check[] {
   ];
 }
 
-/** What can be checked on this machine alone: GPUs, TEE, machine key. */
+/** What can be checked on this machine alone: GPUs, TEE, machine keys, models. */
 export interface LocalFindings {
   checks: Check[];
   hardware: Hardware | null;
   gpus: Gpu[];
   machineKey: MachineKey | null;
+  models: ModelEntry[] | null;
 }
 
 export type LocalCheckOptions = Pick<
@@ -144,6 +162,7 @@ export type LocalCheckOptions = Pick<
   | "dryRun"
   | "gpuTokenPath"
   | "machineKeyPath"
+  | "models"
   | "runner"
   | "host"
   | "tsmRoot"
@@ -172,7 +191,15 @@ export async function localChecks(options: LocalCheckOptions, io: Io): Promise<L
     if (detection.status === "ok") {
       gpus = detection.gpus;
       hardware = hardwareRecord(detection.gpus, detection.ccMode, options.host);
-      if (options.tee === "tdx" && detection.ccMode !== "on") {
+      if (options.tee === "tdx" && detection.ccMode === "devtools") {
+        checks.push(
+          failed(
+            "GPU CC mode",
+            "devtools: debug tools can read GPU memory, and the registry refuses such GPUs for TDX machines",
+            "switch the GPUs to CC mode on, on the host (nvtrust's nvidia_gpu_tools.py --set-cc-mode=on --reset-after-cc-mode-switch)",
+          ),
+        );
+      } else if (options.tee === "tdx" && detection.ccMode !== "on") {
         io.progress(
           `warning: GPU confidential computing is ${detection.ccMode}; verifiers will not accept GPU evidence from a GPU outside CC mode`,
         );
@@ -220,14 +247,14 @@ export async function localChecks(options: LocalCheckOptions, io: Io): Promise<L
     );
   }
 
-  // Machine key
+  // Machine keys
   let machineKey: MachineKey | null = null;
   try {
     machineKey = loadOrCreateMachineKey(options.machineKeyPath, { write: !options.dryRun });
     checks.push(
       passed(
         "machine key",
-        `${machineKey.publicKey} (${machineKey.created ? (options.dryRun ? "would create" : "created") : "reused"} ${machineKey.path})`,
+        `${machineKey.publicKey}, encryption key ${machineKey.encryptionKey} (${machineKey.created ? (options.dryRun ? "would create" : "created") : "reused"} ${machineKey.path})`,
       ),
     );
   } catch (error) {
@@ -235,7 +262,19 @@ export async function localChecks(options: LocalCheckOptions, io: Io): Promise<L
     checks.push(failed("machine key", messageOf(error), hint ?? "fix or move the key file"));
   }
 
-  return { checks, hardware, gpus, machineKey };
+  // Models
+  let models: ModelEntry[] | null = null;
+  try {
+    models = await step(io, "hashing the models' weights", () => resolveModels(options.models));
+    checks.push(
+      passed("models", models.map((m) => `${m.name} (sha256 ${m.weights_sha256})`).join(", ")),
+    );
+  } catch (error) {
+    const hint = error instanceof CliError ? error.hint : undefined;
+    checks.push(failed("models", messageOf(error), hint ?? "check the --model flags"));
+  }
+
+  return { checks, hardware, gpus, machineKey, models };
 }
 
 export async function registerProvider(
@@ -244,7 +283,10 @@ export async function registerProvider(
 ): Promise<RegisterProviderResult> {
   const { chain, registry, provider } = options;
   const network = chain.network.id;
-  const { checks, hardware, gpus, machineKey } = await localChecks({ ...options, network }, io);
+  const { checks, hardware, gpus, machineKey, models } = await localChecks(
+    { ...options, network },
+    io,
+  );
 
   // Chain: registry, credentials, balance
   const params = await chain.view<{ min_bond: string }>(registry, "get_params");
@@ -319,6 +361,9 @@ export async function registerProvider(
     registry,
     provider: { account_id: provider, registered_now: false, bond: existing?.bond ?? null },
     machine_public_key: machineKey?.publicKey ?? "",
+    encryption_key: machineKey?.encryptionKey ?? "",
+    models: models ?? [],
+    keyset_sha256: null,
     machine_key_file: options.machineKeyPath,
     machine_key_created: machineKey?.created ?? false,
     tee_type: options.tee,
@@ -347,15 +392,23 @@ export async function registerProvider(
       );
     }
     io.line(
-      `  machine key ${result.machine_public_key}, tee ${options.tee}, price ${options.pricePerUnit} per unit`,
+      `  machine key ${result.machine_public_key}, encryption key ${result.encryption_key}, tee ${options.tee}, price ${options.pricePerUnit} per unit`,
     );
+    io.line(`  models ${JSON.stringify(result.models)}`);
     io.line(`  hardware ${JSON.stringify(result.hardware)}`);
     requireChecks(checks);
     io.result(result);
     return result;
   }
   requireChecks(checks);
-  if (hardware === null || machineKey === null) throw new Error("unreachable: checks passed");
+  if (hardware === null || machineKey === null || models === null) {
+    throw new Error("unreachable: checks passed");
+  }
+  const keyset: KeysetFields = {
+    machine_public_key: machineKey.publicKey,
+    encryption_key: machineKey.encryptionKey,
+    models,
+  };
 
   if (existing === null) {
     const registered = await step(io, `registering provider ${provider}`, () =>
@@ -373,14 +426,19 @@ export async function registerProvider(
   let reportData: string;
   if (options.evidencePath !== undefined && !options.challengeOnly) {
     // The quote was made for the challenge open now: requesting another would replace it.
-    reportData = await openReportData(options, machineKey.publicKey);
+    const bound = await openReportData(options, keyset);
+    reportData = bound.report_data;
+    result.keyset_sha256 = bound.keyset_sha256;
   } else {
-    const challenge = await requestChallenge(options, machineKey.publicKey, io);
+    const challenge = await requestChallenge(options, keyset, io);
     reportData = challenge.report_data;
+    result.keyset_sha256 = challenge.keyset_sha256;
     if (options.challengeOnly) {
-      result.challenge = { report_data: challenge.report_data, expires_at: challenge.expires_at };
+      result.challenge = challenge;
       io.line(`challenge for machine key ${machineKey.publicKey}:`);
+      io.line(`  keyset     ${challenge.keyset_sha256}`);
       io.line(`  REPORTDATA ${challenge.report_data}`);
+      io.line(`  GPU nonce  ${challenge.gpu_nonce} (for the NVIDIA GPU evidence, --gpu-token)`);
       io.line(`  valid until ${challenge.expires_at} (block time, ns)`);
       io.line("make a TDX quote with this REPORTDATA and run again with --evidence <file>");
       io.result(result);
@@ -406,7 +464,7 @@ export async function registerProvider(
       registry,
       "add_machine",
       {
-        machine_public_key: machineKey.publicKey,
+        ...keyset,
         tee_type: options.tee,
         hardware,
         price_per_unit: options.pricePerUnit.toString(),
@@ -416,6 +474,13 @@ export async function registerProvider(
     ),
   );
   const machineId = added.value.id;
+  recordRegisteredKeyset(machineKey.path, {
+    machine_id: machineId,
+    account: provider,
+    registry,
+    models,
+    keyset_sha256: added.value.keyset_sha256,
+  });
   result.machine = {
     id: machineId,
     evidence_hash: added.value.evidence.hash,
@@ -439,51 +504,90 @@ export async function registerProvider(
   return result;
 }
 
-interface Challenge {
-  nonce: string;
+type KeysetFields = { machine_public_key: string; encryption_key: string; models: ModelEntry[] };
+
+interface BoundReportData {
+  keyset_sha256: string;
   report_data: string;
-  expires_at: string;
 }
 
-/** A fresh challenge, whose REPORTDATA is checked against the formula the verifiers use. */
+/**
+ * The keyset hash and REPORTDATA computed here with the verifiers' code, checked against the
+ * registry's report_data view: a registry that computes otherwise would have its verifiers
+ * reject the evidence.
+ */
+async function boundReportData(
+  options: RegisterProviderOptions,
+  keyset: KeysetFields,
+  nonce: string,
+  registryView: BoundReportData,
+): Promise<BoundReportData> {
+  const { expectedReportData, keysetSha256 } = await verifier();
+  const local = keysetSha256({
+    account: options.provider,
+    registry: options.registry,
+    signing_key: keyset.machine_public_key,
+    encryption_key: keyset.encryption_key,
+    models: keyset.models,
+  });
+  const reportData = expectedReportData(local, nonce);
+  if (local !== registryView.keyset_sha256 || reportData !== registryView.report_data) {
+    throw new CliError(
+      `the registry's REPORTDATA ${registryView.report_data} (keyset ${registryView.keyset_sha256}) differs from the formula's ${reportData} (keyset ${local})`,
+      { hint: `check that ${options.registry} runs the market's registry contract` },
+    );
+  }
+  return { keyset_sha256: local, report_data: reportData };
+}
+
+function viewReportData(
+  options: RegisterProviderOptions,
+  keyset: KeysetFields,
+): Promise<BoundReportData> {
+  return options.chain.view<BoundReportData>(options.registry, "report_data", {
+    provider: options.provider,
+    ...keyset,
+  });
+}
+
+/** A fresh challenge and the REPORTDATA and GPU nonce that bind the keyset to it. */
 async function requestChallenge(
   options: RegisterProviderOptions,
-  machineKey: string,
+  keyset: KeysetFields,
   io: Io,
-): Promise<Challenge> {
+): Promise<NonNullable<RegisterProviderResult["challenge"]>> {
   const { chain, registry, provider } = options;
   const challenge = await step(io, "requesting a challenge", () =>
-    chain.call<Challenge>(
+    chain.call<{ nonce: string; expires_at: string }>(
       provider,
       registry,
       "request_challenge",
-      { machine_public_key: machineKey },
+      { machine_public_key: keyset.machine_public_key },
       { deposit: CHALLENGE_DEPOSIT },
     ),
   );
-  const { expectedReportData } = await verifier();
-  const expected = expectedReportData(registry, provider, machineKey, challenge.value.nonce);
-  if (expected !== challenge.value.report_data) {
-    throw new CliError(
-      `the registry's REPORTDATA ${challenge.value.report_data} differs from the formula's ${expected}`,
-      { hint: `check that ${registry} runs the market's registry contract` },
-    );
-  }
-  return challenge.value;
+  const { nonce, expires_at } = challenge.value;
+  const bound = await boundReportData(
+    options,
+    keyset,
+    nonce,
+    await viewReportData(options, keyset),
+  );
+  const { gpuNonce } = await verifier();
+  return { nonce, ...bound, gpu_nonce: gpuNonce(bound.keyset_sha256, nonce), expires_at };
 }
 
+/** The REPORTDATA of the challenge open now (a quote made out of band answers it). */
 async function openReportData(
   options: RegisterProviderOptions,
-  machineKey: string,
-): Promise<string> {
+  keyset: KeysetFields,
+): Promise<BoundReportData> {
   try {
-    return await options.chain.view<string>(options.registry, "report_data", {
-      provider: options.provider,
-      machine_public_key: machineKey,
-    });
+    const view = await viewReportData(options, keyset);
+    return await boundReportData(options, keyset, view.report_data.slice(64), view);
   } catch (error) {
     if (!/no open challenge/.test(messageOf(error))) throw error;
-    throw new CliError(`no challenge is open for machine key ${machineKey}`, {
+    throw new CliError(`no challenge is open for machine key ${keyset.machine_public_key}`, {
       hint: "run register-provider with --challenge-only first, make the quote with the REPORTDATA it prints, then pass it with --evidence",
     });
   }

@@ -36,6 +36,13 @@ const RTX4090: Omit<DemoGpu, "count"> = { model: "NVIDIA GeForce RTX 4090", vram
 
 const milli = (n: bigint) => (n * NEAR) / 1_000_000n; // n millionths of a NEAR per unit
 
+/**
+ * The model every demo machine lists in its keyset: the tiny llama model-server writes (seed 1),
+ * written by the seed into the demo folder, so a provider agent given a demo machine's key file
+ * and that file serves it for real.
+ */
+export const DEMO_MODEL_NAME = "tiny-llama";
+
 export const DEMO_PROVIDERS: DemoProvider[] = [
   {
     name: "gpuhub",

@@ -31,6 +31,7 @@ import {
   DEMO_CLIENTS,
   DEMO_HOLDERS,
   DEMO_JOBS,
+  DEMO_MODEL_NAME,
   DEMO_OFFLINE_MACHINE,
   DEMO_PROVIDERS,
   DEMO_VERIFIER,
@@ -98,9 +99,16 @@ interface DemoMachineRef {
   keyPath: string;
 }
 
+/**
+ * Registers every demo machine (none-dev) with a keyset: its own signing and encryption keys, in
+ * <dir>/<provider>-<index>-machine-key.json (both private keys and, once registered, the keyset:
+ * what a provider agent serves from), and the tiny model written to <dir>/models/.
+ */
 async function registerMachines(options: SeedOptions, log: DevLog): Promise<DemoMachineRef[]> {
   const { chain, creds, master, dir } = options;
   const machines: DemoMachineRef[] = [];
+  const { writeTinyModel } = await import("@gpu-market/model-server");
+  const model = await writeTinyModel(join(dir, "models", `${DEMO_MODEL_NAME}.gguf`));
   for (const provider of DEMO_PROVIDERS) {
     const account = await ensureAccount(chain, creds, master, provider.name, 60n);
     for (const [index, machine] of provider.machines.entries()) {
@@ -133,6 +141,7 @@ async function registerMachines(options: SeedOptions, log: DevLog): Promise<Demo
           tee: "none-dev",
           hardwarePath,
           machineKeyPath: keyPath,
+          models: [{ name: DEMO_MODEL_NAME, path: model.path }],
           dryRun: false,
           waitSeconds: 0,
           runner: systemRunner,
