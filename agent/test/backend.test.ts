@@ -52,6 +52,13 @@ describe("OpenAiBackend", () => {
     });
   });
 
+  it("the connect timeout covers the answer's headers, not the stream", async () => {
+    server = await startTestBackend({ models: ["tiny"] });
+    server.mode = "slow";
+    const items = await collect(new OpenAiBackend(server.url, { connectTimeoutMs: 150 }));
+    expect(items.at(-1)).toMatchObject({ kind: "usage", completionTokens: 6 });
+  });
+
   it("takes the base URL with or without /v1", () => {
     expect(apiBase("http://127.0.0.1:8000")).toBe("http://127.0.0.1:8000/v1");
     expect(apiBase("http://127.0.0.1:8000/v1/")).toBe("http://127.0.0.1:8000/v1");

@@ -96,7 +96,10 @@ export class OpenAiBackend implements Backend {
   }
 
   async *chat(request: ChatRequest, signal?: AbortSignal): AsyncGenerator<StreamItem> {
-    const connect = AbortSignal.timeout(this.#connectTimeoutMs);
+    // The backend must answer (headers) within the connect timeout; the stream itself may run
+    // as long as the caller's signal allows.
+    const connect = new AbortController();
+    const timer = setTimeout(() => connect.abort(), this.#connectTimeoutMs);
     let response: Response;
     try {
       response = await fetch(`${this.#base}/chat/completions`, {
@@ -107,10 +110,12 @@ export class OpenAiBackend implements Backend {
           stream: true,
           stream_options: { include_usage: true },
         }),
-        signal: signal ? AbortSignal.any([signal, connect]) : connect,
+        signal: signal ? AbortSignal.any([signal, connect.signal]) : connect.signal,
       });
     } catch (error) {
       throw new BackendError("unavailable", `backend: ${(error as Error).name}`);
+    } finally {
+      clearTimeout(timer);
     }
     if (response.status !== 200 || response.body === null) {
       await response.body?.cancel();

@@ -58,6 +58,7 @@ export async function startTestBackend(options: {
       return;
     }
     res.writeHead(200, { "content-type": "text/event-stream" });
+    res.flushHeaders();
     const event = (value: unknown) => res.write(`data: ${JSON.stringify(value)}\n\n`);
     const maxTokens = typeof body.max_tokens === "number" ? body.max_tokens : state.tokens.length;
     const tokens = state.tokens.slice(0, maxTokens);

@@ -1,0 +1,246 @@
+/**
+ * npm run bench -w @gpu-market/agent [-- --runs N] [--jobs N] [--parallel N] [--json]
+ *
+ * On the real stack in this process (localnet, the market deployed, a none-dev machine with its
+ * keyset, the model server on the tiny GGUF, the agent as `provider run` starts it), measures:
+ *
+ * 1. One job end to end, split into its steps (medians over --runs sequential jobs):
+ *    the client's create_job (sealed request, transaction final), the upload, the agent's
+ *    accept_job, inference (first token, whole answer, sealing and signing), the agent's
+ *    deliver_job, and the client's check and decryption of the answer.
+ * 2. Jobs per second one agent sustains with --jobs jobs in flight at once (created together by
+ *    several clients, each uploaded as soon as it exists), from the first create_job sent to the
+ *    last delivery seen on-chain.
+ */
+
+import { loadavg } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { openResponse } from "@gpu-market/protocol";
+import { createAccount } from "../../scripts/test/support/localnet.ts";
+import { parseCommand, type RunConfig } from "../src/config.ts";
+import { createLogger } from "../src/log.ts";
+import { startProvider } from "../src/runtime.ts";
+import {
+  type ClientJob,
+  createJob,
+  type Machine,
+  ONE_NEAR,
+  registerMachine,
+  type Stack,
+  startStack,
+  waitForStatus,
+} from "../test/support/stack.ts";
+
+const { values } = parseArgs({
+  options: {
+    runs: { type: "string", default: "5" },
+    jobs: { type: "string", default: "16" },
+    parallel: { type: "string", default: "4" },
+    json: { type: "boolean", default: false },
+  },
+});
+const runs = Number(values.runs);
+const inFlight = Number(values.jobs);
+const parallel = Number(values.parallel);
+for (const [flag, value] of [
+  ["--runs", runs],
+  ["--jobs", inFlight],
+  ["--parallel", parallel],
+] as const) {
+  if (!Number.isInteger(value) || value < 1)
+    throw new Error(`${flag} must be a positive whole number`);
+}
+
+const median = (xs: number[]): number => {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+};
+const progress = (line: string) => process.stderr.write(`${line}\n`);
+
+progress(
+  "starting localnet, deploying the market, registering a machine, starting the model server ...",
+);
+const stack: Stack = await startStack();
+const machine: Machine = await registerMachine(
+  stack,
+  "alice",
+  [stack.model],
+  "http://127.0.0.1:1/",
+);
+const clients: string[] = [];
+for (let i = 0; i < Math.min(inFlight, 8); i++) {
+  const client = await createAccount(stack.t, `client${i}`, 60n);
+  await stack.t.chain.call(client, stack.escrow, "storage_deposit", {}, { deposit: 3n * ONE_NEAR });
+  clients.push(client);
+}
+const env = { NEAR_CREDENTIALS_DIR: stack.t.creds.dir };
+const parsed = parseCommand(
+  [
+    "run",
+    "--rpc-url",
+    stack.t.net.rpcUrl,
+    "--block-source",
+    stack.t.net.rpcUrl,
+    "--account",
+    machine.provider,
+    "--registry",
+    stack.registry,
+    "--escrow",
+    stack.escrow,
+    "--machine-key-file",
+    machine.keyFile,
+    "--model",
+    `tiny-llama=${stack.modelPath}`,
+    "--backend-url",
+    stack.modelServer.url,
+    "--listen",
+    "127.0.0.1:0",
+    "--data-dir",
+    join(stack.t.dir, "agent"),
+    "--max-queue",
+    String(Math.max(64, inFlight)),
+    "--parallel",
+    String(parallel),
+  ],
+  env,
+);
+const agent = await startProvider((parsed as { config: RunConfig }).config, {
+  log: createLogger({ level: "warn" }),
+  env,
+});
+
+async function upload(cj: ClientJob): Promise<void> {
+  const response = await fetch(`${agent.url}/v1/jobs/${cj.job.id}/request`, {
+    method: "PUT",
+    body: cj.sealed.envelope,
+  });
+  await response.body?.cancel();
+  if (response.status !== 202)
+    throw new Error(`upload of job ${cj.job.id}: HTTP ${response.status}`);
+}
+
+function created(result: ClientJob | { rejected: string }): ClientJob {
+  if ("rejected" in result) throw new Error(`job rejected: ${result.rejected}`);
+  return result;
+}
+
+/** One job, timed step by step from the client's side and from the agent's journal. */
+async function oneJob(client: string, prompt: string) {
+  const t0 = Date.now();
+  const cj = created(
+    await createJob(stack, client, machine, { maxAmount: ONE_NEAR, prompt, maxTokens: 64 }),
+  );
+  const t1 = Date.now();
+  await upload(cj);
+  const t2 = Date.now();
+  const job = await waitForStatus(stack, cj.job.id, ["delivered"], 120_000);
+  const t3 = Date.now();
+  const file = await (await fetch(`${agent.url}/v1/jobs/${job.id}/response`)).arrayBuffer();
+  openResponse(new Uint8Array(file), cj.sealed.responseKey, cj.sealed.inputHash);
+  const t4 = Date.now();
+  const times = agent.agent.record(job.id)?.times ?? {};
+  const at = (step: string): number => {
+    const value = times[step];
+    if (value === undefined) throw new Error(`job ${job.id}: no time for ${step}`);
+    return value;
+  };
+  return {
+    create_job_ms: t1 - t0,
+    upload_ms: t2 - t1,
+    accept_job_ms: at("accepted") - at("accepting"),
+    decide_ms: at("accepting") - at("envelope"),
+    inference_ms: at("sealed") - at("running"),
+    deliver_job_ms: at("delivered") - at("sealed"),
+    client_sees_delivery_ms: t3 - at("delivered"),
+    fetch_and_open_ms: t4 - t3,
+    total_ms: t4 - t0,
+    tokens: Number(job.usage),
+  };
+}
+
+progress(`1. ${runs} sequential jobs (after one warm-up)`);
+await oneJob(clients[0] as string, "warm-up");
+const single: Awaited<ReturnType<typeof oneJob>>[] = [];
+for (let i = 0; i < runs; i++) single.push(await oneJob(clients[0] as string, `question ${i}`));
+const latency = Object.fromEntries(
+  Object.keys(single[0] ?? {}).map((key) => [
+    key,
+    median(single.map((s) => s[key as keyof typeof s])),
+  ]),
+) as Record<keyof (typeof single)[number], number>;
+const chainMs = latency.create_job_ms + latency.accept_job_ms + latency.deliver_job_ms;
+
+progress(`2. ${inFlight} jobs in flight (${clients.length} clients, --parallel ${parallel})`);
+const start = Date.now();
+const batch = await Promise.all(
+  Array.from({ length: inFlight }, async (_, i) => {
+    const cj = created(
+      await createJob(stack, clients[i % clients.length] as string, machine, {
+        maxAmount: ONE_NEAR,
+        prompt: `batch question ${i}`,
+        maxTokens: 64,
+      }),
+    );
+    await upload(cj);
+    return cj;
+  }),
+);
+const created_ms = Date.now() - start;
+const delivered = await Promise.all(
+  batch.map((cj) => waitForStatus(stack, cj.job.id, ["delivered"], 300_000)),
+);
+const elapsed = Date.now() - start;
+const firstEnvelope = Math.min(
+  ...batch.map((cj) => agent.agent.record(cj.job.id)?.times.envelope ?? Infinity),
+);
+const lastDelivered = Math.max(
+  ...batch.map((cj) => agent.agent.record(cj.job.id)?.times.delivered ?? 0),
+);
+const tokens = delivered.reduce((sum, job) => sum + Number(job.usage), 0);
+
+const result = {
+  cpu_load_1m: Number(loadavg()[0]?.toFixed(2)),
+  single_job_median: {
+    ...latency,
+    chain_ms: chainMs,
+    inference_share: Number((latency.inference_ms / latency.total_ms).toFixed(3)),
+  },
+  in_flight: {
+    jobs: inFlight,
+    parallel,
+    all_created_and_uploaded_ms: created_ms,
+    elapsed_ms: elapsed,
+    jobs_per_s: Number(((inFlight * 1000) / elapsed).toFixed(2)),
+    agent_jobs_per_s: Number(((inFlight * 1000) / (lastDelivered - firstEnvelope)).toFixed(2)),
+    tokens_per_s: Number(((tokens * 1000) / elapsed).toFixed(1)),
+  },
+};
+if (values.json) {
+  process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+} else {
+  const l = latency;
+  process.stdout.write(
+    [
+      `one job (median of ${runs}; ${l.tokens} tokens):`,
+      `  create_job (client, final)     ${l.create_job_ms} ms`,
+      `  upload the envelope            ${l.upload_ms} ms`,
+      `  agent decides (open, checks)   ${l.decide_ms} ms`,
+      `  accept_job (agent, final)      ${l.accept_job_ms} ms`,
+      `  inference + seal + sign        ${l.inference_ms} ms`,
+      `  deliver_job (agent, final)     ${l.deliver_job_ms} ms`,
+      `  client sees the delivery       ${l.client_sees_delivery_ms} ms`,
+      `  fetch + check + decrypt        ${l.fetch_and_open_ms} ms`,
+      `  total                          ${l.total_ms} ms (chain steps ${chainMs} ms, inference ${l.inference_ms} ms)`,
+      `${inFlight} jobs in flight (--parallel ${parallel}): ${result.in_flight.jobs_per_s} jobs/s end to end ` +
+        `(${elapsed} ms), ${result.in_flight.agent_jobs_per_s} jobs/s from first upload to last delivery, ` +
+        `${result.in_flight.tokens_per_s} tokens/s`,
+      `load average (1 min) ${result.cpu_load_1m}`,
+    ].join("\n") + "\n",
+  );
+}
+await agent.stop(1000);
+await stack.stop();
