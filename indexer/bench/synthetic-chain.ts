@@ -1,8 +1,10 @@
 /**
  * A generated chain of StreamerMessages with registry events as the registry emits them: init,
- * verifiers, allowlist, providers, then machines (added, most attested by a verdict, some
- * repriced or deactivated). Used by the bench and by API tests that need many machines.
+ * verifiers, allowlist, providers, then machines with their keysets (added, most attested by a
+ * verdict, some repriced or deactivated). Used by the bench and by API tests that need many
+ * machines.
  */
+import { createHash } from "node:crypto";
 
 const GPU_MODELS = [
   { model: "NVIDIA H100 80GB HBM3", vram_mib: 81559 },
@@ -12,6 +14,11 @@ const GPU_MODELS = [
 ];
 const REGIONS = ["eu-west-1", "us-east-1", "ap-south-1", "us-west-2"];
 const TEE_TYPES = ["tdx", "tdx", "tdx", "sev-snp"];
+const sha256 = (text: string): string => createHash("sha256").update(text).digest("hex");
+/** Model names sorted, with their weights hashes; each machine serves one or two of them. */
+export const SYNTHETIC_MODELS = ["llama-3.1-8b-instruct", "mistral-7b-instruct", "qwen2.5-72b"].map(
+  (name) => ({ name, weights_sha256: sha256(`${name} weights`) }),
+);
 const MEASUREMENTS = {
   mrtd: "a1".repeat(48),
   rtmr0: "b2".repeat(48),
@@ -73,8 +80,9 @@ function* events(options: SyntheticOptions, now: () => bigint): Generator<Emitte
         challenge_ttl_ns: "3600000000000",
         attestation_ttl_ns: TTL_NS.toString(),
         max_evidence_bytes: 8192,
+        allowed_tcb_statuses: ["UpToDate"],
       },
-      version: 1,
+      version: 2,
     },
   };
   for (let i = 0; i < verifiers.length; i++) {
@@ -115,10 +123,15 @@ function* events(options: SyntheticOptions, now: () => bigint): Generator<Emitte
     const gpu = GPU_MODELS[Math.floor(rand() * GPU_MODELS.length)] as (typeof GPU_MODELS)[number];
     const t = now().toString();
     const evidenceHash = id.toString(16).padStart(64, "0");
+    const keysetSha256 = sha256(`keyset ${id}`);
+    const models = SYNTHETIC_MODELS.filter((_, i) => i === id % 3 || (id % 5 === 0 && i === 2));
     const machine = {
       id: String(id),
       provider,
       machine_public_key: `ed25519:synthetic${id}`,
+      encryption_key: `x25519:${sha256(`encryption key ${id}`)}`,
+      models,
+      keyset_sha256: keysetSha256,
       tee_type: TEE_TYPES[id % TEE_TYPES.length],
       hardware: {
         gpus: [
@@ -138,7 +151,14 @@ function* events(options: SyntheticOptions, now: () => bigint): Generator<Emitte
       status: "active",
       created_at: t,
       updated_at: t,
-      evidence: { hash: evidenceHash, size: 4096, nonce: "ab".repeat(32), submitted_at: t },
+      evidence: {
+        hash: evidenceHash,
+        size: 4096,
+        nonce: "ab".repeat(32),
+        submitted_at: t,
+        keyset_sha256: keysetSha256,
+      },
+      next_keyset: null,
     };
     yield { event: "machine_added", predecessor: provider, data: machine };
     if (rand() < 0.8) {
@@ -169,8 +189,10 @@ function* events(options: SyntheticOptions, now: () => bigint): Generator<Emitte
             verified_at: posted,
             expires_at: (BigInt(posted) + TTL_NS).toString(),
             paid_by: verifiers[0],
+            keyset_sha256: keysetSha256,
           },
           attestation_revoked: false,
+          keyset_activated: null,
         },
       };
     }

@@ -5,7 +5,7 @@
  */
 import type { Server } from "node:http";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { syntheticChain } from "../bench/synthetic-chain.ts";
+import { SYNTHETIC_MODELS, syntheticChain } from "../bench/synthetic-chain.ts";
 import { createApi, listen } from "../src/api/server.ts";
 import type { Contracts } from "../src/decode/contracts.ts";
 import { Indexer } from "../src/indexer.ts";
@@ -122,7 +122,63 @@ describe("machines", () => {
       },
     });
     expect((machine.attestation as Json).approvers).toEqual([flow.verifier]);
+    // The keyset clients encrypt to: the encryption key, the models and the attested hash.
+    expect(machine.encryption_key).toMatch(/^x25519:[0-9a-f]{64}$/);
+    expect(machine.keyset_sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(machine.models).toEqual([
+      { name: "llama-3.1-8b-instruct", weights_sha256: expect.stringMatching(/^[0-9a-f]{64}$/) },
+    ]);
+    expect((machine.attestation as Json).keyset_sha256).toBe(machine.keyset_sha256);
     expect(as_of.block_height).toBe(flowIndexer.status.height);
+  });
+
+  test("?model= finds the machines serving a model, by name or by weights hash", async () => {
+    const [recorded] = (await page(flowUrl, "/v1/machines")).data;
+    const weights = ((recorded as Json).models as Json[])[0]?.weights_sha256 as string;
+    for (const model of ["llama-3.1-8b-instruct", weights, weights.toUpperCase()]) {
+      expect((await page(flowUrl, `/v1/machines?model=${model}`)).data).toHaveLength(1);
+    }
+    for (const model of ["llama-3.1-70b-instruct", "ab".repeat(32), "LLAMA-3.1-8B-INSTRUCT"]) {
+      expect((await page(flowUrl, `/v1/machines?model=${model}`)).data).toHaveLength(0);
+    }
+    // Over many machines, with paging and other filters: exactly those that list the model.
+    const all: Json[] = [];
+    for (let cursor: string | null = null, first = true; first || cursor !== null; first = false) {
+      const result: Page = await page(
+        bigUrl,
+        `/v1/machines?limit=100${cursor === null ? "" : `&cursor=${cursor}`}`,
+      );
+      all.push(...result.data);
+      cursor = result.next_cursor;
+    }
+    for (const model of SYNTHETIC_MODELS) {
+      const serving = all.filter((m) => (m.models as Json[]).some((e) => e.name === model.name));
+      expect(serving.length).toBeGreaterThan(0);
+      expect(serving.length).toBeLessThan(all.length);
+      for (const value of [model.name, model.weights_sha256]) {
+        const found: Json[] = [];
+        for (
+          let cursor: string | null = null, first = true;
+          first || cursor !== null;
+          first = false
+        ) {
+          const result: Page = await page(
+            bigUrl,
+            `/v1/machines?model=${value}&limit=40${cursor === null ? "" : `&cursor=${cursor}`}`,
+          );
+          found.push(...result.data);
+          cursor = result.next_cursor;
+        }
+        expect(found.map((m) => m.id)).toEqual(serving.map((m) => m.id));
+      }
+      const eligible = await page(
+        bigUrl,
+        `/v1/machines?model=${model.name}&eligible=true&limit=100`,
+      );
+      expect(eligible.data.map((m) => m.id)).toEqual(
+        serving.filter((m) => m.eligible === true).map((m) => m.id),
+      );
+    }
   });
 
   test.each([
@@ -231,6 +287,12 @@ describe("bad queries are answered 400 with a clear message", () => {
     ["/v1/machines?region=EU%20West", "region: must be a region id"],
     ["/v1/machines?provider=Not_An_Account!", "provider: must be a NEAR account id"],
     ["/v1/machines?gpu=h100", "gpu: unknown parameter"],
+    [
+      "/v1/machines?model=-llama",
+      'model: must be a model name or a weights sha256 (64 hex), got "-llama"',
+    ],
+    ["/v1/machines?model=a%20b", "model: must be a model name or a weights sha256"],
+    [`/v1/machines?model=${"a".repeat(65)}`, "model: "],
     ["/v1/machines?limit=1&limit=2", "limit: given more than once"],
     ["/v1/machines?cursor=garbage", "cursor: not a cursor returned by this endpoint"],
     ["/v1/machines?sort=price&cursor=WyIxIl0", "cursor: not a cursor returned by this endpoint"],

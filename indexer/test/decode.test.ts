@@ -164,6 +164,58 @@ describe("unknown and invalid events are recorded, not dropped", () => {
     );
   });
 
+  test("registry keysets: version 2 machines carry one, version 1 machines none; a bad one is named", () => {
+    const keyset = {
+      machine_public_key: "ed25519:11111111111111111111111111111111",
+      encryption_key: `x25519:${"ab".repeat(32)}`,
+      models: [{ name: "llama-3.1-8b-instruct", weights_sha256: "cd".repeat(32) }],
+      keyset_sha256: "ef".repeat(32),
+    };
+    const v1 = {
+      id: "3",
+      provider: "a.near",
+      machine_public_key: keyset.machine_public_key,
+      tee_type: "tdx",
+      hardware: { gpus: [], cpu_cores: 8, ram_mib: 1024 },
+      price_per_unit: "5",
+      status: "active",
+      created_at: "1",
+      updated_at: "1",
+      evidence: { hash: "aa".repeat(32), size: 100, nonce: "bb".repeat(32), submitted_at: "1" },
+    };
+    const { keyset_sha256: _, ...current } = keyset;
+    const v2 = {
+      ...v1,
+      ...current,
+      keyset_sha256: keyset.keyset_sha256,
+      evidence: { ...v1.evidence, keyset_sha256: keyset.keyset_sha256 },
+      next_keyset: null,
+    };
+    const submitted = {
+      machine_id: "3",
+      provider: "a.near",
+      ...v2.evidence,
+      current_keyset: keyset,
+      next_keyset: { ...keyset, keyset_sha256: "11".repeat(32) },
+    };
+    const events = decodeLines([
+      eventLine("machine_added", [v1]),
+      eventLine("machine_added", [v2]),
+      eventLine("evidence_submitted", [submitted]),
+      eventLine("machine_added", [{ ...v2, models: [{ name: "m" }] }]),
+      eventLine("evidence_submitted", [{ ...submitted, next_keyset: { ...keyset, extra: 1 } }]),
+    ]);
+    expect(events.map((e) => e.status)).toEqual([
+      "applied",
+      "applied",
+      "applied",
+      "invalid",
+      "invalid",
+    ]);
+    expect(events[3]?.error).toBe("data[0].models[0].weights_sha256: missing");
+    expect(events[4]?.error).toBe("data[0].next_keyset.extra: unexpected field");
+  });
+
   test("a line that is not JSON, and JSON that is not an event", () => {
     const events = decodeLines(["EVENT_JSON:{not json", 'EVENT_JSON:["a"]', 'EVENT_JSON:{"x":1}']);
     expect(events.map((e) => e.status)).toEqual(["invalid", "invalid", "invalid"]);

@@ -167,6 +167,59 @@ describe("the recorded registry flow", () => {
   });
 });
 
+describe("flows with keysets and without", () => {
+  test("a machine's keyset and its attestation's keyset are recorded; the machine is eligible", async () => {
+    await indexAll();
+    const machine = await db.db.selectFrom("machines").selectAll().executeTakeFirstOrThrow();
+    expect(machine.encryption_key).toMatch(/^x25519:[0-9a-f]{64}$/);
+    expect(machine.keyset_sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(machine.models).toEqual([
+      { name: "llama-3.1-8b-instruct", weights_sha256: expect.stringMatching(/^[0-9a-f]{64}$/) },
+    ]);
+    const attestation = await db.db
+      .selectFrom("attestations")
+      .selectAll()
+      .executeTakeFirstOrThrow();
+    expect(attestation.keyset_sha256).toBe(machine.keyset_sha256);
+    expect(machine.eligible_until).toBe(attestation.expires_at);
+  });
+
+  test("a flow the version 1 registry logged applies; its machine has no keyset and is not eligible", async () => {
+    const v1 = loadFlow("registry-flow-v1.json");
+    const v1Messages = v1.blocks.filter((m): m is Raw => m !== null);
+    const source = new MemorySource(v1Messages);
+    const running = runInBackground(
+      new Indexer({
+        db: db.db,
+        source,
+        contracts: { registry: v1.registry, escrow: null, governance: null },
+        network: "localnet",
+        startHeight: heightOf(v1Messages[0] as Raw),
+        log: silentLogger,
+        tipPollMs: 5,
+      }),
+    );
+    await running.reach(source.final);
+    await running.stop();
+    const events = await db.db.selectFrom("events").select(["event", "status"]).execute();
+    expect(events.map((e) => e.event)).toContain("challenge_issued");
+    expect(events.every((e) => e.status === "applied")).toBe(true);
+    const machine = await db.db.selectFrom("machines").selectAll().executeTakeFirstOrThrow();
+    expect(machine).toMatchObject({
+      encryption_key: null,
+      models: [],
+      keyset_sha256: null,
+      verdict_outcome: "verified",
+      eligible_until: null,
+    });
+    const attestation = await db.db
+      .selectFrom("attestations")
+      .selectAll()
+      .executeTakeFirstOrThrow();
+    expect(attestation.keyset_sha256).toBeNull();
+  });
+});
+
 describe("stopping at any moment loses and duplicates nothing", () => {
   test("a crash inside every block with events, then a restart each time", async () => {
     const heights = (

@@ -11,6 +11,9 @@ import { machineThroughput, NO_THROUGHPUT } from "./throughput.ts";
 
 const REGION = /^[a-z0-9][a-z0-9-]*$/;
 const DECIMAL = /^\d{1,39}$/;
+/** A model name as keysets spell it (contracts/common inference-messages.ts), or a weights sha256. */
+const MODEL = /^[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}$/;
+const SHA256 = /^[0-9a-fA-F]{64}$/;
 
 /** Eligible at `now` (the registry's rule, precomputed as machines.eligible_until). */
 function eligibleAt(now: string): RawBuilder<SqlBool> {
@@ -35,6 +38,9 @@ async function describe(db: Kysely<Database>, ids: string[], now: string) {
       "m.region",
       "p.status as provider_status",
       "m.machine_public_key",
+      "m.encryption_key",
+      "m.models",
+      "m.keyset_sha256",
       "m.tee_type",
       "m.price_per_unit",
       "m.status",
@@ -54,6 +60,7 @@ async function describe(db: Kysely<Database>, ids: string[], now: string) {
       "a.approvers",
       "a.verified_at",
       "a.expires_at",
+      "a.keyset_sha256 as attested_keyset_sha256",
     ])
     .select(eligibleAt(now).as("eligible"))
     .where("m.id", "in", ids)
@@ -83,6 +90,9 @@ async function describe(db: Kysely<Database>, ids: string[], now: string) {
         region: r.region,
         provider_status: r.provider_status,
         machine_public_key: r.machine_public_key,
+        encryption_key: r.encryption_key,
+        models: r.models,
+        keyset_sha256: r.keyset_sha256,
         tee_type: r.tee_type,
         price_per_unit: r.price_per_unit,
         status: r.status,
@@ -121,6 +131,7 @@ async function describe(db: Kysely<Database>, ids: string[], now: string) {
                 approvers: r.approvers,
                 verified_at: r.verified_at,
                 expires_at: r.expires_at,
+                keyset_sha256: r.attested_keyset_sha256,
               },
         eligible: r.eligible,
         throughput: throughput.get(id) ?? NO_THROUGHPUT,
@@ -139,6 +150,7 @@ export interface Page<T> {
 
 export async function searchMachines(db: Kysely<Database>, query: Query) {
   const gpuModel = query.text("gpu_model", 64);
+  const model = query.match("model", MODEL, "a model name or a weights sha256 (64 hex)", 64);
   const minVram = query.int("min_vram_mib", 0, 10_000_000);
   const maxPrice = query.u128("max_price");
   const teeType = query.oneOf("tee_type", ["tdx", "sev-snp", "none-dev"]);
@@ -159,6 +171,18 @@ export async function searchMachines(db: Kysely<Database>, query: Query) {
   if (gpuModel !== undefined) {
     const pattern = `%${gpuModel.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
     q = q.where(sql<SqlBool>`m.gpu_models LIKE ${pattern}`);
+  }
+  if (model !== undefined) {
+    // By name, or by weights hash (the GIN index on models answers both containments).
+    const byName = JSON.stringify([{ name: model }]);
+    const byHash = SHA256.test(model)
+      ? JSON.stringify([{ weights_sha256: model.toLowerCase() }])
+      : null;
+    q = q.where(
+      byHash === null
+        ? sql<SqlBool>`m.models @> ${byName}::jsonb`
+        : sql<SqlBool>`(m.models @> ${byName}::jsonb OR m.models @> ${byHash}::jsonb)`,
+    );
   }
   if (minVram !== undefined) q = q.where("m.max_vram_mib", ">=", minVram);
   if (maxPrice !== undefined) q = q.where("m.price_per_unit", "<=", maxPrice);

@@ -7,6 +7,7 @@
 import type { Updateable } from "kysely";
 import type { MachinesTable } from "../db/schema.ts";
 import type {
+  Keyset,
   Machine,
   Provider,
   RegistryEventData,
@@ -97,10 +98,24 @@ async function providerChanged(ctx: ApplyContext, p: Provider, slashed?: string)
   await refreshEligibility(ctx, { provider: p.account_id });
 }
 
+/** The machine's current keyset columns; a machine from before keysets (version 1) has none. */
+function keysetFields(k: Keyset | null): Updateable<MachinesTable> {
+  if (k === null) return { encryption_key: null, models: "[]", keyset_sha256: null };
+  return {
+    machine_public_key: k.machine_public_key,
+    encryption_key: k.encryption_key,
+    models: JSON.stringify(k.models),
+    keyset_sha256: k.keyset_sha256,
+  };
+}
+
 function machineFields(m: Machine) {
   return {
     provider: m.provider,
     machine_public_key: m.machine_public_key,
+    encryption_key: m.encryption_key ?? null,
+    models: JSON.stringify(m.models ?? []),
+    keyset_sha256: m.keyset_sha256 ?? null,
     tee_type: m.tee_type,
     price_per_unit: m.price_per_unit,
     status: m.status,
@@ -134,10 +149,12 @@ async function addMachine(ctx: ApplyContext, m: Machine): Promise<void> {
   const provider = { region: found.region, status: found.status };
   const state = { dev_mode: found.dev_mode };
   const gpus = m.hardware.gpus;
-  // A new machine has no attestation yet: only a none-dev machine in dev mode can be eligible.
+  // A new machine has no attestation yet: only a none-dev machine with a keyset, in dev mode,
+  // can be eligible.
   const eligible =
     provider.status === "active" &&
     m.status === "active" &&
+    (m.keyset_sha256 ?? null) !== null &&
     m.tee_type === "none-dev" &&
     state.dev_mode;
   await ctx.tx
@@ -261,9 +278,13 @@ export const registryHandlers: { [N in RegistryEventName]: Handler<N> } = {
       throw new ConsistencyError(`the event names machine ${d.id}, which the index does not have`);
     }
   },
-  evidence_submitted: (ctx, d) =>
-    // New evidence starts a new verdict set; the previous attestation stays until it expires.
-    updateMachineRow(ctx, d.machine_id, {
+  evidence_submitted: async (ctx, d) => {
+    // New evidence starts a new verdict set; the previous attestation (and keyset) stay until it
+    // expires. The machine's current keyset is as the event says (version 2 events): a none-dev
+    // machine takes a new keyset at once.
+    const keyset = d.current_keyset === undefined ? {} : keysetFields(d.current_keyset);
+    await updateMachineRow(ctx, d.machine_id, {
+      ...keyset,
       evidence_hash: d.hash,
       evidence_size: d.size,
       evidence_nonce: d.nonce,
@@ -273,9 +294,14 @@ export const registryHandlers: { [N in RegistryEventName]: Handler<N> } = {
       approvals: 0,
       rejections: 0,
       updated_height: ctx.height,
-    }),
+    });
+    if (d.current_keyset !== undefined) await refreshEligibility(ctx, { machine: d.machine_id });
+  },
   verdict_posted: async (ctx, d) => {
+    // Verification makes the keyset the evidence attests the machine's current one.
+    const activated = d.keyset_activated ?? null;
     await updateMachineRow(ctx, d.machine_id, {
+      ...(activated === null ? {} : { ...keysetFields(activated), updated_at: d.posted_at }),
       verdict_outcome: d.outcome,
       approvals: d.approvals,
       rejections: d.rejections,
@@ -313,6 +339,7 @@ export const registryHandlers: { [N in RegistryEventName]: Handler<N> } = {
         verified_at: a.verified_at,
         expires_at: a.expires_at,
         paid_by: a.paid_by,
+        keyset_sha256: a.keyset_sha256 ?? null,
         updated_height: ctx.height,
       };
       await ctx.tx

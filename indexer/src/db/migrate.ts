@@ -4,12 +4,14 @@ import { type Migration, type MigrationProvider, Migrator } from "kysely/migrati
 import * as m0001 from "./migrations/0001-core-and-registry.ts";
 import * as m0002 from "./migrations/0002-escrow.ts";
 import * as m0003 from "./migrations/0003-governance.ts";
+import * as m0004 from "./migrations/0004-machine-keysets.ts";
 import * as m0005 from "./migrations/0005-inference-jobs.ts";
 
 const MIGRATIONS: Record<string, Migration> = {
   "0001-core-and-registry": m0001,
   "0002-escrow": m0002,
   "0003-governance": m0003,
+  "0004-machine-keysets": m0004,
   "0005-inference-jobs": m0005,
 };
 

@@ -8,6 +8,12 @@ import type { ColumnType, Generated } from "kysely";
 type Num = ColumnType<string, string | number, string | number>;
 type Json = ColumnType<unknown, string, string>;
 
+/** A model a machine serves, as its keyset lists it. */
+export interface ModelEntry {
+  name: string;
+  weights_sha256: string;
+}
+
 export interface IndexerCursorTable {
   id: number;
   network: string;
@@ -72,6 +78,10 @@ export interface MachinesTable {
   gpu_models: string;
   eligible_until: ColumnType<string | null, string | null | undefined, string | null>;
   machine_public_key: string;
+  /** The current keyset (null, models empty: a machine registered before keysets). */
+  encryption_key: string | null;
+  models: ColumnType<ModelEntry[], string | undefined, string>;
+  keyset_sha256: string | null;
   tee_type: string;
   price_per_unit: Num;
   status: string;
@@ -112,6 +122,8 @@ export interface AttestationsTable {
   verified_at: Num;
   expires_at: Num;
   paid_by: string;
+  /** The keyset the attested evidence bound (null for attestations from before keysets). */
+  keyset_sha256: string | null;
   updated_height: Num;
 }
 

@@ -1,6 +1,8 @@
 /**
  * Schemas of the registry's gpumarket 1.0.0 events, from contracts/common/src/event-types.ts and
- * registry-types.ts. Each event's `data` is an array of exactly these objects.
+ * registry-types.ts. Each event's `data` is an array of exactly these objects. Fields that state
+ * version 2 added (keysets, allowed TCB statuses) are optional: events logged by version 1 lack
+ * them and read as having none.
  */
 import {
   array,
@@ -12,6 +14,7 @@ import {
   nullable,
   object,
   oneOf,
+  optional,
   str,
   u64,
   u128,
@@ -40,12 +43,32 @@ const gpu = object({
   cc_mode: oneOf("on", "off", "devtools"),
 });
 
-const evidenceShape = { hash: str, size: count, nonce: str, submitted_at: u64 };
+const evidenceShape = {
+  hash: str,
+  size: count,
+  nonce: str,
+  submitted_at: u64,
+  /** The keyset the evidence attests (absent from version 1 events). */
+  keyset_sha256: optional(nullable(str)),
+};
+
+const modelEntry = object({ name: str, weights_sha256: str });
+
+export const keyset = object({
+  machine_public_key: str,
+  encryption_key: str,
+  models: array(modelEntry),
+  keyset_sha256: str,
+});
+export type Keyset = Infer<typeof keyset>;
 
 export const machine = object({
   id: u64,
   provider: str,
   machine_public_key: str,
+  encryption_key: optional(nullable(str)),
+  models: optional(array(modelEntry)),
+  keyset_sha256: optional(nullable(str)),
   tee_type: oneOf("tdx", "sev-snp", "none-dev"),
   hardware: object({ gpus: array(gpu), cpu_cores: count, ram_mib: count }),
   price_per_unit: u128,
@@ -53,6 +76,7 @@ export const machine = object({
   created_at: u64,
   updated_at: u64,
   evidence: object(evidenceShape),
+  next_keyset: optional(nullable(keyset)),
 });
 export type Machine = Infer<typeof machine>;
 
@@ -76,6 +100,7 @@ export const attestation = object({
   verified_at: u64,
   expires_at: u64,
   paid_by: str,
+  keyset_sha256: optional(nullable(str)),
 });
 export type Attestation = Infer<typeof attestation>;
 
@@ -85,6 +110,7 @@ const params = object({
   challenge_ttl_ns: u64,
   attestation_ttl_ns: u64,
   max_evidence_bytes: count,
+  allowed_tcb_statuses: optional(array(str)),
 });
 
 const verifierSet = { verifiers: array(str), threshold: count };
@@ -104,14 +130,20 @@ export const registryEvents = {
     machine_public_key: str,
     nonce: str,
     expires_at: u64,
-    report_data: str,
+    /** Version 1 only (REPORTDATA now depends on the keyset, which a challenge does not name). */
+    report_data: optional(str),
   }),
   machine_added: machine,
   machine_price_updated: machine,
   machine_deactivated: machine,
   machine_reactivated: machine,
   machine_removed: object({ id: u64, provider: str, machine_public_key: str }),
-  evidence_submitted: extend(evidenceShape, { machine_id: u64, provider: str }),
+  evidence_submitted: extend(evidenceShape, {
+    machine_id: u64,
+    provider: str,
+    current_keyset: optional(nullable(keyset)),
+    next_keyset: optional(nullable(keyset)),
+  }),
   verdict_posted: object({
     machine_id: u64,
     evidence_hash: str,
@@ -127,6 +159,7 @@ export const registryEvents = {
     rejections: count,
     attestation: nullable(attestation),
     attestation_revoked: bool,
+    keyset_activated: optional(nullable(keyset)),
   }),
   verifier_added: object({ verifier: str, ...verifierSet }),
   verifier_removed: object({ verifier: str, ...verifierSet }),

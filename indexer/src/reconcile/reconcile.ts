@@ -201,6 +201,9 @@ async function reconcileRegistry(
       {
         provider: m.provider,
         machine_public_key: m.machine_public_key,
+        encryption_key: m.encryption_key,
+        models: m.models,
+        keyset_sha256: m.keyset_sha256,
         tee_type: m.tee_type,
         price_per_unit: m.price_per_unit,
         status: m.status,
@@ -224,6 +227,9 @@ async function reconcileRegistry(
       [
         "provider",
         "machine_public_key",
+        "encryption_key",
+        "models",
+        "keyset_sha256",
         "tee_type",
         "price_per_unit",
         "status",

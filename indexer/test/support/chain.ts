@@ -3,7 +3,7 @@
  * near-api-js 7: accounts, deploys, calls and the registry's flows (provider, machine with
  * evidence answering a challenge, verifiers, allowlist, verdicts).
  */
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Account, actions, JsonRpcProvider, KeyPair, KeyPairSigner } from "near-api-js";
@@ -181,6 +181,14 @@ export function measurementIdOf(m: typeof MEASUREMENTS): string {
   return createHash("sha256").update(JSON.stringify(sorted)).digest("hex");
 }
 
+/** The model the test machines serve unless told otherwise. */
+export const MODELS = [
+  {
+    name: "llama-3.1-8b-instruct",
+    weights_sha256: createHash("sha256").update("llama-3.1-8b-instruct weights").digest("hex"),
+  },
+];
+
 export function newEvidence(size = 256): { base64: string; hash: string } {
   const bytes = Buffer.alloc(size);
   for (let i = 0; i < size; i += 32) {
@@ -222,13 +230,29 @@ export class RegistryFlows {
     );
   }
 
-  /** Challenge then add_machine with a fresh key and evidence; returns the machine id. */
+  /**
+   * Challenge then add_machine with a fresh keyset (signing key, random X25519 key, `models`) and
+   * fresh evidence; returns the machine id, its keys and its keyset hash.
+   */
   async addMachine(
     provider: string,
-    options: { teeType?: string; price?: string; hardware?: typeof HARDWARE } = {},
-  ): Promise<{ id: string; key: string; keyPair: KeyPair; evidenceHash: string }> {
+    options: {
+      teeType?: string;
+      price?: string;
+      hardware?: typeof HARDWARE;
+      models?: { name: string; weights_sha256: string }[];
+    } = {},
+  ): Promise<{
+    id: string;
+    key: string;
+    keyPair: KeyPair;
+    encryptionKey: string;
+    keysetSha256: string;
+    evidenceHash: string;
+  }> {
     const keyPair = KeyPair.fromRandom("ed25519");
     const key = keyPair.getPublicKey().toString();
+    const encryptionKey = `x25519:${randomBytes(32).toString("hex")}`;
     await this.chain.callOk(
       provider,
       this.registry,
@@ -243,14 +267,58 @@ export class RegistryFlows {
       "add_machine",
       {
         machine_public_key: key,
+        encryption_key: encryptionKey,
+        models: options.models ?? MODELS,
         tee_type: options.teeType ?? "tdx",
         hardware: options.hardware ?? HARDWARE,
         price_per_unit: options.price ?? "1000000000000000000",
         evidence: evidence.base64,
       },
       100n * MILLI_NEAR,
-    )) as { id: string };
-    return { id: machine.id, key, keyPair, evidenceHash: evidence.hash };
+    )) as { id: string; keyset_sha256: string };
+    return {
+      id: machine.id,
+      key,
+      keyPair,
+      encryptionKey,
+      keysetSha256: machine.keyset_sha256,
+      evidenceHash: evidence.hash,
+    };
+  }
+
+  /**
+   * submit_evidence for a new keyset (a fresh signing key answering its own challenge, a fresh
+   * X25519 key, `models`); it becomes current when a verdict verifies the evidence.
+   */
+  async rotateKeyset(
+    provider: string,
+    machineId: string,
+    models = MODELS,
+  ): Promise<{ key: string; encryptionKey: string; evidenceHash: string }> {
+    const key = KeyPair.fromRandom("ed25519").getPublicKey().toString();
+    const encryptionKey = `x25519:${randomBytes(32).toString("hex")}`;
+    await this.chain.callOk(
+      provider,
+      this.registry,
+      "request_challenge",
+      { machine_public_key: key },
+      10n * MILLI_NEAR,
+    );
+    const evidence = newEvidence();
+    await this.chain.callOk(
+      provider,
+      this.registry,
+      "submit_evidence",
+      {
+        machine_id: machineId,
+        evidence: evidence.base64,
+        machine_public_key: key,
+        encryption_key: encryptionKey,
+        models,
+      },
+      100n * MILLI_NEAR,
+    );
+    return { key, encryptionKey, evidenceHash: evidence.hash };
   }
 
   addVerifier(verifier: string): Promise<unknown> {

@@ -14,8 +14,9 @@ export interface RecordedFlow {
   blocks: (Record<string, unknown> | null)[];
 }
 
-export function loadFlow(): RecordedFlow {
-  const path = fileURLToPath(new URL("../fixtures/registry-flow.json", import.meta.url));
+/** The recorded registry flow; `registry-flow-v1.json` is the same flow on state version 1. */
+export function loadFlow(file = "registry-flow.json"): RecordedFlow {
+  const path = fileURLToPath(new URL(`../fixtures/${file}`, import.meta.url));
   return JSON.parse(readFileSync(path, "utf8")) as RecordedFlow;
 }
 
