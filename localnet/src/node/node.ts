@@ -76,6 +76,8 @@ export class LocalNode {
   readonly state: StateStore;
   readonly config: RuntimeConfig;
   readonly events = new EventEmitter();
+  /** The validators and their stakes, from genesis: localnet's validator set never changes. */
+  readonly validatorStakes: ReadonlyMap<string, bigint>;
   readonly #runtime: RuntimeApi;
   readonly #blockIntervalMs: number;
   readonly #epochLength: bigint;
@@ -101,6 +103,11 @@ export class LocalNode {
     this.#epochLength = BigInt(options.genesis.config.epoch_length);
     this.#minGasPrice = BigInt(options.genesis.config.min_gas_price);
     this.#gasLimit = BigInt(options.genesis.config.gas_limit);
+    const validators = options.genesis.config.validators as {
+      account_id: string;
+      amount: string;
+    }[];
+    this.validatorStakes = new Map(validators.map((v) => [v.account_id, BigInt(v.amount)]));
     this.events.setMaxListeners(0);
     this.state = this.#runtime.createStateStore();
     this.state.applyRecords(options.genesis.records);
@@ -232,6 +239,7 @@ export class LocalNode {
       gasPrice: this.#minGasPrice,
       gasLimit: this.#gasLimit,
       randomSeed: randomValue,
+      validators: this.validatorStakes,
       config: this.config,
     };
     const result = this.#runtime.applyChunk(this.state, ctx, transactions, receipts);

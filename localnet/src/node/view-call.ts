@@ -19,7 +19,7 @@ export type ViewCallResult =
 function readOnlyExternal(
   state: StateReader,
   accountId: string,
-  validators: Map<string, bigint>,
+  validators: ReadonlyMap<string, bigint>,
 ): External {
   const overlay = new Map<string, Uint8Array | null>();
   const read = (key: Uint8Array): Uint8Array | null => {
@@ -56,7 +56,7 @@ export function viewCall(
   config: RuntimeConfig,
   state: StateReader,
   block: Block,
-  validators: Map<string, bigint>,
+  validators: ReadonlyMap<string, bigint>,
   accountId: string,
   methodName: string,
   args: Uint8Array,

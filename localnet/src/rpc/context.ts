@@ -20,9 +20,8 @@ export interface RpcContext {
 export const VALIDATOR_ACCOUNT_ID = "test.near";
 
 /** Validator stakes from genesis (one validator: test.near). */
-export function validatorStakes(ctx: RpcContext): Map<string, bigint> {
-  const validators = ctx.node.genesis.config.validators as { account_id: string; amount: string }[];
-  return new Map(validators.map((v) => [v.account_id, BigInt(v.amount)]));
+export function validatorStakes(ctx: RpcContext): ReadonlyMap<string, bigint> {
+  return ctx.node.validatorStakes;
 }
 
 /** BlockView: { author, header, chunks }. */

@@ -353,7 +353,7 @@ function functionCall(
     codeHash: account.codeHash,
     methodName: action.methodName,
     context,
-    ext: contractExternal(env.update, accountId, actionHashValue, env.ctx.blockHash),
+    ext: contractExternal(env.update, accountId, actionHashValue, env.ctx),
   };
   const outcome = env.vm(input);
   result.gasBurnt += outcome.burntGas;
@@ -388,7 +388,7 @@ function contractExternal(
   update: StateUpdate,
   accountId: string,
   actionHashValue: Uint8Array,
-  blockHash: Uint8Array,
+  ctx: ApplyContext,
 ) {
   let dataCount = 0;
   return {
@@ -407,9 +407,9 @@ function contractExternal(
     },
     storageHasKey: (key: Uint8Array) =>
       update.read("data", keys.data(accountId, key)) !== undefined,
-    generateDataId: () => dataId(actionHashValue, blockHash, dataCount++),
-    validatorStake: (_accountId: string) => null,
-    validatorTotalStake: () => 0n,
+    generateDataId: () => dataId(actionHashValue, ctx.blockHash, dataCount++),
+    validatorStake: (id: string) => ctx.validators.get(id) ?? null,
+    validatorTotalStake: () => [...ctx.validators.values()].reduce((a, b) => a + b, 0n),
   };
 }
 

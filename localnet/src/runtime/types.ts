@@ -117,6 +117,8 @@ export interface ApplyContext {
   gasPrice: bigint;
   gasLimit: bigint;
   randomSeed: CryptoHash;
+  /** The epoch's validators and their stakes (validator_stake, validator_total_stake). */
+  validators: ReadonlyMap<string, bigint>;
   config: RuntimeConfig;
 }
 

@@ -57,6 +57,7 @@ export function context(height: bigint, overrides: Partial<ApplyContext> = {}): 
     gasPrice: GAS_PRICE,
     gasLimit: 1_000_000_000_000_000n,
     randomSeed: sha256(new TextEncoder().encode(`seed ${height}`)),
+    validators: new Map(),
     config: runtimeConfig,
     ...overrides,
   };

@@ -1,4 +1,4 @@
-/** Hashes, signature checks and the curve operations localnet does not implement. */
+/** Hashes and signature checks (the curve operations are in alt-bn128.ts and bls12381.ts). */
 
 import { ed25519 } from "@noble/curves/ed25519.js";
 import { secp256k1 } from "@noble/curves/secp256k1.js";
@@ -123,51 +123,3 @@ export function ed25519_verify(
     return 0n;
   }
 }
-
-function unsupportedCurveOp(base: ExtCostName, name: string) {
-  return (l: VMLogic, len: bigint, ptr: bigint): bigint => {
-    l.gas.payBase(base);
-    l.memoryOrRegister(ptr, len);
-    throw hostErrors.unsupported(name);
-  };
-}
-
-export const alt_bn128_g1_multiexp = unsupportedCurveOp(
-  "alt_bn128_g1_multiexp_base",
-  "alt_bn128_g1_multiexp",
-);
-export const alt_bn128_g1_sum = unsupportedCurveOp("alt_bn128_g1_sum_base", "alt_bn128_g1_sum");
-export const alt_bn128_pairing_check = unsupportedCurveOp(
-  "alt_bn128_pairing_check_base",
-  "alt_bn128_pairing_check",
-);
-export const bls12381_p1_sum = unsupportedCurveOp("bls12381_p1_sum_base", "bls12381_p1_sum");
-export const bls12381_p2_sum = unsupportedCurveOp("bls12381_p2_sum_base", "bls12381_p2_sum");
-export const bls12381_g1_multiexp = unsupportedCurveOp(
-  "bls12381_g1_multiexp_base",
-  "bls12381_g1_multiexp",
-);
-export const bls12381_g2_multiexp = unsupportedCurveOp(
-  "bls12381_g2_multiexp_base",
-  "bls12381_g2_multiexp",
-);
-export const bls12381_map_fp_to_g1 = unsupportedCurveOp(
-  "bls12381_map_fp_to_g1_base",
-  "bls12381_map_fp_to_g1",
-);
-export const bls12381_map_fp2_to_g2 = unsupportedCurveOp(
-  "bls12381_map_fp2_to_g2_base",
-  "bls12381_map_fp2_to_g2",
-);
-export const bls12381_pairing_check = unsupportedCurveOp(
-  "bls12381_pairing_base",
-  "bls12381_pairing_check",
-);
-export const bls12381_p1_decompress = unsupportedCurveOp(
-  "bls12381_p1_decompress_base",
-  "bls12381_p1_decompress",
-);
-export const bls12381_p2_decompress = unsupportedCurveOp(
-  "bls12381_p2_decompress_base",
-  "bls12381_p2_decompress",
-);

@@ -4,6 +4,8 @@
  */
 import type { VMLogic } from "../logic.ts";
 import type { ValType } from "../wasm/opcodes.ts";
+import * as bn from "./alt-bn128.ts";
+import * as bls from "./bls12381.ts";
 import * as ctx from "./context.ts";
 import * as crypto from "./crypto.ts";
 import * as promises from "./promises.ts";
@@ -101,17 +103,17 @@ export const HOST_FUNCTIONS: Record<string, HostFunction> = {
   gas: { params: ["i32"], results: [], fn: ctx.gas },
   validator_stake: host(3, null, ctx.validator_stake),
   validator_total_stake: host(1, null, ctx.validator_total_stake),
-  alt_bn128_g1_multiexp: host(3, null, crypto.alt_bn128_g1_multiexp),
-  alt_bn128_g1_sum: host(3, null, crypto.alt_bn128_g1_sum),
-  alt_bn128_pairing_check: host(2, "i64", crypto.alt_bn128_pairing_check),
-  bls12381_p1_sum: host(3, "i64", crypto.bls12381_p1_sum),
-  bls12381_p2_sum: host(3, "i64", crypto.bls12381_p2_sum),
-  bls12381_g1_multiexp: host(3, "i64", crypto.bls12381_g1_multiexp),
-  bls12381_g2_multiexp: host(3, "i64", crypto.bls12381_g2_multiexp),
-  bls12381_map_fp_to_g1: host(3, "i64", crypto.bls12381_map_fp_to_g1),
-  bls12381_map_fp2_to_g2: host(3, "i64", crypto.bls12381_map_fp2_to_g2),
-  bls12381_pairing_check: host(2, "i64", crypto.bls12381_pairing_check),
-  bls12381_p1_decompress: host(3, "i64", crypto.bls12381_p1_decompress),
-  bls12381_p2_decompress: host(3, "i64", crypto.bls12381_p2_decompress),
+  alt_bn128_g1_multiexp: host(3, null, bn.alt_bn128_g1_multiexp),
+  alt_bn128_g1_sum: host(3, null, bn.alt_bn128_g1_sum),
+  alt_bn128_pairing_check: host(2, "i64", bn.alt_bn128_pairing_check),
+  bls12381_p1_sum: host(3, "i64", bls.bls12381_p1_sum),
+  bls12381_p2_sum: host(3, "i64", bls.bls12381_p2_sum),
+  bls12381_g1_multiexp: host(3, "i64", bls.bls12381_g1_multiexp),
+  bls12381_g2_multiexp: host(3, "i64", bls.bls12381_g2_multiexp),
+  bls12381_map_fp_to_g1: host(3, "i64", bls.bls12381_map_fp_to_g1),
+  bls12381_map_fp2_to_g2: host(3, "i64", bls.bls12381_map_fp2_to_g2),
+  bls12381_pairing_check: host(2, "i64", bls.bls12381_pairing_check),
+  bls12381_p1_decompress: host(3, "i64", bls.bls12381_p1_decompress),
+  bls12381_p2_decompress: host(3, "i64", bls.bls12381_p2_decompress),
   sandbox_debug_log: host(2, null, ctx.sandbox_debug_log),
 };
