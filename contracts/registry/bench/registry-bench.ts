@@ -9,16 +9,23 @@ import { contractWasm } from "../../../sandbox-tests/src/contracts.ts";
 import { configureSandboxBinary } from "../../../sandbox-tests/src/sandbox-env.ts";
 import {
   HARDWARE,
+  keysetArgs,
   MEASUREMENTS,
+  type ModelEntry,
   measurementIdOf,
   newEvidence,
-  newMachineKey,
+  newKeyset,
 } from "../../../sandbox-tests/test/registry/fixtures.ts";
 
 const ONE_NEAR = 10n ** 24n;
 const TGAS = 10n ** 12n;
 const GAS = 100n * TGAS;
 const DEPOSIT = ONE_NEAR / 10n;
+/** The most models a keyset lists, with the longest names: the worst case of add_machine. */
+const SIXTEEN_MODELS: ModelEntry[] = Array.from({ length: 16 }, (_, i) => ({
+  name: `model-${String(i).padStart(2, "0")}-${"x".repeat(55)}`,
+  weights_sha256: (i + 1).toString(16).padStart(64, "a"),
+}));
 
 interface Row {
   method: string;
@@ -122,27 +129,32 @@ async function main(): Promise<void> {
     await measure("set_dev_mode", "", owner, r, "set_dev_mode", { enabled: true });
 
     let machineId = "";
-    let machineKey = newMachineKey();
-    for (const size of [1024, 8192, 16384]) {
-      machineKey = newMachineKey();
+    const cases = [
+      { size: 1024, models: undefined },
+      { size: 1024, models: SIXTEEN_MODELS },
+      { size: 8192, models: undefined },
+      { size: 16384, models: undefined },
+    ];
+    for (const { size, models } of cases) {
+      const keyset = newKeyset(undefined, models);
       await measure(
         "request_challenge",
         "",
         alice,
         r,
         "request_challenge",
-        { machine_public_key: machineKey.text },
+        { machine_public_key: keyset.key.text },
         { deposit: DEPOSIT },
       );
       const evidence = newEvidence(size);
       const added = await measure(
         "add_machine",
-        `evidence ${size / 1024} KiB`,
+        `evidence ${size / 1024} KiB, ${keyset.models.length} models`,
         alice,
         r,
         "add_machine",
         {
-          machine_public_key: machineKey.text,
+          ...keysetArgs(keyset),
           tee_type: "tdx",
           hardware: HARDWARE,
           price_per_unit: "1000000000000000000",
@@ -153,22 +165,23 @@ async function main(): Promise<void> {
       machineId = added.parseResult<{ id: string }>().id;
     }
     const evidence = newEvidence(8192);
+    const rotated = newKeyset();
     await measure(
       "request_challenge",
       "",
       alice,
       r,
       "request_challenge",
-      { machine_public_key: machineKey.text },
+      { machine_public_key: rotated.key.text },
       { deposit: DEPOSIT },
     );
     await measure(
       "submit_evidence",
-      "evidence 8 KiB",
+      "evidence 8 KiB, a new keyset (rotation)",
       alice,
       r,
       "submit_evidence",
-      { machine_id: machineId, evidence: evidence.base64 },
+      { machine_id: machineId, evidence: evidence.base64, ...keysetArgs(rotated) },
       { deposit: DEPOSIT, gas: 300n * TGAS },
     );
     const verdict = (approve: boolean) => ({
@@ -184,7 +197,7 @@ async function main(): Promise<void> {
     });
     await measure(
       "post_verdict",
-      "k-th approval (verifies)",
+      "k-th approval (verifies, activates the new keyset)",
       v2,
       r,
       "post_verdict",
