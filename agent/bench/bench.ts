@@ -1,8 +1,9 @@
 /**
- * npm run bench -w @gpu-market/agent [-- --runs N] [--jobs N] [--parallel N] [--json]
+ * npm run bench -w @gpu-market/agent [-- --runs N] [--jobs N] [--parallel N] [--json] [--verbose]
  *
- * On the real stack in this process (localnet, the market deployed, a none-dev machine with its
- * keyset, the model server on the tiny GGUF, the agent as `provider run` starts it), measures:
+ * On the real stack (localnet and the clients in this process; the model server on the tiny GGUF
+ * and the agent, as `gpu-market provider run`, each in its own process, as a provider runs them;
+ * a none-dev machine registered with its keyset), measures:
  *
  * 1. One job end to end, split into its steps (medians over --runs sequential jobs):
  *    the client's create_job (sealed request, transaction final), the upload, the agent's
@@ -13,14 +14,13 @@
  *    last delivery seen on-chain.
  */
 
+import { readFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { openResponse } from "@gpu-market/protocol";
 import { createAccount } from "../../scripts/test/support/localnet.ts";
-import { parseCommand, type RunConfig } from "../src/config.ts";
-import { createLogger } from "../src/log.ts";
-import { startProvider } from "../src/runtime.ts";
+import { startAgentProcess, startModelServerProcess } from "../test/support/children.ts";
 import {
   type ClientJob,
   createJob,
@@ -38,6 +38,7 @@ const { values } = parseArgs({
     jobs: { type: "string", default: "16" },
     parallel: { type: "string", default: "4" },
     json: { type: "boolean", default: false },
+    verbose: { type: "boolean", default: false },
   },
 });
 const runs = Number(values.runs);
@@ -78,7 +79,9 @@ for (let i = 0; i < Math.min(inFlight, 8); i++) {
   clients.push(client);
 }
 const env = { NEAR_CREDENTIALS_DIR: stack.t.creds.dir };
-const parsed = parseCommand(
+const modelServer = await startModelServerProcess(stack.modelPath, "tiny-llama", () => {});
+const dataDir = join(stack.t.dir, "agent");
+const agent = await startAgentProcess(
   [
     "run",
     "--rpc-url",
@@ -96,22 +99,40 @@ const parsed = parseCommand(
     "--model",
     `tiny-llama=${stack.modelPath}`,
     "--backend-url",
-    stack.modelServer.url,
+    modelServer.url,
     "--listen",
     "127.0.0.1:0",
     "--data-dir",
-    join(stack.t.dir, "agent"),
+    dataDir,
     "--max-queue",
     String(Math.max(64, inFlight)),
     "--parallel",
     String(parallel),
+    ...(values.verbose ? [] : ["--json"]),
   ],
   env,
+  (line) => {
+    if (values.verbose) progress(line);
+  },
 );
-const agent = await startProvider((parsed as { config: RunConfig }).config, {
-  log: createLogger({ level: "warn" }),
-  env,
-});
+
+/** The agent's journal record of a job: the time it reached each step. */
+function stepTimes(id: string): Record<string, number> {
+  return (
+    JSON.parse(readFileSync(join(dataDir, "jobs", `${id}.json`), "utf8")) as {
+      times: Record<string, number>;
+    }
+  ).times;
+}
+
+/** The step times once the agent has journaled `step` (it may see the chain a moment after the client). */
+async function journaled(id: string, step: string): Promise<Record<string, number>> {
+  for (;;) {
+    const times = stepTimes(id);
+    if (times[step] !== undefined) return times;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
 
 async function upload(cj: ClientJob): Promise<void> {
   const response = await fetch(`${agent.url}/v1/jobs/${cj.job.id}/request`, {
@@ -142,7 +163,7 @@ async function oneJob(client: string, prompt: string) {
   const file = await (await fetch(`${agent.url}/v1/jobs/${job.id}/response`)).arrayBuffer();
   openResponse(new Uint8Array(file), cj.sealed.responseKey, cj.sealed.inputHash);
   const t4 = Date.now();
-  const times = agent.agent.record(job.id)?.times ?? {};
+  const times = await journaled(job.id, "delivered");
   const at = (step: string): number => {
     const value = times[step];
     if (value === undefined) throw new Error(`job ${job.id}: no time for ${step}`);
@@ -194,12 +215,9 @@ const delivered = await Promise.all(
   batch.map((cj) => waitForStatus(stack, cj.job.id, ["delivered"], 300_000)),
 );
 const elapsed = Date.now() - start;
-const firstEnvelope = Math.min(
-  ...batch.map((cj) => agent.agent.record(cj.job.id)?.times.envelope ?? Infinity),
-);
-const lastDelivered = Math.max(
-  ...batch.map((cj) => agent.agent.record(cj.job.id)?.times.delivered ?? 0),
-);
+for (const cj of batch) await journaled(cj.job.id, "delivered");
+const firstEnvelope = Math.min(...batch.map((cj) => stepTimes(cj.job.id).envelope ?? Infinity));
+const lastDelivered = Math.max(...batch.map((cj) => stepTimes(cj.job.id).delivered ?? 0));
 const tokens = delivered.reduce((sum, job) => sum + Number(job.usage), 0);
 
 const result = {
@@ -224,7 +242,7 @@ if (values.json) {
 } else {
   const l = latency;
   process.stdout.write(
-    [
+    `${[
       `one job (median of ${runs}; ${l.tokens} tokens):`,
       `  create_job (client, final)     ${l.create_job_ms} ms`,
       `  upload the envelope            ${l.upload_ms} ms`,
@@ -239,8 +257,11 @@ if (values.json) {
         `(${elapsed} ms), ${result.in_flight.agent_jobs_per_s} jobs/s from first upload to last delivery, ` +
         `${result.in_flight.tokens_per_s} tokens/s`,
       `load average (1 min) ${result.cpu_load_1m}`,
-    ].join("\n") + "\n",
+    ].join("\n")}\n`,
   );
 }
-await agent.stop(1000);
+agent.process.kill("SIGINT");
+await agent.exited;
+modelServer.process.kill("SIGINT");
+await modelServer.exited;
 await stack.stop();

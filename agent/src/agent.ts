@@ -80,6 +80,7 @@ export type SubmitResult =
   | { ok: false; reason: "unknown_job" | "hash_mismatch" | "not_waiting" };
 
 const ACTIVE: readonly LocalState[] = ["accepting", "accepted", "running", "sealed"];
+const DELIVERED: readonly string[] = ["delivered", "disputed", "settled", "resolved"];
 
 function publicStatus(record: JobRecord): PublicStatus {
   switch (record.state) {
@@ -118,6 +119,10 @@ export class Agent {
   readonly #o: Required<Omit<AgentOptions, "framing">> & { framing: FramerOptions };
   readonly #chains = new Map<string, Promise<void>>();
   readonly #opened = new Map<string, OpenedRequest>();
+  /** Jobs open at start: their first step reads the chain, which may have moved while the agent was down. */
+  readonly #recovering = new Set<string>();
+  /** Jobs the chain's events say are closed, for a waiting job's next step. */
+  readonly #closedOnChain = new Map<string, ChainJob>();
   readonly #slots: Slots;
   readonly #abort = new AbortController();
   #stopping = false;
@@ -146,7 +151,10 @@ export class Agent {
       // An unfinished response of a job not running now is from a stream that cannot resume.
       if (this.#o.journal.get(id)?.state !== "running") this.#o.blobs.dropPartial(id);
     }
-    for (const id of open) this.#drive(id);
+    for (const id of open) {
+      this.#recovering.add(id);
+      this.#drive(id);
+    }
     if (open.size > 0) this.#o.log.info(`resuming ${open.size} open job(s)`);
     this.#sweep = setInterval(() => this.#sweepExpired(), 5000);
     this.#sweep.unref();
@@ -155,8 +163,13 @@ export class Agent {
   /** A job event from the chain. Returns once the job is in the journal; its steps run later. */
   async onJobEvent(event: JobEvent): Promise<void> {
     const { job } = event;
-    if (this.#o.journal.has(job.id)) {
-      this.#drive(job.id);
+    const record = this.#o.journal.get(job.id);
+    if (record !== undefined) {
+      // Only a waiting job learns from events (a cancel, a reclaim); the others from their calls.
+      if (record.state === "waiting" && job.status !== "requested") {
+        this.#closedOnChain.set(job.id, job);
+        this.#drive(job.id);
+      }
       return;
     }
     if (event.event === "job_created" && job.status === "requested") this.#discover(job);
@@ -298,6 +311,7 @@ export class Agent {
       const before = record.state;
       try {
         const progressed = await this.#step(record);
+        this.#recovering.delete(id);
         if (!progressed) return;
       } catch (error) {
         if (this.#stopping) return;
@@ -339,9 +353,10 @@ export class Agent {
   }
 
   async #consider(record: JobRecord): Promise<boolean> {
-    const job = await this.#chainJob(record.id);
-    if (job === null || job.status !== "requested") {
-      this.#closeFromChain(record, job);
+    const closed = this.#closedOnChain.get(record.id);
+    if (closed !== undefined) {
+      this.#closedOnChain.delete(record.id);
+      this.#closeFromChain(record, closed);
       return true;
     }
     const model = this.#model(record.model_hash);
@@ -349,7 +364,7 @@ export class Agent {
       this.#failing(record, "model_unavailable", "the model is not one this agent serves");
       return true;
     }
-    if (nowNs() + msToNs(this.#o.acceptMarginMs) >= BigInt(job.accept_deadline)) {
+    if (nowNs() + msToNs(this.#o.acceptMarginMs) >= BigInt(record.accept_deadline)) {
       this.#close(
         record,
         record.envelope
@@ -368,7 +383,7 @@ export class Agent {
     }
     let opened: OpenedRequest;
     try {
-      opened = await openRequest(this.#binding(job), envelope, keys.encryption);
+      opened = await openRequest(this.#binding(record), envelope, keys.encryption);
       if (opened.request.model !== model.name) {
         throw new ProtocolError("bad_input", "request: names another model than the job");
       }
@@ -393,31 +408,34 @@ export class Agent {
       return true;
     }
     this.#opened.set(record.id, opened);
-    this.#o.journal.step(record.id, "accepting");
-    const started = Date.now();
+    const accepting = this.#o.journal.step(record.id, "accepting");
+    let job: ChainJob;
     try {
-      await this.#chainCall(() => this.#o.escrow.accept(record.id));
+      job = await this.#chainCall(() => this.#o.escrow.accept(record.id));
     } catch (error) {
       if (!(error instanceof ContractError)) throw error;
+      // Refused (cancelled meanwhile, deadline passed): the next step reads the job.
       this.#o.log.warn(`job ${record.id}: accept refused`, { job: record.id, error });
+      return true;
     }
-    this.#o.log.debug(`job ${record.id}: accept sent`, {
-      job: record.id,
-      ms: Date.now() - started,
-    });
+    this.#accepted(accepting, job);
     return true;
+  }
+
+  #accepted(record: JobRecord, job: ChainJob): void {
+    this.#o.journal.step(record.id, "accepted", { deliver_deadline: job.deliver_deadline });
+    this.#o.log.info(`job ${record.id}: accepted`, {
+      job: record.id,
+      machine: record.machine_id,
+      accept_ms: since(record.times.accepting),
+    });
   }
 
   /** After accept_job (or a crash around it): the chain says whether the job is ours to run. */
   async #settleAccepting(record: JobRecord): Promise<boolean> {
     const job = await this.#chainJob(record.id);
     if (job?.status === "accepted") {
-      this.#o.journal.step(record.id, "accepted", { deliver_deadline: job.deliver_deadline });
-      this.#o.log.info(`job ${record.id}: accepted`, {
-        job: record.id,
-        machine: record.machine_id,
-        accept_ms: since(record.times.accepting),
-      });
+      this.#accepted(record, job);
       return true;
     }
     if (job?.status === "requested") {
@@ -453,7 +471,7 @@ export class Agent {
       const envelope = this.#o.blobs.readEnvelope(record.input_hash);
       try {
         if (envelope === null) throw new Error("the stored request is missing");
-        opened = await openRequest(this.#bindingOf(record), envelope, keys.encryption);
+        opened = await openRequest(this.#binding(record), envelope, keys.encryption);
       } catch {
         this.#failing(record, "bad_request", "the stored request does not open");
         return;
@@ -517,47 +535,42 @@ export class Agent {
   async #deliver(record: JobRecord): Promise<void> {
     const delivery = record.delivery;
     if (delivery === null) throw new Error("internal: a sealed job without its receipt");
-    const before = await this.#chainJob(record.id);
-    if (before?.status === "accepted") {
-      const started = Date.now();
-      try {
-        await this.#chainCall(() =>
-          this.#o.escrow.deliver(record.id, delivery.receipt, delivery.signature),
-        );
-      } catch (error) {
-        if (!(error instanceof ContractError)) throw error;
-        // Refused: read the job again below; a job still accepted is failed (refund) rather than left.
-        this.#o.log.warn(`job ${record.id}: delivery refused`, { job: record.id, error });
-        const after = await this.#chainJob(record.id);
-        if (after?.status === "accepted") {
-          this.#failing(record, "inference_error", "the escrow refused the delivery");
-          return;
-        }
-        this.#closeFromChain(record, after);
+    if (this.#recovering.has(record.id)) {
+      // The delivery may have landed before the crash: never send it twice.
+      const job = await this.#chainJob(record.id);
+      if (job?.status !== "accepted") {
+        this.#closeFromChain(record, job);
         return;
       }
-      this.#o.log.debug(`job ${record.id}: deliver sent`, {
-        job: record.id,
-        ms: Date.now() - started,
-      });
     }
-    const job = before?.status === "accepted" ? await this.#chainJob(record.id) : before;
-    if (
-      job !== null &&
-      job.status !== "requested" &&
-      job.status !== "accepted" &&
-      job.status !== "refunded"
-    ) {
-      this.#o.journal.step(record.id, "delivered");
-      this.#o.log.info(`job ${record.id}: delivered`, {
-        job: record.id,
-        machine: record.machine_id,
-        deliver_ms: since(record.times.sealed),
-        total_ms: since(record.times.envelope ?? record.times.seen),
-      });
+    try {
+      await this.#chainCall(() =>
+        this.#o.escrow.deliver(record.id, delivery.receipt, delivery.signature),
+      );
+    } catch (error) {
+      if (!(error instanceof ContractError)) throw error;
+      // Refused: a job still accepted (deliver deadline passed) is failed, so the client is refunded now.
+      this.#o.log.warn(`job ${record.id}: delivery refused`, { job: record.id, error });
+      const job = await this.#chainJob(record.id);
+      if (job?.status === "accepted") {
+        this.#failing(record, "inference_error", "the escrow refused the delivery");
+        return;
+      }
+      this.#closeFromChain(record, job);
       return;
     }
-    this.#closeFromChain(record, job);
+    this.#delivered(record);
+  }
+
+  #delivered(record: JobRecord): void {
+    this.#o.journal.step(record.id, "delivered");
+    this.#o.log.info(`job ${record.id}: delivered`, {
+      job: record.id,
+      machine: record.machine_id,
+      deliver_ms: since(record.times.sealed),
+      total_ms: since(record.times.envelope ?? record.times.seen),
+    });
+    this.#pruneKeys();
   }
 
   /** Records the decision to fail a job; the next step sends fail_job. */
@@ -575,64 +588,59 @@ export class Agent {
   async #sendFailure(record: JobRecord): Promise<void> {
     const code = record.failure_code;
     if (code === null) throw new Error("internal: a failing job without its code");
-    const job = await this.#chainJob(record.id);
-    if (job?.status === "requested" || job?.status === "accepted") {
-      const keys = this.#o.keyring.find(record.machine_public_key, record.encryption_key);
-      if (keys === undefined) throw new Error("the job's machine keys are gone");
-      const signature = signFailure(
-        { escrow: this.#o.escrow.escrow, job_id: record.id, code },
-        keys.signing,
-      );
-      try {
-        await this.#chainCall(() => this.#o.escrow.fail(record.id, code, signature));
-      } catch (error) {
-        if (!(error instanceof ContractError)) throw error;
-        this.#o.log.warn(`job ${record.id}: fail_job refused`, { job: record.id, error });
+    if (this.#recovering.has(record.id)) {
+      // The failure may have landed before the crash (or the job closed otherwise meanwhile).
+      const job = await this.#chainJob(record.id);
+      if (job?.status !== "requested" && job?.status !== "accepted") {
+        this.#closeFromChain(record, job);
+        return;
       }
     }
-    const after =
-      job?.status === "requested" || job?.status === "accepted"
-        ? await this.#chainJob(record.id)
-        : job;
-    if (after?.status === "refunded" && after.failure_code === code) {
-      this.#o.journal.step(record.id, "failed");
-      this.#o.log.info(`job ${record.id}: failed with ${code}; the client is refunded`, {
-        job: record.id,
-        machine: record.machine_id,
-        code,
-      });
-      this.#pruneKeys();
+    const keys = this.#o.keyring.find(record.machine_public_key, record.encryption_key);
+    if (keys === undefined) throw new Error("the job's machine keys are gone");
+    const signature = signFailure(
+      { escrow: this.#o.escrow.escrow, job_id: record.id, code },
+      keys.signing,
+    );
+    try {
+      await this.#chainCall(() => this.#o.escrow.fail(record.id, code, signature));
+    } catch (error) {
+      if (!(error instanceof ContractError)) throw error;
+      this.#o.log.warn(`job ${record.id}: fail_job refused`, { job: record.id, error });
+      const job = await this.#chainJob(record.id);
+      if (job?.status === "requested" || job?.status === "accepted") throw error;
+      this.#closeFromChain(record, job);
       return;
     }
-    if (after?.status === "requested" || after?.status === "accepted") {
-      throw new Error("fail_job did not land");
-    }
-    this.#closeFromChain(record, after);
+    this.#failed(record, code);
   }
 
-  /** The job is closed on-chain by something other than this agent's delivery or failure. */
+  #failed(record: JobRecord, code: FailureCode): void {
+    this.#o.journal.step(record.id, "failed");
+    this.#o.log.info(`job ${record.id}: failed with ${code}; the client is refunded`, {
+      job: record.id,
+      machine: record.machine_id,
+      code,
+    });
+    this.#pruneKeys();
+  }
+
+  /** The chain says the job is past the step it is in: record how it ended. */
   #closeFromChain(record: JobRecord, job: ChainJob | null): void {
-    const reason =
-      job === null ? "the job does not exist on-chain" : `the job is ${job.status} on-chain`;
-    if (
-      job !== null &&
-      job.status !== "requested" &&
-      job.status !== "accepted" &&
-      job.status !== "refunded" &&
-      record.delivery !== null
-    ) {
-      this.#o.journal.step(record.id, "delivered");
+    if (job !== null && DELIVERED.includes(job.status) && record.delivery !== null) {
+      this.#delivered(record);
     } else if (
       job?.status === "refunded" &&
       job.failure_code !== null &&
       job.failure_code === record.failure_code
     ) {
-      this.#o.journal.step(record.id, "failed");
+      this.#failed(record, job.failure_code);
     } else {
-      this.#close(record, reason);
-      return;
+      this.#close(
+        record,
+        job === null ? "the job does not exist on-chain" : `the job is ${job.status} on-chain`,
+      );
     }
-    this.#pruneKeys();
   }
 
   #close(record: JobRecord, reason: string): void {
@@ -676,17 +684,8 @@ export class Agent {
     return this.#o.journal.count(ACTIVE);
   }
 
-  #binding(job: ChainJob) {
-    return {
-      escrow: this.#o.escrow.escrow,
-      client: job.client,
-      machine_id: job.machine_id,
-      model: job.model_hash,
-      keyset_sha256: job.keyset_sha256 ?? "",
-    };
-  }
-
-  #bindingOf(record: JobRecord) {
+  /** What the request was sealed for: this escrow and the job's client, machine, model and keyset. */
+  #binding(record: JobRecord) {
     return {
       escrow: this.#o.escrow.escrow,
       client: record.client,

@@ -83,6 +83,21 @@ describe("the agent serves a job", () => {
     expect(h.escrow.count("deliver", "2")).toBe(1);
   });
 
+  it("closes a waiting job the client cancels (from the chain's event)", async () => {
+    h = await startHarness();
+    const { job, sealed } = await h.createJob("7");
+    await h.agent.onJobEvent(created(job));
+    const cancelled = { ...job, status: "refunded" as const };
+    h.escrow.add(cancelled);
+    await h.agent.onJobEvent({ event: "job_cancelled", job: cancelled, height: 2 });
+    await h.waitFor("7", ["closed"]);
+    expect(await h.agent.submitEnvelope("7", sealed.envelope)).toEqual({
+      ok: false,
+      reason: "not_waiting",
+    });
+    expect(h.escrow.calls).toEqual([]);
+  });
+
   it("refuses an envelope of another hash, and jobs that are not its own", async () => {
     h = await startHarness();
     const { job, sealed } = await h.createJob("3");

@@ -9,14 +9,12 @@
  * but not yet started is resumed and delivered exactly once. Its backend is the same model server
  * behind a proxy that slows the stream down, so that the kill lands mid-stream.
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { createServer, request as httpRequest, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { fileURLToPath } from "node:url";
 import type { Job } from "@gpu-market/common/src/escrow-types.ts";
 import { openResponse, sha256Hex, verifyReceipt } from "@gpu-market/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -24,6 +22,7 @@ import { createAccount } from "../../scripts/test/support/localnet.ts";
 import { parseCommand, type RunConfig } from "../src/config.ts";
 import { createLogger } from "../src/log.ts";
 import { type RunningProvider, startProvider } from "../src/runtime.ts";
+import { startAgentProcess } from "./support/children.ts";
 import {
   type ClientJob,
   createJob,
@@ -39,7 +38,6 @@ import {
   waitForStatus,
 } from "./support/stack.ts";
 
-const CLI = fileURLToPath(new URL("../src/cli.ts", import.meta.url));
 const ABSENT_MODEL = { name: "absent-model", weights_sha256: "ee".repeat(32) };
 const MARKER = `marker-${randomUUID()}`;
 
@@ -94,7 +92,8 @@ beforeAll(async () => {
   client = await createAccount(stack.t, "bob", 40n);
   await stack.t.chain.call(client, stack.escrow, "storage_deposit", {}, { deposit: ONE_NEAR });
   dataDir = join(stack.t.dir, "agent-alice");
-  const parsed = parseCommand(runConfig(machine, dataDir, stack.modelServer.url), env());
+  const backendUrl = await setBackend(stack, true);
+  const parsed = parseCommand(runConfig(machine, dataDir, backendUrl), env());
   agent = await startProvider((parsed as { config: RunConfig }).config, {
     log: createLogger({ json: true, write: (line) => logs.push(line) }),
     env: env(),
@@ -292,10 +291,10 @@ describe("the agent on localnet", () => {
 
   it("killed mid-job and restarted: the streaming job is failed with a refund, the accepted one delivered once", async () => {
     const carol = await registerMachine(stack, "carol", [stack.model], "http://127.0.0.1:1/");
-    const proxy = await slowProxy(stack.modelServer.url, 300);
+    const proxy = await slowProxy(`http://127.0.0.1:${stack.modelPort}`, 300);
     const dir = join(stack.t.dir, "agent-carol");
     const args = runConfig(carol, dir, proxy.url, ["--parallel", "1"]);
-    let child = await startChild(args);
+    let child = await startAgentProcess(args, env(), (line) => childLogs.push(line));
     try {
       const escrowBefore = await escrowBalance(stack, client);
       const a = created(
@@ -311,7 +310,7 @@ describe("the agent on localnet", () => {
       child.process.kill("SIGKILL");
       await child.exited;
 
-      child = await startChild(args);
+      child = await startAgentProcess(args, env(), (line) => childLogs.push(line));
       await expectRefunded(a.job.id, "inference_error", "provider_failed");
       const { job } = await checkDelivery(child.url, carol, b);
       const deliveredLines = childLogs.filter((l) => l.includes(`"job ${b.job.id}: delivered"`));
@@ -389,42 +388,6 @@ async function journalState(
       throw new Error(`job ${id} never reached ${states.join("|")}\n${childLogs.join("\n")}`);
     await sleep(20);
   }
-}
-
-interface Child {
-  process: ChildProcess;
-  url: string;
-  exited: Promise<number | null>;
-}
-
-/** `gpu-market provider run` as a user starts it, in a child process; resolves once it listens. */
-async function startChild(args: string[]): Promise<Child> {
-  const child = spawn(process.execPath, [CLI, ...args], {
-    env: { ...process.env, ...env() },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-  const url = await new Promise<string>((resolve, reject) => {
-    let pending = "";
-    const onData = (chunk: Buffer) => {
-      pending += chunk.toString("utf8");
-      let newline = pending.indexOf("\n");
-      while (newline >= 0) {
-        const line = pending.slice(0, newline);
-        pending = pending.slice(newline + 1);
-        childLogs.push(line);
-        const match = /provider agent listening on (http:\/\/[^"\s]+)/.exec(line);
-        if (match?.[1] !== undefined) resolve(match[1]);
-        newline = pending.indexOf("\n");
-      }
-    };
-    child.stdout?.on("data", onData);
-    child.stderr?.on("data", onData);
-    exited.then((code) =>
-      reject(new Error(`the agent exited with ${code}\n${childLogs.join("\n")}`)),
-    );
-  });
-  return { process: child, url, exited };
 }
 
 /** Forwards to the model server, holding each server-sent event back by `delayMs`. */

@@ -71,9 +71,10 @@ export function parseChainJob(value: unknown, where: string): ChainJob {
 export interface EscrowPort {
   readonly escrow: string;
   job(id: string): Promise<ChainJob | null>;
-  accept(id: string): Promise<void>;
-  deliver(id: string, receipt: DeliveryReceipt, signature: string): Promise<void>;
-  fail(id: string, code: FailureCode, signature: string): Promise<void>;
+  /** Each call returns the job as the call left it. */
+  accept(id: string): Promise<ChainJob>;
+  deliver(id: string, receipt: DeliveryReceipt, signature: string): Promise<ChainJob>;
+  fail(id: string, code: FailureCode, signature: string): Promise<ChainJob>;
 }
 
 export class Escrow implements EscrowPort {
@@ -90,26 +91,21 @@ export class Escrow implements EscrowPort {
     return value === null ? null : parseChainJob(value, `job ${id}`);
   }
 
-  async accept(id: string): Promise<void> {
-    await this.#near.call(this.escrow, "accept_job", { job_id: id }, { gas: 50n * TGAS });
+  async #jobCall(method: string, args: Record<string, unknown>, gas: bigint): Promise<ChainJob> {
+    const outcome = await this.#near.call(this.escrow, method, args, { gas });
+    return parseChainJob(outcome.value, `${method} ${String(args.job_id)}`);
   }
 
-  async deliver(id: string, receipt: DeliveryReceipt, signature: string): Promise<void> {
-    await this.#near.call(
-      this.escrow,
-      "deliver_job",
-      { job_id: id, receipt, signature },
-      { gas: 100n * TGAS },
-    );
+  accept(id: string): Promise<ChainJob> {
+    return this.#jobCall("accept_job", { job_id: id }, 50n * TGAS);
   }
 
-  async fail(id: string, code: FailureCode, signature: string): Promise<void> {
-    await this.#near.call(
-      this.escrow,
-      "fail_job",
-      { job_id: id, code, signature },
-      { gas: 100n * TGAS },
-    );
+  deliver(id: string, receipt: DeliveryReceipt, signature: string): Promise<ChainJob> {
+    return this.#jobCall("deliver_job", { job_id: id, receipt, signature }, 100n * TGAS);
+  }
+
+  fail(id: string, code: FailureCode, signature: string): Promise<ChainJob> {
+    return this.#jobCall("fail_job", { job_id: id, code, signature }, 100n * TGAS);
   }
 
   /** The provider's credited balance of `asset` ("NEAR" or a token account). */

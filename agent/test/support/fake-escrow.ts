@@ -33,20 +33,21 @@ export class FakeEscrow implements EscrowPort {
     return job;
   }
 
-  async #call(method: Method, id: string, effect: () => void): Promise<void> {
+  async #call(method: Method, id: string, effect: () => void): Promise<ChainJob> {
     this.calls.push({ method, id });
     const hang = this.hang?.method === method ? this.hang : null;
     if (hang !== null) this.hang = null;
     if (hang !== null && !hang.landed) return new Promise(() => {});
     effect();
     if (hang !== null) return new Promise(() => {});
+    return structuredClone(this.#get(id));
   }
 
   count(method: Method, id: string): number {
     return this.calls.filter((c) => c.method === method && c.id === id).length;
   }
 
-  accept(id: string): Promise<void> {
+  accept(id: string): Promise<ChainJob> {
     return this.#call("accept", id, () => {
       const job = this.#get(id);
       if (job.status !== "requested")
@@ -59,7 +60,7 @@ export class FakeEscrow implements EscrowPort {
     });
   }
 
-  deliver(id: string, receipt: DeliveryReceipt, signature: string): Promise<void> {
+  deliver(id: string, receipt: DeliveryReceipt, signature: string): Promise<ChainJob> {
     return this.#call("deliver", id, () => {
       const job = this.#get(id);
       if (job.status !== "accepted")
@@ -83,7 +84,7 @@ export class FakeEscrow implements EscrowPort {
 
   readonly receipts = new Map<string, { receipt: DeliveryReceipt; signature: string }>();
 
-  fail(id: string, code: FailureCode, signature: string): Promise<void> {
+  fail(id: string, code: FailureCode, signature: string): Promise<ChainJob> {
     return this.#call("fail", id, () => {
       const job = this.#get(id);
       if (job.status !== "requested" && job.status !== "accepted") {

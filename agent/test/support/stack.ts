@@ -40,9 +40,11 @@ export interface Stack {
   escrow: string;
   treasury: string;
   feeBps: number;
+  /** The tiny GGUF model, written at start. */
   model: ModelEntry;
   modelPath: string;
-  modelServer: ModelServer;
+  /** The model server in this process, once startBackend has run. */
+  modelServer: ModelServer | null;
   modelPort: number;
   stop(): Promise<void>;
 }
@@ -65,7 +67,6 @@ export async function startStack(): Promise<Stack> {
   const params = await t.chain.view<{ fee_bps: number }>(deployed.escrow.account_id, "get_params");
   const modelPath = join(t.dir, "models", "tiny-llama.gguf");
   const tiny = await writeTinyModel(modelPath);
-  const modelServer = await startModelServer({ modelPath, name: "tiny-llama" });
   const stack: Stack = {
     t,
     registry: deployed.registry.account_id,
@@ -74,27 +75,33 @@ export async function startStack(): Promise<Stack> {
     feeBps: params.fee_bps,
     model: { name: "tiny-llama", weights_sha256: tiny.sha256 },
     modelPath,
-    modelServer,
-    modelPort: Number(new URL(modelServer.url).port),
+    modelServer: null,
+    modelPort: 0,
     async stop() {
-      await stack.modelServer.close();
+      await stack.modelServer?.close();
       await t.stop();
     },
   };
   return stack;
 }
 
-/** Stops the model server (the backend goes down) or starts it again on the same port. */
-export async function setBackend(stack: Stack, up: boolean): Promise<void> {
+/**
+ * Starts the model server in this process (on the port it had before, if any), or stops it: the
+ * backend goes down. Returns its URL.
+ */
+export async function setBackend(stack: Stack, up: boolean): Promise<string> {
   if (!up) {
-    await stack.modelServer.close();
-    return;
+    await stack.modelServer?.close();
+    stack.modelServer = null;
+    return "";
   }
   stack.modelServer = await startModelServer({
     modelPath: stack.modelPath,
     name: "tiny-llama",
     port: stack.modelPort,
   });
+  stack.modelPort = Number(new URL(stack.modelServer.url).port);
+  return stack.modelServer.url;
 }
 
 export interface Machine {
