@@ -3,6 +3,7 @@
  * one block, as nearcore's state viewer does it.
  */
 import type { RuntimeConfig } from "../config/runtime-config.ts";
+import { AccountTrie, latin1Key } from "../runtime/trie-model.ts";
 import type { StateReader } from "../runtime/types.ts";
 import type { External, RunFunctionCall, VMOutcome } from "../vm/types.ts";
 import type { Block } from "./chain.ts";
@@ -27,6 +28,10 @@ function readOnlyExternal(
     return overlay.has(hex) ? (overlay.get(hex) ?? null) : state.getData(accountId, key);
   };
   let dataIds = 0;
+  // Views write nothing (the VM refuses): the keys are the block's, the cache is the call's.
+  const trie = new AccountTrie(accountId, new Set(), () =>
+    state.listData(accountId, new Uint8Array()).map(({ key }) => latin1Key(key)),
+  );
   return {
     storageGet: read,
     storageSet(key, value) {
@@ -40,6 +45,7 @@ function readOnlyExternal(
       return previous;
     },
     storageHasKey: (key) => read(key) !== null,
+    trieAccess: (key, readsValue) => trie.access(key, readsValue),
     generateDataId() {
       dataIds += 1;
       const id = new Uint8Array(32);

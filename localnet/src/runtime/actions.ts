@@ -26,6 +26,7 @@ import { dataId } from "./receipt-ids.ts";
 import { accessKeyStorage, keys } from "./state-store.ts";
 import type { StateUpdate } from "./state-update.ts";
 import { delegateActionHash, sha256 } from "./transaction-codec.ts";
+import { AccountTrie } from "./trie-model.ts";
 import type { AccessKey, Account, Action, ApplyContext, DelegateAction, Receipt } from "./types.ts";
 import { ACCESS_KEY_NONCE_RANGE_MULTIPLIER } from "./verifier.ts";
 import { u64Json, ZERO_HASH } from "./views.ts";
@@ -47,6 +48,8 @@ export interface ReceiptEnv {
   account: Account | null;
   /** Who acts on the receiver: its predecessor, or the receiver itself once it created itself. */
   actorId: string;
+  /** Trie nodes touched so far in the chunk (nearcore's accounting cache). */
+  trieCache: Set<string>;
 }
 
 function fail(
@@ -353,7 +356,7 @@ function functionCall(
     codeHash: account.codeHash,
     methodName: action.methodName,
     context,
-    ext: contractExternal(env.update, accountId, actionHashValue, env.ctx),
+    ext: contractExternal(env, accountId, actionHashValue),
   };
   const outcome = env.vm(input);
   result.gasBurnt += outcome.burntGas;
@@ -384,29 +387,31 @@ function functionCall(
   return result;
 }
 
-function contractExternal(
-  update: StateUpdate,
-  accountId: string,
-  actionHashValue: Uint8Array,
-  ctx: ApplyContext,
-) {
+function contractExternal(env: ReceiptEnv, accountId: string, actionHashValue: Uint8Array) {
+  const { update, ctx } = env;
   let dataCount = 0;
+  const trie = new AccountTrie(accountId, env.trieCache, () =>
+    [...update.keysOf("data", accountId)].map((k) => k.slice(accountId.length + 1)),
+  );
   return {
     storageGet: (key: Uint8Array) => update.read("data", keys.data(accountId, key)) ?? null,
     storageSet: (key: Uint8Array, value: Uint8Array) => {
       const k = keys.data(accountId, key);
       const prev = update.read("data", k) ?? null;
       update.write("data", k, value.slice());
+      trie.added(key);
       return prev;
     },
     storageRemove: (key: Uint8Array) => {
       const k = keys.data(accountId, key);
       const prev = update.read("data", k) ?? null;
       if (prev !== null) update.write("data", k, undefined);
+      trie.removed(key);
       return prev;
     },
     storageHasKey: (key: Uint8Array) =>
       update.read("data", keys.data(accountId, key)) !== undefined,
+    trieAccess: (key: Uint8Array, readsValue: boolean) => trie.access(key, readsValue),
     generateDataId: () => dataId(actionHashValue, ctx.blockHash, dataCount++),
     validatorStake: (id: string) => ctx.validators.get(id) ?? null,
     validatorTotalStake: () => [...ctx.validators.values()].reduce((a, b) => a + b, 0n),

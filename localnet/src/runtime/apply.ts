@@ -48,6 +48,8 @@ const DELAYED_INDICES_KEY = "indices";
 
 class ChunkApplier {
   readonly update: StateUpdate;
+  /** Trie nodes the chunk's function calls touched (nearcore's accounting cache). */
+  readonly trieCache = new Set<string>();
   readonly fees: FeeTable;
   readonly result: ApplyResult = {
     transactionOutcomes: [],
@@ -255,6 +257,7 @@ class ChunkApplier {
       promiseResults,
       account: stored,
       actorId: receipt.predecessorId,
+      trieCache: this.trieCache,
     };
     const result = emptyResult(this.fees.actionReceipt.exec);
     for (let i = 0; i < body.actions.length; i++) {

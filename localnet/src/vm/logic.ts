@@ -37,8 +37,6 @@ export class VMLogic {
   readonly receipts: ReceiptDraft[] = [];
   /** Function calls with a gas weight: [receipt index, action index, weight]. */
   readonly gasWeights: [number, number, bigint][] = [];
-  /** Storage keys already read in this call (see storage.ts on trie node costs). */
-  readonly touchedKeys = new Set<string>();
 
   constructor(context: VMContext, ext: External, config: RuntimeConfig, gas: GasCounter) {
     this.context = context;

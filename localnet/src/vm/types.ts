@@ -45,6 +45,11 @@ export interface External {
   /** Returns the removed value, if any. */
   storageRemove(key: Uint8Array): Uint8Array | null;
   storageHasKey(key: Uint8Array): boolean;
+  /**
+   * The trie nodes an access to `key` touches (`readsValue`: the value node too, when present):
+   * how many are new to the accounting cache and how many it already holds.
+   */
+  trieAccess(key: Uint8Array, readsValue: boolean): { touched: number; cached: number };
   /** A fresh, unique 32-byte data id (nearcore derives it from the receipt id and a counter). */
   generateDataId(): Uint8Array;
   validatorStake(accountId: string): bigint | null;

@@ -2,6 +2,7 @@
 import { createHash } from "node:crypto";
 import initWabt from "wabt";
 import { runtimeConfig } from "../../src/config/runtime-config.ts";
+import { AccountTrie } from "../../src/runtime/trie-model.ts";
 import { createRunner } from "../../src/vm/runner.ts";
 import type { External, VMContext, VMOutcome } from "../../src/vm/types.ts";
 
@@ -30,15 +31,28 @@ export class MemoryExternal implements External {
   storageSet(key: Uint8Array, value: Uint8Array): Uint8Array | null {
     const old = this.storageGet(key);
     this.data.set(this.k(key), value.slice());
+    this.trie?.added(key);
     return old;
   }
   storageRemove(key: Uint8Array): Uint8Array | null {
     const old = this.storageGet(key);
     this.data.delete(this.k(key));
+    this.trie?.removed(key);
     return old;
   }
   storageHasKey(key: Uint8Array): boolean {
     return this.data.has(this.k(key));
+  }
+  /** The trie model of the current call; `run` starts each call in a chunk of its own. */
+  private trie: AccountTrie | null = null;
+  startCall(): void {
+    this.trie = null;
+  }
+  trieAccess(key: Uint8Array, readsValue: boolean): { touched: number; cached: number } {
+    this.trie ??= new AccountTrie("contract.test.near", new Set(), () =>
+      [...this.data.keys()].map((hex) => Buffer.from(hex, "hex").toString("latin1")),
+    );
+    return this.trie.access(key, readsValue);
   }
   generateDataId(): Uint8Array {
     const id = new Uint8Array(32);
@@ -92,6 +106,7 @@ export function run(
   ext: External = new MemoryExternal(),
 ): VMOutcome {
   const codeHash = createHash("sha256").update(code).digest();
+  if (ext instanceof MemoryExternal) ext.startCall();
   return runner({ code, codeHash, methodName, context: context(ctx), ext });
 }
 

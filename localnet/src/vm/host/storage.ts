@@ -1,31 +1,19 @@
 /**
- * Storage host functions with nearcore's costs, limits and storage_usage accounting.
- *
- * Trie node costs are an approximation: nearcore charges touching_trie_node per node on the
- * key's path in the real trie and read_cached_trie_node for nodes already touched in the same
- * chunk. localnet has no Merkle trie, so every storage access is taken to walk a path of
- * TRIE_NODES_PER_ACCESS nodes: touching_trie_node the first time a key is accessed in this call,
- * read_cached_trie_node after that.
+ * Storage host functions with nearcore's costs, limits and storage_usage accounting. Trie nodes
+ * are charged as the External reports them (localnet's model of nearcore's trie:
+ * runtime/trie-model.ts): touching_trie_node for nodes new to the chunk's accounting cache,
+ * read_cached_trie_node for the others.
  */
 import { hostErrors } from "../errors.ts";
 import type { VMLogic } from "../logic.ts";
 
-export const TRIE_NODES_PER_ACCESS = 5;
 /** nearcore's INLINE_DISK_VALUE_THRESHOLD: larger values pay the large-read overhead. */
 const INLINE_VALUE_THRESHOLD = 4000;
 
-function keyString(key: Uint8Array): string {
-  return Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString("latin1");
-}
-
-function touchTrie(l: VMLogic, key: Uint8Array): void {
-  const k = keyString(key);
-  if (l.touchedKeys.has(k)) {
-    l.gas.payPer("read_cached_trie_node", TRIE_NODES_PER_ACCESS);
-  } else {
-    l.touchedKeys.add(k);
-    l.gas.payPer("touching_trie_node", TRIE_NODES_PER_ACCESS);
-  }
+function touchTrie(l: VMLogic, key: Uint8Array, readsValue: boolean): void {
+  const { touched, cached } = l.ext.trieAccess(key, readsValue);
+  l.gas.payPer("touching_trie_node", touched);
+  l.gas.payPer("read_cached_trie_node", cached);
 }
 
 function readKey(l: VMLogic, len: bigint, ptr: bigint): Uint8Array {
@@ -52,7 +40,7 @@ export function storage_write(
   if (value.length > limit) throw hostErrors.valueLengthExceeded(value.length, limit);
   l.gas.payPer("storage_write_key_byte", key.length);
   l.gas.payPer("storage_write_value_byte", value.length);
-  touchTrie(l, key);
+  touchTrie(l, key, true);
   const evicted = l.ext.storageSet(key, value);
   if (evicted !== null) {
     l.gas.payPer("storage_write_evicted_byte", evicted.length);
@@ -70,7 +58,7 @@ export function storage_read(l: VMLogic, keyLen: bigint, keyPtr: bigint, reg: bi
   l.gas.payBase("storage_read_base");
   const key = readKey(l, keyLen, keyPtr);
   l.gas.payPer("storage_read_key_byte", key.length);
-  touchTrie(l, key);
+  touchTrie(l, key, true);
   const value = l.ext.storageGet(key);
   if (value === null) return 0n;
   l.gas.payPer("storage_read_value_byte", value.length);
@@ -88,7 +76,7 @@ export function storage_remove(l: VMLogic, keyLen: bigint, keyPtr: bigint, reg: 
   l.gas.payBase("storage_remove_base");
   const key = readKey(l, keyLen, keyPtr);
   l.gas.payPer("storage_remove_key_byte", key.length);
-  touchTrie(l, key);
+  touchTrie(l, key, true);
   const removed = l.ext.storageRemove(key);
   if (removed === null) return 0n;
   l.gas.payPer("storage_remove_ret_value_byte", removed.length);
@@ -103,7 +91,7 @@ export function storage_has_key(l: VMLogic, keyLen: bigint, keyPtr: bigint): big
   l.gas.payBase("storage_has_key_base");
   const key = readKey(l, keyLen, keyPtr);
   l.gas.payPer("storage_has_key_byte", key.length);
-  touchTrie(l, key);
+  touchTrie(l, key, false);
   return l.ext.storageHasKey(key) ? 1n : 0n;
 }
 
