@@ -36,7 +36,12 @@ function parseWaitUntil(value: unknown): TxExecutionStatus {
   return value as TxExecutionStatus;
 }
 
-/** Waits until the transaction reaches `wanted`; TIMEOUT_ERROR when it does not in time or was dropped. */
+/**
+ * Waits until the transaction reaches `wanted`; TIMEOUT_ERROR when it does not in time. As
+ * nearcore's RPC, a transaction the chunk dropped (no longer valid when the block was made, e.g.
+ * a nonce another transaction of the key used first) is waited for until the timeout too: the
+ * node cannot tell it from one still on its way.
+ */
 async function waitFor(
   ctx: RpcContext,
   hash: Uint8Array,
@@ -46,8 +51,6 @@ async function waitFor(
   for (;;) {
     const progress = txProgress(ctx.node, hash);
     if (reached(progress, wanted)) return progress;
-    // Neither in a block nor in the pool: the chunk dropped it (as nearcore, the wait times out).
-    if (!progress && !ctx.node.isPending(hash)) throw timeoutError();
     const remaining = deadline - Date.now();
     if (remaining <= 0 || ctx.node.stopped) throw timeoutError();
     try {
