@@ -34,6 +34,11 @@ import {
 const STEPS = 100;
 const OPEN = ["requested", "accepted", "delivered", "disputed"];
 const FEE_BPS = 250n;
+/**
+ * Accept and deliver windows: long enough that jobs reach delivery (and disputes) when the machine
+ * is loaded, short enough that some deadlines pass and reclaims happen.
+ */
+const WINDOW_NS = 10n * SECOND_NS;
 const FAILURE_CODES = ["model_unavailable", "backend_unavailable", "bad_request", "capacity"];
 
 let world: World;
@@ -144,8 +149,8 @@ test(`${STEPS} random operations keep the books and every balance exact`, async 
         const result = await callRaw(client, escrow, {
           method: "create_job",
           args: jobFields(world.machine, {
-            accept_within_ns: (5n * SECOND_NS).toString(),
-            deliver_within_ns: (5n * SECOND_NS).toString(),
+            accept_within_ns: WINDOW_NS.toString(),
+            deliver_within_ns: WINDOW_NS.toString(),
           }),
           deposit: amount,
           gas: MAX_GAS,
@@ -156,8 +161,8 @@ test(`${STEPS} random operations keep the books and every balance exact`, async 
         const amount = BigInt(1 + Math.floor(rng() * 50)) * USDC;
         createdJob(
           await createTokenJob(world, client, amount, {
-            accept_within_ns: (5n * SECOND_NS).toString(),
-            deliver_within_ns: (5n * SECOND_NS).toString(),
+            accept_within_ns: WINDOW_NS.toString(),
+            deliver_within_ns: WINDOW_NS.toString(),
           }),
         );
       }
