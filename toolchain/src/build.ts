@@ -1,8 +1,11 @@
-// One contract, step by step: bundle -> NEP-330 export -> bytecode -> link -> stub WASI
-// -> lower + optimise -> check imports. A failure names the contract and the step.
+// One contract, step by step: near-sdk-js's checks (types, fields initialised) -> bundle ->
+// NEP-330 export -> bytecode -> link -> stub WASI -> lower + optimise -> check imports. A
+// failure names the contract and the step. Contracts that embed others' wasm build after them.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
+import { contractDependencies, planBuild } from "./build-order.ts";
 import { bundleContract } from "./bundle.ts";
+import { checkFieldsInitialised, typecheckContract } from "./check-contract.ts";
 import { type Contract, discoverContracts } from "./discover.ts";
 import { type Engine, prepareEngine } from "./engine.ts";
 import { checkImports, declaredHostFunctions } from "./imports.ts";
@@ -68,6 +71,12 @@ export async function buildContract(
   options: BuildOptions,
 ): Promise<Uint8Array> {
   const progress = options.progress.scoped(contract.name);
+  const program = await runStep(contract, "typecheck", progress, () =>
+    typecheckContract(contract.entry, options.root),
+  );
+  await runStep(contract, "check fields", progress, () =>
+    checkFieldsInitialised(program, contract.entry),
+  );
   const bundle = await runStep(contract, "bundle", progress, () => bundleContract(contract.entry));
   const methods = await runStep(contract, "check methods", progress, () =>
     checkMethods(bundle.exports),
@@ -159,20 +168,37 @@ export async function buildContracts(
     .filter((c) => wanted(c.name))
     .map((c) => new BuildError(c.name, "discover", new Error(c.problem)));
   const selected = all.filter((c) => wanted(c.name));
+  const deps = contractDependencies(all, options.root, options.outDir);
+  const plan = planBuild(selected, all, deps, options.outDir);
+  for (const { name, problem } of plan.unordered) {
+    failures.push(new BuildError(name, "order", new Error(problem)));
+  }
   const built: ManifestEntry[] = [];
-  if (selected.length > 0) {
+  if (plan.levels.length > 0) {
     const engine = await prepareEngineOrFail(options.progress);
     mkdirSync(options.outDir, { recursive: true });
-    await forEachConcurrently(selected, availableParallelism(), async (contract) => {
-      try {
-        const wasm = await buildContract(contract, engine, options);
-        writeFileSync(wasmPath(options.outDir, contract.name), wasm);
-        built.push(manifestEntry(options.root, options.outDir, contract, wasm));
-      } catch (error) {
-        if (!(error instanceof BuildError)) throw error;
-        failures.push(error);
-      }
-    });
+    const failed = new Set<string>(plan.unordered.map((u) => u.name));
+    for (const level of plan.levels) {
+      await forEachConcurrently(level, availableParallelism(), async (contract) => {
+        const missing = (deps.get(contract.name) ?? []).filter((d) => failed.has(d));
+        try {
+          if (missing.length > 0) {
+            throw new BuildError(
+              contract.name,
+              "order",
+              new Error(`it embeds the wasm of ${missing.join(", ")}, which did not build`),
+            );
+          }
+          const wasm = await buildContract(contract, engine, options);
+          writeFileSync(wasmPath(options.outDir, contract.name), wasm);
+          built.push(manifestEntry(options.root, options.outDir, contract, wasm));
+        } catch (error) {
+          if (!(error instanceof BuildError)) throw error;
+          failed.add(contract.name);
+          failures.push(error);
+        }
+      });
+    }
     built.sort((a, b) => a.name.localeCompare(b.name));
     writeManifest(options.root, options.outDir, all);
   }
