@@ -12,6 +12,7 @@
  * 2. Jobs per second one agent sustains with --jobs jobs in flight at once (created together by
  *    several clients, each uploaded as soon as it exists), from the first create_job sent to the
  *    last delivery seen on-chain.
+ * 3. The same without a chain (agent-alone.ts): the agent's own ceiling on this backend.
  */
 
 import { readFileSync } from "node:fs";
@@ -31,6 +32,7 @@ import {
   startStack,
   waitForStatus,
 } from "../test/support/stack.ts";
+import { agentAlone } from "./agent-alone.ts";
 
 const { values } = parseArgs({
   options: {
@@ -220,6 +222,14 @@ const firstEnvelope = Math.min(...batch.map((cj) => stepTimes(cj.job.id).envelop
 const lastDelivered = Math.max(...batch.map((cj) => stepTimes(cj.job.id).delivered ?? 0));
 const tokens = delivered.reduce((sum, job) => sum + Number(job.usage), 0);
 
+progress(`3. ${inFlight} jobs in flight without a chain (escrow double)`);
+const alone = await agentAlone({
+  backendUrl: modelServer.url,
+  model: stack.model,
+  jobs: inFlight,
+  parallel,
+});
+
 const result = {
   cpu_load_1m: Number(loadavg()[0]?.toFixed(2)),
   single_job_median: {
@@ -236,6 +246,7 @@ const result = {
     agent_jobs_per_s: Number(((inFlight * 1000) / (lastDelivered - firstEnvelope)).toFixed(2)),
     tokens_per_s: Number(((tokens * 1000) / elapsed).toFixed(1)),
   },
+  without_chain: alone,
 };
 if (values.json) {
   process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
@@ -256,6 +267,7 @@ if (values.json) {
       `${inFlight} jobs in flight (--parallel ${parallel}): ${result.in_flight.jobs_per_s} jobs/s end to end ` +
         `(${elapsed} ms), ${result.in_flight.agent_jobs_per_s} jobs/s from first upload to last delivery, ` +
         `${result.in_flight.tokens_per_s} tokens/s`,
+      `${inFlight} jobs in flight without a chain (escrow double): ${alone.jobs_per_s} jobs/s (${alone.elapsed_ms} ms)`,
       `load average (1 min) ${result.cpu_load_1m}`,
     ].join("\n")}\n`,
   );

@@ -22,7 +22,7 @@ import { createAccount } from "../../scripts/test/support/localnet.ts";
 import { parseCommand, type RunConfig } from "../src/config.ts";
 import { createLogger } from "../src/log.ts";
 import { type RunningProvider, startProvider } from "../src/runtime.ts";
-import { startAgentProcess } from "./support/children.ts";
+import { runAgentCli, startAgentProcess } from "./support/children.ts";
 import {
   type ClientJob,
   createJob,
@@ -68,6 +68,8 @@ function runConfig(m: Machine, dir: string, backendUrl: string, extra: string[] 
     stack.escrow,
     "--machine-key-file",
     m.keyFile,
+    "--evidence-file",
+    m.evidenceFile,
     "--model",
     `tiny-llama=${stack.modelPath}`,
     "--backend-url",
@@ -325,6 +327,39 @@ describe("the agent on localnet", () => {
       child.process.kill("SIGKILL");
       await proxy.close();
     }
+  });
+
+  it("provider withdraw and status (the CLI): the earnings leave the escrow for the provider's account", async () => {
+    const credited = await escrowBalance(stack, machine.provider);
+    expect(credited).toBeGreaterThan(0n);
+    const before = (await stack.t.chain.balance(machine.provider))?.available ?? 0n;
+    const common = [
+      "--rpc-url",
+      stack.t.net.rpcUrl,
+      "--escrow",
+      stack.escrow,
+      "--registry",
+      stack.registry,
+      "--account",
+      machine.provider,
+      "--json",
+    ];
+    const withdrawn = await runAgentCli(["withdraw", ...common], env());
+    expect(withdrawn.code, withdrawn.stderr).toBe(0);
+    expect(JSON.parse(withdrawn.stdout)).toMatchObject({ ok: true, amount: credited.toString() });
+    expect(await escrowBalance(stack, machine.provider)).toBe(0n);
+    const after = (await stack.t.chain.balance(machine.provider))?.available ?? 0n;
+    expect(after - before).toBeGreaterThan(credited - ONE_NEAR / 100n);
+    const again = await runAgentCli(["withdraw", ...common], env());
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain(`${machine.provider} has no NEAR credited`);
+    const status = await runAgentCli(["status", "--data-dir", dataDir, ...common], env());
+    expect(status.code, status.stderr).toBe(0);
+    expect(JSON.parse(status.stdout)).toMatchObject({
+      ok: true,
+      balance_yocto: "0",
+      jobs: { delivered: 3, failed: 3, closed: 1 },
+    });
   });
 
   it("the operator's side never holds the plaintext: not in the logs, the data dir, or the chain", async () => {

@@ -3,7 +3,7 @@
  * bench, `model-server serve`. Each resolves once it listens; its output goes to `onLine`, a line
  * at a time.
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
 const AGENT_CLI = fileURLToPath(new URL("../../src/cli.ts", import.meta.url));
@@ -75,4 +75,22 @@ export function startModelServerProcess(
     onLine,
     /(http:\/\/127\.0\.0\.1:\d+)/,
   );
+}
+
+/** `gpu-market provider <args>` to the end: its exit code and output. */
+export function runAgentCli(
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [AGENT_CLI, ...args],
+      { env: { ...process.env, ...env }, timeout: 60_000 },
+      (error, stdout, stderr) => {
+        const code = error === null ? 0 : typeof error.code === "number" ? error.code : 1;
+        resolve({ code, stdout: String(stdout), stderr: String(stderr) });
+      },
+    );
+  });
 }

@@ -113,6 +113,8 @@ export interface Machine {
   keysetSha256: string;
   models: ModelEntry[];
   keyFile: string;
+  /** The evidence bytes submitted with add_machine (what the agent serves at /v1/attestation). */
+  evidenceFile: string;
 }
 
 /**
@@ -169,6 +171,7 @@ export async function registerMachine(
     gpu_driver: "",
     gpu_vbios: "",
   });
+  const evidence = encodeEvidence({ devReport });
   const added = await t.chain.call<{ id: string }>(
     provider,
     registry,
@@ -193,7 +196,7 @@ export async function registerMachine(
         ram_mib: 131072,
       },
       price_per_unit: PRICE.toString(),
-      evidence: Buffer.from(encodeEvidence({ devReport })).toString("base64"),
+      evidence: Buffer.from(evidence).toString("base64"),
     },
     { deposit: ONE_NEAR / 10n, gas: 150n * TGAS },
   );
@@ -211,6 +214,8 @@ export async function registerMachine(
     { mode: 0o600 },
   );
   chmodSync(keyFile, 0o600);
+  const evidenceFile = join(t.dir, "machines", `${name}.evidence`);
+  writeFileSync(evidenceFile, evidence);
   return {
     provider,
     machineId: added.value.id,
@@ -220,6 +225,7 @@ export async function registerMachine(
     keysetSha256: keyset_sha256,
     models: sorted,
     keyFile,
+    evidenceFile,
   };
 }
 
