@@ -40,6 +40,18 @@ export function planMachines(options: {
   const evidenceByHash = new Map(options.evidence.map((e) => [sha256Hex(e.bytes), e]));
   const usedEvidence = new Set<string>();
   for (const keys of options.keys) {
+    const registered = keys.registered;
+    if (
+      registered !== undefined &&
+      (registered.account !== options.account || registered.registry !== options.registry)
+    ) {
+      throw new AgentError(
+        `machine key ${keys.signingKey} was registered by ${registered.account} in ${registered.registry}, not by ${options.account} in ${options.registry}`,
+        {
+          hint: "pass --account and --registry (or --deployment) of the registration, or the key file of this account's machine",
+        },
+      );
+    }
     const matching = options.registered.filter(
       (m) => m.machine_public_key === keys.signingKey && m.encryption_key === keys.encryptionKey,
     );

@@ -31,6 +31,7 @@ import {
   ONE_NEAR,
   PRICE,
   registerMachine,
+  registerWithCli,
   type Stack,
   setBackend,
   startStack,
@@ -68,8 +69,7 @@ function runConfig(m: Machine, dir: string, backendUrl: string, extra: string[] 
     stack.escrow,
     "--machine-key-file",
     m.keyFile,
-    "--evidence-file",
-    m.evidenceFile,
+    ...(m.evidenceFile === null ? [] : ["--evidence-file", m.evidenceFile]),
     "--model",
     `tiny-llama=${stack.modelPath}`,
     "--backend-url",
@@ -292,7 +292,8 @@ describe("the agent on localnet", () => {
   });
 
   it("killed mid-job and restarted: the streaming job is failed with a refund, the accepted one delivered once", async () => {
-    const carol = await registerMachine(stack, "carol", [stack.model], "http://127.0.0.1:1/");
+    // Registered with register-provider itself: the agent serves from the key file it writes.
+    const carol = await registerWithCli(stack, "carol", "http://127.0.0.1:1/");
     const proxy = await slowProxy(`http://127.0.0.1:${stack.modelPort}`, 300);
     const dir = join(stack.t.dir, "agent-carol");
     const args = runConfig(carol, dir, proxy.url, ["--parallel", "1"]);

@@ -190,6 +190,19 @@ describe("machine keys", () => {
     expect(() => readMachineKeyFile(path)).toThrow("is not the encryption secret's");
     writeKeyFile(path, { ...fields(), encryption_private_key: "x25519:00" });
     expect(() => readMachineKeyFile(path)).toThrow('expected "x25519:<64 lowercase hex>"');
+    const keyset = {
+      machine_id: "4",
+      account: "alice.near",
+      registry: "registry.near",
+      models: [],
+      keyset_sha256: "00".repeat(32),
+    };
+    writeKeyFile(path, { ...fields(), keyset });
+    expect(readMachineKeyFile(path).registered).toEqual({
+      machine_id: "4",
+      account: "alice.near",
+      registry: "registry.near",
+    });
     writeKeyFile(path, fields(), 0o644);
     expect(() => readMachineKeyFile(path)).toThrow("readable by other users");
   });
@@ -255,6 +268,13 @@ describe("machines served", () => {
       "is not the keyset of these keys",
     );
     expect(() => plan({ registered: [] })).toThrow("none of the machine key files");
+    const elsewhere = {
+      ...keys,
+      registered: { machine_id: "3", account: PROVIDER, registry: "registry.other.near" },
+    };
+    expect(() => plan({ keys: [elsewhere] })).toThrow(
+      `was registered by ${PROVIDER} in registry.other.near`,
+    );
   });
 
   it("hashes weights files as sha256 of their bytes", async () => {

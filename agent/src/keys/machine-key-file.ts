@@ -1,8 +1,11 @@
 /**
  * A machine key file, as register-provider writes it (mode 0600): the machine's ed25519 signing key
- * in near-cli's format plus its X25519 encryption key. Both secrets were generated inside the TEE
- * and never leave it; the agent reads them, checks that each public key belongs to its secret, and
- * refuses a file other users can read.
+ * in near-cli's format plus its X25519 pair,
+ *   {account_id: "machine", public_key, private_key, encryption_key, encryption_private_key,
+ *    keyset?: {machine_id, account, registry, models, keyset_sha256}}
+ * (`keyset` once registered). Both secrets were generated inside the TEE and never leave it; the
+ * agent reads them, checks that each public key belongs to its secret, and refuses a file other
+ * users can read.
  */
 import { readFileSync, statSync } from "node:fs";
 import { encryptionPublicKey, signingPublicKey } from "@gpu-market/protocol";
@@ -19,6 +22,8 @@ export interface MachineKeys {
   signing: Uint8Array;
   /** X25519 secret scalar (32 bytes). */
   encryption: Uint8Array;
+  /** Where register-provider registered these keys, when the file says. */
+  registered?: { machine_id: string; account: string; registry: string };
 }
 
 const HEX64 = /^[0-9a-f]{64}$/;
@@ -108,10 +113,31 @@ export function readMachineKeyFile(path: string): MachineKeys {
     value.encryption_private_key,
     `${path}: encryption_private_key`,
   );
-  return machineKeys(
+  const keys = machineKeys(
     signing,
     encryption,
     { signingKey: value.public_key, encryptionKey: value.encryption_key },
     path,
   );
+  const keyset = value.keyset as Record<string, unknown> | undefined;
+  if (keyset === undefined) return keys;
+  if (
+    typeof keyset !== "object" ||
+    keyset === null ||
+    typeof keyset.machine_id !== "string" ||
+    typeof keyset.account !== "string" ||
+    typeof keyset.registry !== "string"
+  ) {
+    throw new AgentError(
+      `machine key file ${path}: keyset is not {machine_id, account, registry, ...}`,
+    );
+  }
+  return {
+    ...keys,
+    registered: {
+      machine_id: keyset.machine_id,
+      account: keyset.account,
+      registry: keyset.registry,
+    },
+  };
 }

@@ -5,7 +5,7 @@
  * report), the model server on a generated tiny GGUF, and a client that does everything with
  * protocol/ and near-api-js directly.
  */
-import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Job } from "@gpu-market/common/src/escrow-types.ts";
 import { type ModelServer, startModelServer, writeTinyModel } from "@gpu-market/model-server";
@@ -21,9 +21,11 @@ import {
 } from "@gpu-market/protocol";
 import { encodeEvidence } from "@gpu-market/verifier";
 import { ed25519 } from "@noble/curves/ed25519.js";
-import { baseEncode } from "near-api-js";
+import { baseDecode, baseEncode } from "near-api-js";
 import { deployMarket } from "../../../scripts/src/commands/deploy.ts";
+import { registerProvider } from "../../../scripts/src/commands/register-provider.ts";
 import { memoryIo } from "../../../scripts/src/io.ts";
+import { fixtureRunner } from "../../../scripts/test/support/fixture-runner.ts";
 import {
   createAccount,
   startTestNet,
@@ -114,7 +116,7 @@ export interface Machine {
   models: ModelEntry[];
   keyFile: string;
   /** The evidence bytes submitted with add_machine (what the agent serves at /v1/attestation). */
-  evidenceFile: string;
+  evidenceFile: string | null;
 }
 
 /**
@@ -226,6 +228,66 @@ export async function registerMachine(
     models: sorted,
     keyFile,
     evidenceFile,
+  };
+}
+
+/**
+ * Registers `name` the way a provider does, with `gpu-market register-provider`'s command function
+ * (none-dev, GPUs from the recorded H100 nvidia-smi output): it writes the machine key file the
+ * agent reads. Nothing records the evidence bytes, so this machine has no evidence file.
+ */
+export async function registerWithCli(
+  stack: Stack,
+  name: string,
+  endpoint: string,
+): Promise<Machine> {
+  const provider = await createAccount(stack.t, name, 30n);
+  const keyFile = join(stack.t.dir, "machines", `${name}-cli.json`);
+  const result = await registerProvider(
+    {
+      chain: stack.t.chain,
+      registry: stack.registry,
+      provider,
+      name,
+      endpoint,
+      region: "eu-west-1",
+      pricePerUnit: PRICE,
+      tee: "none-dev",
+      machineKeyPath: keyFile,
+      models: [{ name: stack.model.name, path: stack.modelPath }],
+      waitSeconds: 10,
+      pollMs: 200,
+      runner: fixtureRunner("h100-80gb-cc-off"),
+      host: { cpuCores: 16, ramMib: 131072 },
+      tsmRoot: join(stack.t.dir, "no-tsm"),
+      dryRun: false,
+    },
+    memoryIo(),
+  );
+  if (result.machine === null || result.keyset_sha256 === null || !result.machine.eligible) {
+    throw new Error(
+      `register-provider did not register an eligible machine: ${JSON.stringify(result.machine)}`,
+    );
+  }
+  const file = JSON.parse(readFileSync(keyFile, "utf8")) as {
+    private_key: string;
+    encryption_private_key: string;
+  };
+  return {
+    provider,
+    machineId: result.machine.id,
+    secrets: {
+      signing: new Uint8Array(baseDecode(file.private_key.slice("ed25519:".length))).slice(0, 32),
+      encryption: new Uint8Array(
+        Buffer.from(file.encryption_private_key.slice("x25519:".length), "hex"),
+      ),
+    },
+    signingKey: result.machine_public_key,
+    encryptionKey: result.encryption_key,
+    keysetSha256: result.keyset_sha256,
+    models: result.models,
+    keyFile,
+    evidenceFile: null,
   };
 }
 
