@@ -135,7 +135,7 @@ describe("cross-contract callbacks with the standard 20 Tgas callback budget", (
 
 describe("NEP-141 ft_transfer_call (5 Tgas resolve, 30 Tgas reserved)", () => {
   // Known difference: near-contract-standards' 5 Tgas ft_resolve_transfer budget is below what
-  // a near-sdk-js 2.0 call burns before its first line (engine start-up, ~5.9 Tgas measured).
+  // a near-sdk-js 2.0 call burns (12-14 Tgas here, mostly engine start-up): the resolve runs out.
   test("the receiver keeps the tokens; the 5 Tgas resolve runs out", async () => {
     const result = await alice.callRaw(
       token,
