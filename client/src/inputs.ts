@@ -18,6 +18,7 @@ export interface InferInputs {
   payment: Payment;
   verifyAttestation: boolean;
   allowDevMachines: boolean;
+  confirm: boolean;
 }
 
 /** A u128 given as a decimal string or a BigInt; JS numbers lose precision and are refused. */
@@ -114,5 +115,6 @@ export function parseInferRequest(request: InferRequest): InferInputs {
     payment: parsePayment(request.payment),
     verifyAttestation: request.verifyAttestation === true,
     allowDevMachines: request.allowDevMachines === true,
+    confirm: request.confirm !== false,
   };
 }

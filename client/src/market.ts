@@ -331,9 +331,14 @@ export class GpuMarket {
     });
     if (!verdict.ok) return this.dispute(jobId, verdict.reason, report);
     if (onToken !== undefined) this.finishStream(verdict.text, shown, onToken, report);
-    report({ step: "confirming", message: `the delivery checks out; confirming job ${jobId}` });
-    const confirmed = await jobAction(this.chain, this.escrow, "confirm_job", jobId);
-    const settled = confirmed.value;
+    let settled: Job | null = null;
+    let confirmJob: string | undefined;
+    if (inputs.confirm) {
+      report({ step: "confirming", message: `the delivery checks out; confirming job ${jobId}` });
+      const confirmed = await jobAction(this.chain, this.escrow, "confirm_job", jobId);
+      settled = confirmed.value;
+      confirmJob = confirmed.txHash;
+    }
     return {
       text: verdict.text,
       finishReason: verdict.finishReason,
@@ -349,7 +354,7 @@ export class GpuMarket {
       amountDue: settled?.amount_due ?? job.amount_due ?? "0",
       refunded: settled?.client_refund ?? "0",
       asset: job.asset,
-      txHashes: { ...txHashes, confirmJob: confirmed.txHash },
+      txHashes: confirmJob === undefined ? txHashes : { ...txHashes, confirmJob },
       receipt: verdict.receipt,
       signature: verdict.signature,
       attestation,

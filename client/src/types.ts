@@ -73,6 +73,12 @@ export interface InferRequest {
   verifyAttestation?: boolean;
   /** With verifyAttestation: accept none-dev machines, which have no quote (dev networks only). */
   allowDevMachines?: boolean;
+  /**
+   * Confirm a delivery that checks out (default true). With false the verified job is left
+   * delivered: it settles after the dispute window without a confirm transaction, and the caller
+   * may still dispute it until then.
+   */
+  confirm?: boolean;
   onProgress?: (step: ProgressStep) => void;
   /** Streams the answer's text as the machine produces it (the final answer is still checked). */
   onToken?: (text: string) => void;
@@ -123,7 +129,8 @@ export interface AttestationReport {
 export interface TxHashes {
   storageDeposit?: string;
   createJob: string;
-  confirmJob: string;
+  /** Absent when the call was made with confirm: false. */
+  confirmJob?: string;
 }
 
 export interface InferResult {

@@ -140,6 +140,14 @@ function methods(chain: FakeChain): string[] {
 }
 
 describe("market.infer", () => {
+  it("with confirm: false checks the delivery and leaves the job delivered (no confirm transaction)", async () => {
+    const s = await setup("deliver");
+    const result = await s.market.infer({ ...REQUEST, maxAmount: 10n ** 21n, confirm: false });
+    expect(result.text).toBe("Hello, world.");
+    expect(result.txHashes).toEqual({ createJob: "tx1" });
+    expect(methods(s.chain)).toEqual(["create_job"]);
+  });
+
   it("runs a job: encrypts, pays, uploads, streams, checks the delivery, decrypts and confirms", async () => {
     const s = await setup("deliver");
     const steps: ProgressStep[] = [];
