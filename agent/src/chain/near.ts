@@ -4,9 +4,23 @@
  * a ContractError is the contract refusing (deterministic: retrying cannot help), a
  * ChainUnreachable is the RPC failing, where a call's outcome is unknown until the job is read
  * again.
+ *
+ * Transactions are signed and handed to the node one at a time, in nonce order, and only then
+ * awaited (until final) side by side: many jobs' calls in flight from one access key would
+ * otherwise reach the node out of nonce order, and a node drops a transaction whose nonce is
+ * below one it has already taken.
  */
 import { setTimeout as sleep } from "node:timers/promises";
-import { Account, actions, JsonRpcProvider, type KeyPairString } from "near-api-js";
+import { sha256 } from "@noble/hashes/sha2.js";
+import {
+  Account,
+  actions,
+  baseEncode,
+  encodeTransaction,
+  JsonRpcProvider,
+  type KeyPairString,
+  type SignedTransaction,
+} from "near-api-js";
 
 export const TGAS = 10n ** 12n;
 
@@ -51,18 +65,76 @@ export interface CallResult<T> {
   txHash: string;
 }
 
+/** How long a sent transaction is waited for before its outcome is called unknown. */
+const FINAL_WAIT_MS = 120_000;
+
 export class NearClient {
   readonly rpcUrl: string;
   readonly accountId: string;
   readonly provider: JsonRpcProvider;
-  readonly #account: Account | null;
+  readonly #key: KeyPairString | null;
+  #account: Account | null;
+  #sending: Promise<unknown> = Promise.resolve();
 
   /** `key` null: views only. */
   constructor(rpcUrl: string, accountId: string, key: KeyPairString | null) {
     this.rpcUrl = rpcUrl;
     this.accountId = accountId;
     this.provider = new JsonRpcProvider({ url: rpcUrl });
+    this.#key = key;
     this.#account = key === null ? null : new Account(accountId, this.provider, key);
+  }
+
+  /** Signs and hands one transaction to the node, after every earlier one was handed over. */
+  #send(
+    receiverId: string,
+    action: ReturnType<typeof actions.functionCall>,
+  ): Promise<SignedTransaction> {
+    const send = async (): Promise<SignedTransaction> => {
+      for (let attempt = 1; ; attempt++) {
+        const account = this.#account;
+        if (account === null || this.#key === null)
+          throw new Error("internal: this client has no signing key");
+        const signed = await account.createSignedTransaction({ receiverId, actions: [action] });
+        try {
+          await this.provider.sendTransactionUntil(signed, "NONE");
+          return signed;
+        } catch (error) {
+          // Another user of this key moved its nonce: start again from the node's.
+          if (
+            attempt < 3 &&
+            /nonce/i.test(error instanceof Error ? `${error.name} ${error.message}` : "")
+          ) {
+            this.#account = new Account(this.accountId, this.provider, this.#key);
+            continue;
+          }
+          throw error;
+        }
+      }
+    };
+    const next = this.#sending.then(send, send);
+    this.#sending = next.catch(() => undefined);
+    return next;
+  }
+
+  /** The transaction's outcome once final (waiting out the RPC's own timeouts). */
+  async #final(signed: SignedTransaction): Promise<TxResult> {
+    const txHash = baseEncode(sha256(encodeTransaction(signed.transaction)));
+    const deadline = Date.now() + FINAL_WAIT_MS;
+    for (;;) {
+      try {
+        return (await this.provider.viewTransactionStatus({
+          txHash,
+          accountId: this.accountId,
+          waitUntil: "FINAL",
+        })) as unknown as TxResult;
+      } catch (error) {
+        const text = error instanceof Error ? `${error.name} ${error.message}` : String(error);
+        if (Date.now() > deadline || !/timed? ?out|timeout|unknown ?transaction/i.test(text))
+          throw error;
+        await sleep(500);
+      }
+    }
   }
 
   /** A view at the final block, retried a few times when the RPC does not answer. */
@@ -91,18 +163,14 @@ export class NearClient {
     args: Record<string, unknown>,
     options: { gas?: bigint; deposit?: bigint } = {},
   ): Promise<CallResult<T>> {
-    if (this.#account === null) throw new Error("internal: this client has no signing key");
     const what = `${contractId}.${method}`;
     let result: TxResult;
     try {
-      result = (await this.#account.signAndSendTransaction({
-        receiverId: contractId,
-        actions: [
-          actions.functionCall(method, args, options.gas ?? 100n * TGAS, options.deposit ?? 0n),
-        ],
-        waitUntil: "FINAL",
-        throwOnFailure: false,
-      })) as unknown as TxResult;
+      const signed = await this.#send(
+        contractId,
+        actions.functionCall(method, args, options.gas ?? 100n * TGAS, options.deposit ?? 0n),
+      );
+      result = await this.#final(signed);
     } catch (error) {
       throw classify(error, what);
     }
