@@ -201,6 +201,24 @@ describe("the agent on localnet", () => {
     });
   });
 
+  it("several jobs at once: each accepted, run and delivered (the agent's transactions go out in nonce order)", async () => {
+    const jobs: ClientJob[] = [];
+    for (let i = 0; i < 6; i++) {
+      jobs.push(
+        created(
+          await createJob(stack, client, machine, { maxAmount: ONE_NEAR, prompt: `question ${i}` }),
+        ),
+      );
+    }
+    const started = Date.now();
+    await Promise.all(jobs.map((cj) => put(agent.url, cj.job.id, cj.sealed.envelope)));
+    for (const cj of jobs) await checkDelivery(agent.url, machine, cj);
+    // Well under localnet's 10 s transaction timeout: no transaction of the agent was dropped.
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(logs.join("\n")).not.toContain("does not answer");
+    for (const cj of jobs) await confirmAndCheck(await viewJob(stack, cj.job.id), machine.provider);
+  });
+
   it("amount_due is capped at the job's maximum", async () => {
     const max = 3n * PRICE;
     const cj = created(
@@ -359,7 +377,7 @@ describe("the agent on localnet", () => {
     expect(JSON.parse(status.stdout)).toMatchObject({
       ok: true,
       balance_yocto: "0",
-      jobs: { delivered: 3, failed: 3, closed: 1 },
+      jobs: { delivered: 9, failed: 3, closed: 1 },
     });
   });
 
