@@ -12,7 +12,8 @@ import { chmodSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { freePort } from "./free-port.ts";
+import { DEMO_PROVIDERS } from "./demo.ts";
+import { freePort, freePortRange } from "./free-port.ts";
 
 const START = fileURLToPath(new URL("./start.ts", import.meta.url));
 
@@ -62,6 +63,8 @@ const env = {
   GPU_MARKET_RPC_PORT: String(await freePort()),
   GPU_MARKET_API_PORT: String(await freePort()),
   GPU_MARKET_PG_PORT: String(await freePort()),
+  GPU_MARKET_BACKEND_PORT: String(await freePort()),
+  GPU_MARKET_AGENT_PORT: String(await freePortRange(DEMO_PROVIDERS.length)),
 };
 try {
   const fresh = await run(env);

@@ -23,7 +23,6 @@ export interface DemoMachine {
 export interface DemoProvider {
   name: string;
   label: string;
-  endpoint: string;
   region: string;
   machines: DemoMachine[];
 }
@@ -43,11 +42,15 @@ const milli = (n: bigint) => (n * NEAR) / 1_000_000n; // n millionths of a NEAR 
  */
 export const DEMO_MODEL_NAME = "tiny-llama";
 
+/** A demo provider's registered endpoint: its agent on this machine. */
+export function demoEndpoint(host: string, port: number): string {
+  return `http://${host}:${port}/v1`;
+}
+
 export const DEMO_PROVIDERS: DemoProvider[] = [
   {
     name: "gpuhub",
     label: "GPUHub Frankfurt",
-    endpoint: "https://gpuhub.example/v1",
     region: "eu-central-1",
     machines: [
       { gpu: { ...H100, count: 8 }, cpuCores: 112, ramMib: 2_097_152, price: milli(800n) },
@@ -58,7 +61,6 @@ export const DEMO_PROVIDERS: DemoProvider[] = [
   {
     name: "nebula",
     label: "Nebula Compute",
-    endpoint: "https://nebula.example/api",
     region: "us-east-1",
     machines: [
       { gpu: { ...A100, count: 4 }, cpuCores: 64, ramMib: 524_288, price: milli(500n) },
@@ -68,7 +70,6 @@ export const DEMO_PROVIDERS: DemoProvider[] = [
   {
     name: "tensorfarm",
     label: "TensorFarm",
-    endpoint: "https://tensorfarm.example/v1",
     region: "ap-southeast-1",
     machines: [
       { gpu: { ...RTX4090, count: 1 }, cpuCores: 16, ramMib: 65_536, price: milli(150n) },
@@ -96,35 +97,42 @@ export const DEMO_GOVERNANCE_CONFIG = {
 };
 
 /**
- * The jobs: which machine (index in the flattened machine list), who asks, how far each goes and
- * the token counts of its receipt (usage = prompt + completion). Together they show every state a
- * job can rest in, and a job its provider gave back unserved (failed: refunded in full).
+ * The demo jobs, each run for real through @gpu-market/client against the demo agents: the
+ * request is encrypted to the machine's attested key, the tiny model answers on the CPU, the
+ * answer comes back encrypted and signed. Each plan ends in a state a job can rest in:
+ * - settled: the client checked the delivery and confirmed it;
+ * - delivered: checked, left to settle after the dispute window (`confirm: false`);
+ * - disputed: delivered, then disputed by the client (the arbiter decides);
+ * - requested: paid, but the client never uploaded its request, so no agent accepts it;
+ * - refunded: the same, cancelled by the client;
+ * - failed: the uploaded request does not decrypt for its job, so the agent gave the job back with
+ *   a signed failure (bad_request) and the client was refunded in full.
  */
-export type JobPlan =
-  | "settled"
-  | "delivered"
-  | "accepted"
-  | "requested"
-  | "refunded"
-  | "failed"
-  | "disputed";
+export type JobPlan = "settled" | "delivered" | "disputed" | "requested" | "refunded" | "failed";
 
-export const DEMO_JOBS: {
-  machine: number;
-  client: number;
-  plan: JobPlan;
-  promptTokens: bigint;
-  completionTokens: bigint;
-}[] = [
-  { machine: 0, client: 0, plan: "settled", promptTokens: 150n, completionTokens: 450n },
-  { machine: 3, client: 1, plan: "settled", promptTokens: 300n, completionTokens: 600n },
-  { machine: 5, client: 1, plan: "delivered", promptTokens: 200n, completionTokens: 1000n },
-  { machine: 4, client: 0, plan: "accepted", promptTokens: 0n, completionTokens: 0n },
-  { machine: 2, client: 1, plan: "requested", promptTokens: 0n, completionTokens: 0n },
-  { machine: 6, client: 0, plan: "refunded", promptTokens: 0n, completionTokens: 0n },
-  { machine: 1, client: 1, plan: "failed", promptTokens: 0n, completionTokens: 0n },
-  { machine: 1, client: 0, plan: "disputed", promptTokens: 100n, completionTokens: 600n },
+export const DEMO_JOBS: { machine: number; client: number; plan: JobPlan; prompt: string }[] = [
+  {
+    machine: 0,
+    client: 0,
+    plan: "settled",
+    prompt: "Summarise the NEAR sharding design in one line.",
+  },
+  { machine: 3, client: 1, plan: "settled", prompt: "Write a haiku about confidential computing." },
+  { machine: 5, client: 1, plan: "delivered", prompt: "List three uses of a TEE-attested GPU." },
+  { machine: 4, client: 0, plan: "settled", prompt: "Translate 'hello, market' into French." },
+  { machine: 2, client: 1, plan: "requested", prompt: "This request is paid but never sent." },
+  {
+    machine: 6,
+    client: 0,
+    plan: "refunded",
+    prompt: "This request is cancelled before it is sent.",
+  },
+  { machine: 1, client: 1, plan: "failed", prompt: "This request is sealed for another job." },
+  { machine: 1, client: 0, plan: "disputed", prompt: "Explain HPKE to a five-year-old." },
 ];
+
+/** Tokens a demo answer may have at most (the tiny model is fast; the demo stays quick). */
+export const DEMO_MAX_TOKENS = 24;
 
 /** Deactivated by its provider at the end of seeding: listed, but not eligible. */
 export const DEMO_OFFLINE_MACHINE = 7;

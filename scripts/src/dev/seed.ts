@@ -1,27 +1,20 @@
 /**
  * Seeds the demo market (demo.ts) through the same command functions the `gpu-market` CLI runs:
  * holders delegate, a proposal adds the verifier (voted and executed), providers register
- * machines (none-dev, dev mode), clients create jobs that providers take to several states, and a
- * second proposal stays open with votes on both sides. The provider's side of a job (accept,
- * deliver a receipt signed by the machine key, or fail it with a signed code) is what a provider
- * agent does; it is done here directly, as in the scripts' end-to-end test.
+ * machines (none-dev, dev mode) with attested keysets, then, once the demo agents serve those
+ * machines (`startAgents`), clients run real confidential jobs through @gpu-market/client, and a
+ * second proposal stays open with votes on both sides.
  */
-import { createHash } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Job } from "@gpu-market/common/src/escrow-types.ts";
-import {
-  failureBytes,
-  type ModelEntry,
-  receiptBytes,
-} from "@gpu-market/common/src/inference-messages.ts";
 import type { Eligibility } from "@gpu-market/common/src/registry-types.ts";
-import { KeyPair, type KeyPairString } from "near-api-js";
+import { sealRequest } from "@gpu-market/protocol";
 import { delegate, propose, transition, vote } from "../commands/dao.ts";
 import { fastForwardTo } from "../commands/deploy.ts";
 import { clientAction, createJob } from "../commands/job.ts";
 import { registerProvider } from "../commands/register-provider.ts";
-import { type Credentials, readKeyFile } from "../credentials.ts";
+import { type Credentials, loadAccountKey } from "../credentials.ts";
 import type { Deployment } from "../deployment.ts";
 import { systemRunner } from "../gpu/runner.ts";
 import type { Chain } from "../near.ts";
@@ -31,6 +24,7 @@ import {
   DEMO_CLIENTS,
   DEMO_HOLDERS,
   DEMO_JOBS,
+  DEMO_MAX_TOKENS,
   DEMO_MODEL_NAME,
   DEMO_OFFLINE_MACHINE,
   DEMO_PROVIDERS,
@@ -46,9 +40,11 @@ export interface SeedOptions {
   deployment: Deployment;
   /** Folder for the demo's hardware files and machine keys. */
   dir: string;
+  /** Each demo provider's endpoint, in DEMO_PROVIDERS order. */
+  endpoints: string[];
+  /** Starts the agents that serve the registered machines; the jobs run once it resolves. */
+  startAgents: () => Promise<void>;
 }
-
-const sha = (text: string) => createHash("sha256").update(text).digest("hex");
 
 /** The holders' accounts, made before deploy so that the token is minted to them. */
 export async function createHolders(chain: Chain, creds: Credentials, master: string) {
@@ -97,6 +93,8 @@ interface DemoMachineRef {
   id: string;
   provider: string;
   keyPath: string;
+  /** The provider's registered endpoint (its agent). */
+  endpoint: string;
 }
 
 /**
@@ -109,7 +107,9 @@ async function registerMachines(options: SeedOptions, log: DevLog): Promise<Demo
   const machines: DemoMachineRef[] = [];
   const { writeTinyModel } = await import("@gpu-market/model-server");
   const model = await writeTinyModel(join(dir, "models", `${DEMO_MODEL_NAME}.gguf`));
-  for (const provider of DEMO_PROVIDERS) {
+  for (const [providerIndex, provider] of DEMO_PROVIDERS.entries()) {
+    const endpoint = options.endpoints[providerIndex];
+    if (endpoint === undefined) throw new Error(`no endpoint for demo provider ${provider.name}`);
     const account = await ensureAccount(chain, creds, master, provider.name, 60n);
     for (const [index, machine] of provider.machines.entries()) {
       const hardwarePath = join(dir, `${provider.name}-${index}-hardware.json`);
@@ -135,7 +135,7 @@ async function registerMachines(options: SeedOptions, log: DevLog): Promise<Demo
           registry: options.deployment.registry.account_id,
           provider: account,
           name: provider.label,
-          endpoint: provider.endpoint,
+          endpoint,
           region: provider.region,
           pricePerUnit: machine.price,
           tee: "none-dev",
@@ -151,7 +151,7 @@ async function registerMachines(options: SeedOptions, log: DevLog): Promise<Demo
         logIo(log, "seed", false),
       );
       if (result.machine === null) throw new Error(`${account}: no machine was registered`);
-      machines.push({ id: result.machine.id, provider: account, keyPath });
+      machines.push({ id: result.machine.id, provider: account, keyPath, endpoint });
       log.info(
         "seed",
         `${provider.label}: machine #${result.machine.id} (${machine.gpu.count}× ${machine.gpu.model})`,
@@ -161,58 +161,107 @@ async function registerMachines(options: SeedOptions, log: DevLog): Promise<Demo
   return machines;
 }
 
-/** The machine key's signature (hex) over sha256 of a signed document, as the escrow checks it. */
-function machineSignature(machine: DemoMachineRef, document: Uint8Array): string {
-  const key = KeyPair.fromString(readKeyFile(machine.keyPath).private_key as KeyPairString);
-  const digest = createHash("sha256").update(document).digest();
-  return Buffer.from(key.sign(digest).signature).toString("hex");
+/** The client's key from the stack's keystore, for @gpu-market/client. */
+function clientMarket(options: SeedOptions, client: string) {
+  return import("@gpu-market/client").then(
+    ({ GpuMarket }) =>
+      new GpuMarket({
+        registry: options.deployment.registry.account_id,
+        escrow: options.deployment.escrow.account_id,
+        network: { rpcUrl: options.chain.network.rpcUrl },
+        account: { accountId: client, signer: loadAccountKey(options.creds, "localnet", client) },
+        pollIntervalMs: 200,
+      }),
+  );
+}
+
+/** Waits until the job leaves `status` (the agent acts on its own), at most `seconds`. */
+async function waitPast(options: SeedOptions, jobId: string, status: string, seconds: number) {
+  const escrow = options.deployment.escrow.account_id;
+  for (let i = 0; i < seconds * 5; i++) {
+    const job = await options.chain.view<Job | null>(escrow, "job", { job_id: jobId });
+    if (job === null) throw new Error(`job ${jobId} is not on the escrow`);
+    if (job.status !== status) return job;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`job ${jobId} is still ${status} after ${seconds} s`);
 }
 
 /**
- * The provider agent's part: accept, then deliver a receipt signed by the machine key (the model
- * asked for, the job's request hash, a response hash and the token counts), or give the job back
- * with a signed failure.
+ * A paid job whose request is sealed but never inferred: not uploaded (requested, refunded), or
+ * sealed for another client so that it does not decrypt for this job (failed: the agent gives it
+ * back with a signed bad_request and the escrow refunds it in full).
  */
-async function providerWork(
+async function paidJob(
   options: SeedOptions,
   machine: DemoMachineRef,
-  job: Job,
-  model: ModelEntry,
+  client: string,
   plan: (typeof DEMO_JOBS)[number],
-): Promise<void> {
+  log: DevLog,
+): Promise<Job> {
+  const { chain } = options;
   const escrow = options.deployment.escrow.account_id;
-  const call = (method: string, args: Record<string, unknown>) =>
-    options.chain.call(machine.provider, escrow, method, args);
-  if (plan.plan === "requested" || plan.plan === "refunded") return;
-  if (plan.plan === "failed") {
-    const code = "capacity";
-    const notice = failureBytes({ escrow, job_id: job.id, code });
-    await call("fail_job", { job_id: job.id, code, signature: machineSignature(machine, notice) });
-    return;
-  }
-  await call("accept_job", { job_id: job.id });
-  if (plan.plan === "accepted") return;
-  const receipt = {
-    model: model.name,
-    weights_sha256: job.model_hash,
-    request_sha256: job.input_hash,
-    response_sha256: sha(`response of job ${job.id}`),
-    prompt_tokens: plan.promptTokens.toString(),
-    completion_tokens: plan.completionTokens.toString(),
-    chunks: "1",
-  };
-  const signed = receiptBytes({ escrow, job_id: job.id, ...receipt });
-  await call("deliver_job", {
-    job_id: job.id,
-    receipt,
-    signature: machineSignature(machine, signed),
+  const registry = options.deployment.registry.account_id;
+  const io = logIo(log, "seed", false);
+  const attested = await chain.view<Eligibility>(registry, "is_eligible", {
+    machine_id: machine.id,
   });
+  const model = attested.models?.[0];
+  if (model === undefined || attested.keyset_sha256 === null || attested.encryption_key === null) {
+    throw new Error(`machine #${machine.id} has no attested keyset`);
+  }
+  const sealedFor = plan.plan === "failed" ? `someone-else.${options.master}` : client;
+  const sealed = await sealRequest(
+    {
+      escrow,
+      client: sealedFor,
+      machine_id: machine.id,
+      model: model.weights_sha256,
+      keyset_sha256: attested.keyset_sha256,
+    },
+    attested.encryption_key,
+    {
+      model: model.name,
+      messages: [{ role: "user", content: plan.prompt }],
+      max_tokens: DEMO_MAX_TOKENS,
+    },
+  );
+  const job = await createJob(
+    {
+      chain,
+      escrow,
+      registry,
+      client,
+      machineId: machine.id,
+      asset: "NEAR",
+      maxAmount: YOCTO_PER_NEAR,
+      modelHash: model.weights_sha256,
+      inputHash: sealed.inputHash,
+      keysetSha256: attested.keyset_sha256,
+      acceptWithinNs: 3600n * 1_000_000_000n,
+      deliverWithinNs: 3600n * 1_000_000_000n,
+    },
+    io,
+  );
+  if (plan.plan === "refunded") {
+    await clientAction({ chain, escrow, account: client, jobId: job.id, action: "cancel" }, io);
+  }
+  if (plan.plan === "failed") {
+    const response = await fetch(`${machine.endpoint}/jobs/${job.id}/request`, {
+      method: "PUT",
+      body: sealed.envelope,
+    });
+    if (!response.ok) throw new Error(`uploading job ${job.id}'s request: ${response.status}`);
+    return waitPast(options, job.id, "requested", 30).then((j) =>
+      j.status === "accepted" ? waitPast(options, job.id, "accepted", 30) : j,
+    );
+  }
+  return job;
 }
 
 async function runJobs(options: SeedOptions, machines: DemoMachineRef[], log: DevLog) {
   const { chain, creds, master } = options;
   const escrow = options.deployment.escrow.account_id;
-  const registry = options.deployment.registry.account_id;
   const clients: string[] = [];
   for (const name of DEMO_CLIENTS)
     clients.push(await ensureAccount(chain, creds, master, name, 50n));
@@ -222,38 +271,31 @@ async function runJobs(options: SeedOptions, machines: DemoMachineRef[], log: De
     const client = clients[plan.client];
     if (machine === undefined || client === undefined)
       throw new Error(`demo job ${index}: no such machine or client`);
-    // The client's side: the machine's attested keyset and first model, as a client reads them.
-    const attested = await chain.view<Eligibility>(registry, "is_eligible", {
-      machine_id: machine.id,
-    });
-    const model = attested.models?.[0];
-    if (model === undefined || attested.keyset_sha256 === null) {
-      throw new Error(`demo job ${index}: machine #${machine.id} has no attested keyset`);
-    }
-    const job = await createJob(
-      {
-        chain,
-        escrow,
-        registry,
-        client,
-        machineId: machine.id,
-        asset: "NEAR",
+    if (plan.plan === "settled" || plan.plan === "delivered" || plan.plan === "disputed") {
+      const market = await clientMarket(options, client);
+      const result = await market.infer({
+        model: DEMO_MODEL_NAME,
+        messages: [{ role: "user", content: plan.prompt }],
         maxAmount: YOCTO_PER_NEAR,
-        modelHash: model.weights_sha256,
-        inputHash: sha(`request envelope ${index}`),
-        keysetSha256: attested.keyset_sha256,
-        acceptWithinNs: 3600n * 1_000_000_000n,
-        deliverWithinNs: 3600n * 1_000_000_000n,
-      },
-      io,
-    );
-    await providerWork(options, machine, job, model, plan);
-    const target = { chain, escrow, account: client, jobId: job.id };
-    if (plan.plan === "settled") await clientAction({ ...target, action: "confirm" }, io);
-    if (plan.plan === "refunded") await clientAction({ ...target, action: "cancel" }, io);
-    if (plan.plan === "disputed") {
-      await clientAction({ ...target, action: "dispute", reason: "the answer was cut off" }, io);
+        maxTokens: DEMO_MAX_TOKENS,
+        machine: machine.id,
+        seed: index,
+        confirm: plan.plan === "settled",
+      });
+      if (plan.plan === "disputed") {
+        const reason = "the answer does not answer the question";
+        await clientAction(
+          { chain, escrow, account: client, jobId: result.jobId, action: "dispute", reason },
+          io,
+        );
+      }
+      log.info(
+        "seed",
+        `job #${result.jobId} on machine #${machine.id}: ${plan.plan}, ${result.usage.promptTokens} + ${result.usage.completionTokens} tokens, encrypted end to end`,
+      );
+      continue;
     }
+    const job = await paidJob(options, machine, client, plan, log);
     log.info("seed", `job #${job.id} on machine #${machine.id}: ${plan.plan}`);
   }
 }
@@ -318,6 +360,7 @@ export async function seedMarket(options: SeedOptions, log: DevLog): Promise<voi
     log,
   );
   const machines = await registerMachines(options, log);
+  await options.startAgents();
   await runJobs(options, machines, log);
   await openProposal(options, holders, log);
   // One machine goes offline, so that the market shows an ineligible machine too.

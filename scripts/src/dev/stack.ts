@@ -11,9 +11,10 @@ import type { Credentials } from "../credentials.ts";
 import type { Deployment } from "../deployment.ts";
 import { Chain } from "../near.ts";
 import { ensureAccount } from "./accounts.ts";
-import { type DevConfig, devPaths } from "./config.ts";
+import { type DemoAgents, startDemoAgents } from "./agents.ts";
+import { agentPorts, type DevConfig, devPaths } from "./config.ts";
 import { ensureContracts } from "./contracts.ts";
-import { DEMO_VERIFIER } from "./demo.ts";
+import { DEMO_VERIFIER, demoEndpoint } from "./demo.ts";
 import { startIndexer } from "./indexer.ts";
 import { saveValidatorKey, startDevLocalnet } from "./localnet.ts";
 import { type DevLog, since } from "./log.ts";
@@ -53,12 +54,12 @@ export async function startStack(
   const paths = devPaths(config);
   const stoppers: { name: string; stop: () => Promise<void> }[] = [];
   let stopping = false;
-  // Stopped in this order: the verifier, then localnet (no new blocks), then the indexer and its
+  // Stopped in this order: the agents (running answers finish and are delivered), the verifier, then localnet (no new blocks), then the indexer and its
   // database. Each part is crash-safe (fsync'd chain log, one transaction per indexed batch), so
   // an exit part-way (a second Ctrl-C) loses nothing.
   const stop = async () => {
     stopping = true;
-    const order = ["verifier", "localnet", "indexer"];
+    const order = ["agents", "verifier", "localnet", "indexer"];
     stoppers.sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name));
     for (const { name, stop: stopOne } of stoppers) {
       try {
@@ -131,10 +132,36 @@ export async function startStack(
     stoppers.push({ name: "verifier", stop: () => verifier.stop() });
     log.info("stack", `services up in ${since(started)}`);
 
+    // The demo agents serve the demo machines once they are registered: on a fresh chain the seed
+    // starts them between registration and the jobs; on a resumed chain they start right away.
+    let agents: DemoAgents | null = null;
+    const startAgents = async () => {
+      agents = await startDemoAgents(
+        {
+          rpcUrl: net.rpcUrl,
+          deployment,
+          master,
+          host: config.host,
+          backendPort: config.backendPort,
+          agentPorts: agentPorts(config),
+          credentialsDir: paths.credentials,
+          demoDir: paths.demo,
+          agentsDir: paths.agents,
+        },
+        log,
+      );
+      stoppers.push({ name: "agents", stop: () => agents?.stop() ?? Promise.resolve() });
+    };
+    const endpoints = agentPorts(config).map((port) => demoEndpoint(config.host, port));
+
     const ready = (async () => {
+      if (state.seeded && config.seed) await startAgents();
       if (config.seed && !state.seeded) {
         try {
-          await seedMarket({ chain, creds, master, deployment, dir: join(paths.demo) }, log);
+          await seedMarket(
+            { chain, creds, master, deployment, dir: join(paths.demo), endpoints, startAgents },
+            log,
+          );
           writeState(paths.state, { ...state, seeded: true });
         } catch (error) {
           if (stopping) return;

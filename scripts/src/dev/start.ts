@@ -4,6 +4,7 @@
  * up. Ctrl-C stops every service cleanly; the next start resumes the same chain and database.
  */
 import { DevConfigError, devConfig, ENV_HELP } from "./config.ts";
+import { DEMO_MODEL_NAME } from "./demo.ts";
 import { createDevLog, since } from "./log.ts";
 import { type Stack, startStack } from "./stack.ts";
 
@@ -17,7 +18,7 @@ function urls(stack: Stack): string {
     "",
     "  the CLI against this market (another terminal):",
     `    export NEAR_CREDENTIALS_DIR=${stack.credentialsDir} GPU_MARKET_DEPLOYMENT=${stack.deploymentPath}`,
-    `    npm run gpu-market -- job create --account alice.test.near --machine 0 --max-amount 1 --model-hash ${"ab".repeat(32)} --input-hash ${"cd".repeat(32)}`,
+    `    npm run gpu-market -- job run --account acme-ai.test.near --model ${DEMO_MODEL_NAME} --prompt "Hello" --max-amount 0.1 --network localnet`,
     "",
     "  Ctrl-C stops everything; `npm start` again resumes the same chain and database.",
     "",

@@ -4,14 +4,15 @@
  * with the CLI appears without a reload; a second start on the same data resumes the same chain
  * and database without deploying or seeding again.
  */
-import { chmodSync, mkdtempSync, rmSync } from "node:fs";
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REPO_ROOT } from "../../src/artifacts.ts";
 import type { DevConfig } from "../../src/dev/config.ts";
-import { freePort } from "../../src/dev/free-port.ts";
+import { DEMO_JOBS, DEMO_PROVIDERS } from "../../src/dev/demo.ts";
+import { freePort, freePortRange } from "../../src/dev/free-port.ts";
 import { createDevLog } from "../../src/dev/log.ts";
 import { type Stack, startStack } from "../../src/dev/stack.ts";
 import { runCli } from "../support/run-cli.ts";
@@ -37,6 +38,8 @@ beforeAll(async () => {
     rpcPort: 0,
     apiPort: 0,
     pgPort: await freePort(),
+    backendPort: 0,
+    agentPort: await freePortRange(DEMO_PROVIDERS.length),
     blockIntervalMs: 500,
     seed: true,
   };
@@ -45,7 +48,7 @@ beforeAll(async () => {
     createDevLog((line) => logs.push(line), false),
   );
   await stack.ready;
-}, 240_000);
+}, 480_000);
 
 afterAll(async () => {
   await browser?.close();
@@ -78,16 +81,42 @@ describe("npm start", () => {
     expect(machines.data.filter((m) => m.eligible)).toHaveLength(7);
     const health = await api<{ ready: boolean }>("/health");
     expect(health.ready).toBe(true);
-    // Machine 0's settled job delivered 150 prompt + 450 completion tokens (demo.ts).
+    // Machine 0's settled job ran for real: its usage is the backend's own token count.
+    const jobs = await api<{
+      data: { status: string; prompt_tokens: string | null; completion_tokens: string | null }[];
+    }>("/v1/jobs?machine_id=0");
+    const ran = jobs.data.find((j) => j.status === "settled");
+    expect(Number(ran?.prompt_tokens)).toBeGreaterThan(0);
+    expect(Number(ran?.completion_tokens)).toBeGreaterThan(0);
     const machine = await api<{ data: { throughput: Record<string, unknown> } }>("/v1/machines/0");
     expect(machine.data.throughput).toMatchObject({
       jobs_delivered: 1,
-      prompt_tokens: "150",
-      completion_tokens: "450",
+      prompt_tokens: ran?.prompt_tokens,
+      completion_tokens: ran?.completion_tokens,
       tokens_per_second: expect.any(Number),
     });
+    // The request sealed for another client did not decrypt: the agent gave the job back.
     const failed = await api<{ data: Record<string, unknown>[] }>("/v1/jobs?machine_id=1");
-    expect(failed.data.map((j) => j.failure_code)).toContain("capacity");
+    expect(failed.data.map((j) => j.failure_code)).toContain("bad_request");
+    expect(logs.join("\n")).toMatch(/agent\s+gpuhub: 3 machine\(s\) served at http/);
+  });
+
+  it("keeps prompts and answers off the operator's side: agents' disks and logs hold ciphertext", () => {
+    const files: string[] = [];
+    const walk = (dir: string) => {
+      for (const entry of readdirSync(dir, { withFileTypes: true })) {
+        const path = join(dir, entry.name);
+        if (entry.isDirectory()) walk(path);
+        else files.push(path);
+      }
+    };
+    walk(join(dataDir, "agents"));
+    expect(files.length).toBeGreaterThan(0);
+    const stored = files.map((path) => readFileSync(path, "latin1")).join("\n");
+    for (const { prompt } of DEMO_JOBS) {
+      expect(stored).not.toContain(prompt);
+      expect(logs.join("\n")).not.toContain(prompt);
+    }
   });
 
   describe.skipIf("missing" in chromium)("the dashboard in a headless browser", () => {
@@ -114,12 +143,12 @@ describe("npm start", () => {
         jobs.map((j) => j.getAttribute("data-status")).sort(),
       );
       expect(statuses).toEqual([
-        "accepted",
         "delivered",
         "disputed",
         "refunded",
         "refunded",
         "requested",
+        "settled",
         "settled",
         "settled",
       ]);
@@ -128,10 +157,10 @@ describe("npm start", () => {
         "[data-testid=job][data-status=delivered] [data-testid=job-inference]",
       );
       expect(await delivered.textContent()).toMatch(
-        /input encrypted to keyset [0-9a-f]{6}…[0-9a-f]{6} · 200 prompt \+ 1000 completion tokens · [0-9.]+ tok\/s/,
+        /input encrypted to keyset [0-9a-f]{6}…[0-9a-f]{6} · \d+ prompt \+ \d+ completion tokens · [0-9.]+ tok\/s/,
       );
       expect(await page.locator("[data-testid=job-inference]").allTextContents()).toContainEqual(
-        expect.stringContaining("failed: capacity"),
+        expect.stringContaining("failed: bad_request"),
       );
       const machineZero = page.locator(
         '[data-testid=machine-row][data-machine-id="0"] [data-testid=throughput]',
@@ -230,6 +259,7 @@ describe("npm start", () => {
     expect(text).toMatch(/localnet\s+ready in .* resumed at height \d+/);
     expect(text).toMatch(/market\s+contracts found: registry\.test\.near/);
     expect(text).not.toMatch(/seed/);
+    expect(text).toMatch(/agent\s+gpuhub: 3 machine\(s\) served at http/);
     const after = await api<{ indexed_height: number }>("/health");
     expect(after.indexed_height).toBeGreaterThanOrEqual(before.indexed_height);
     const machines = await api<{ data: unknown[] }>("/v1/machines?limit=100");
