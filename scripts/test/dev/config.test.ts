@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { devConfig, devPaths } from "../../src/dev/config.ts";
+import { agentPorts, devConfig, devPaths } from "../../src/dev/config.ts";
 
 describe("npm start settings", () => {
   it("defaults to fixed local ports and the repository's .data folder", () => {
@@ -49,5 +49,11 @@ describe("npm start settings", () => {
     );
     expect(() => devConfig({ GPU_MARKET_SEED: "yes" })).toThrow(/GPU_MARKET_SEED: must be 0 or 1/);
     expect(() => devConfig({ GPU_MARKET_API_PORT: "3030" })).toThrow(/must differ, got 3030, 3030/);
+    // The agents take one port per demo provider from GPU_MARKET_AGENT_PORT on.
+    expect(() => devConfig({ GPU_MARKET_AGENT_PORT: "3048" })).toThrow(
+      /agents' ports .* must differ, got 3030, 3040, 54340, 3049, 3048, 3049, 3050/,
+    );
+    expect(devConfig({})).toMatchObject({ backendPort: 3049, agentPort: 3050 });
+    expect(agentPorts(devConfig({ GPU_MARKET_AGENT_PORT: "4000" }))).toEqual([4000, 4001, 4002]);
   });
 });
