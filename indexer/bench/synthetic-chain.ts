@@ -40,9 +40,11 @@ export interface SyntheticOptions {
   /** Events per block (each in its own receipt). */
   eventsPerBlock?: number;
   startHeight?: number;
+  /** Called with every event as it is put in a block (the chain's own view of its state). */
+  onEvent?: (event: Emitted, height: number, timestampNs: bigint) => void;
 }
 
-interface Emitted {
+export interface Emitted {
   event: string;
   data: Record<string, unknown>;
   predecessor: string;
@@ -261,6 +263,7 @@ export function* syntheticChain(options: SyntheticOptions): Generator<Record<str
     return message;
   };
   for (const event of events(options, timestamp)) {
+    options.onEvent?.(event, height, timestamp());
     pending.push(event);
     if (pending.length >= perBlock) {
       yield block(pending);

@@ -53,7 +53,7 @@ export async function startApp(options: AppOptions): Promise<App> {
     let indexer: Indexer | null = null;
     if (options.index) {
       if (config.reindexFrom !== undefined) {
-        const result = await reindexFrom(database.db, config.reindexFrom, config.contracts);
+        const result = await reindexFrom(database.pool, config.reindexFrom, config.contracts);
         log.info("re-indexed from stored events", { from: config.reindexFrom, ...result });
       }
       const source =
@@ -68,14 +68,16 @@ export async function startApp(options: AppOptions): Promise<App> {
           },
         });
       indexer = new Indexer({
-        db: database.db,
+        pool: database.pool,
         source,
         contracts: config.contracts,
         network: config.network,
         startHeight: config.startHeight,
         log,
         prefetch: config.prefetch,
+        fetchConcurrency: config.fetchConcurrency,
         batchBlocks: config.batchBlocks,
+        batchEvents: config.batchEvents,
       });
       await indexer.prepare();
     }

@@ -25,7 +25,9 @@ export interface Config {
   apiHost: string;
   apiPort: number;
   prefetch: number;
+  fetchConcurrency: number;
   batchBlocks: number;
+  batchEvents: number;
   maxLagBlocks: number;
   logJson: boolean;
   logLevel: "debug" | "info" | "warn" | "error";
@@ -53,7 +55,9 @@ const OPTIONS = {
   "api-host": { type: "string" },
   "api-port": { type: "string" },
   prefetch: { type: "string" },
+  "fetch-concurrency": { type: "string" },
   "batch-blocks": { type: "string" },
+  "batch-events": { type: "string" },
   "max-lag-blocks": { type: "string" },
   "log-json": { type: "boolean" },
   "log-level": { type: "string" },
@@ -151,8 +155,10 @@ export function parseConfig(
       pgPort: int("pg-port", values["pg-port"], 1, 65535) ?? 54329,
       apiHost: values["api-host"] ?? "127.0.0.1",
       apiPort: int("api-port", values["api-port"], 0, 65535) ?? 8080,
-      prefetch: int("prefetch", values.prefetch, 1, 1000) ?? 32,
-      batchBlocks: int("batch-blocks", values["batch-blocks"], 1, 10_000) ?? 50,
+      prefetch: int("prefetch", values.prefetch, 1, 10_000) ?? 256,
+      fetchConcurrency: int("fetch-concurrency", values["fetch-concurrency"], 1, 1000) ?? 32,
+      batchBlocks: int("batch-blocks", values["batch-blocks"], 1, 10_000) ?? 200,
+      batchEvents: int("batch-events", values["batch-events"], 1, 1_000_000) ?? 10_000,
       maxLagBlocks: int("max-lag-blocks", values["max-lag-blocks"], 0, 1_000_000) ?? 30,
       logJson: values["log-json"] ?? false,
       logLevel: level as Config["logLevel"],
@@ -184,8 +190,10 @@ Flags
   --data-dir DIR        embedded PostgreSQL data (default indexer/.data/postgres)
   --pg-port N           embedded PostgreSQL port (default 54329)
   --api-host HOST       --api-port N (default 127.0.0.1:8080; 0 = any free port)
-  --prefetch N          blocks fetched ahead while catching up (default 32)
-  --batch-blocks N      most blocks per transaction while catching up (default 50)
+  --prefetch N          blocks fetched ahead while catching up (default 256)
+  --fetch-concurrency N block requests in flight at once (default 32)
+  --batch-blocks N      most blocks per transaction while catching up (default 200)
+  --batch-events N      most events per transaction while catching up (default 10000)
   --max-lag-blocks N    /ready answers 503 beyond this lag (default 30)
   --sample N | --all    reconcile: records per table to compare (default 50)
   --json                reconcile: print the report as JSON

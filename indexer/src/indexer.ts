@@ -1,13 +1,21 @@
 /**
  * The indexing loop: blocks from the cursor on, decoded and applied; each batch of consecutive
- * blocks (one block at the tip, several already fetched ones while catching up) is written in one
- * transaction together with the cursor, so stopping at any moment loses and duplicates nothing.
+ * blocks (one block at the tip, every block already fetched while catching up, up to a limit) is
+ * written in one transaction together with the cursor, so stopping at any moment loses and
+ * duplicates nothing. Fetching and decoding the next batch overlap writing the current one.
  */
 import { setTimeout as sleep } from "node:timers/promises";
-import type { Kysely } from "kysely";
-import { applyBlock } from "./apply/apply-block.ts";
-import { type Cursor, cursorMismatch, readCursor, writeCursor } from "./db/cursor.ts";
-import type { Database } from "./db/schema.ts";
+import type pg from "pg";
+import {
+  applyBatch,
+  type BatchResult,
+  type BlockEvents,
+  batchCatalog,
+} from "./apply/apply-batch.ts";
+import { RowCache } from "./apply/state.ts";
+import type { Catalog } from "./db/catalog.ts";
+import { type Cursor, cursorMismatch, readCursorOn, writeCursor } from "./db/cursor.ts";
+import { inTransaction } from "./db/database.ts";
 import type { Contracts } from "./decode/contracts.ts";
 import { decodeBlock } from "./decode/decode-block.ts";
 import type { Logger } from "./log.ts";
@@ -16,19 +24,24 @@ import { BlockStream, type StreamItem } from "./source/block-stream.ts";
 import { backoffMs } from "./source/retry.ts";
 
 export interface IndexerOptions {
-  db: Kysely<Database>;
+  /** The database; the indexer writes through one connection of it at a time. */
+  pool: pg.Pool;
   source: BlockSource;
   contracts: Contracts;
   network: string;
   /** First height to index when the database has no cursor yet. */
   startHeight?: number;
   log: Logger;
-  /** Heights fetched ahead while catching up. */
+  /** Heights fetched ahead while catching up (default 256). */
   prefetch?: number;
+  /** Block requests in flight at once while catching up (default 32). */
+  fetchConcurrency?: number;
   /** Most blocks written in one transaction while catching up. */
   batchBlocks?: number;
+  /** Most events in one transaction (a batch ends at the block that reaches it). */
+  batchEvents?: number;
   tipPollMs?: number;
-  /** Called inside each batch's transaction after its events are written, before the commit. */
+  /** Called inside each batch's transaction after its rows are written, before the commit. */
   beforeCommit?: (heights: number[]) => void | Promise<void>;
 }
 
@@ -51,6 +64,13 @@ export class ChainMismatchError extends Error {
   override name = "ChainMismatchError";
 }
 
+/** A batch as the loop carries it: the stream's items, and each block's decoded events. */
+interface Batch {
+  items: StreamItem[];
+  events: number;
+  decoded: Map<number, BlockEvents>;
+}
+
 export class Indexer {
   readonly status: IndexerStatus = {
     height: -1,
@@ -64,6 +84,8 @@ export class Indexer {
   };
   #options: IndexerOptions;
   #cursor: Cursor | null = null;
+  #catalog: Catalog | null = null;
+  #cache = new RowCache();
 
   constructor(options: IndexerOptions) {
     this.#options = options;
@@ -71,8 +93,14 @@ export class Indexer {
 
   /** Reads the cursor and checks it was written under the same network and contracts. */
   async prepare(): Promise<void> {
-    const { db, network, contracts, startHeight } = this.#options;
-    const cursor = await readCursor(db);
+    const { pool, network, contracts, startHeight } = this.#options;
+    const client = await pool.connect();
+    let cursor: Cursor | null;
+    try {
+      cursor = await readCursorOn(client);
+    } finally {
+      client.release();
+    }
     if (cursor !== null) {
       const mismatch = cursorMismatch(cursor, network, contracts);
       if (mismatch !== null) {
@@ -103,6 +131,29 @@ export class Indexer {
     this.status.lastErrorAt = new Date().toISOString();
   }
 
+  /** The next batch: one block (waiting for it), then every block already fetched, decoded. */
+  async #nextBatch(stream: BlockStream): Promise<Batch> {
+    const maxBlocks = Math.max(1, this.#options.batchBlocks ?? 200);
+    const maxEvents = Math.max(1, this.#options.batchEvents ?? 10_000);
+    const batch: Batch = { items: [], events: 0, decoded: new Map() };
+    do {
+      const item = await stream.next();
+      batch.items.push(item);
+      if (item.kind === "block") {
+        const { block } = item;
+        const events = decodeBlock(block, this.#options.contracts);
+        batch.events += events.length;
+        batch.decoded.set(block.height, {
+          height: block.height,
+          hash: block.hash,
+          timestampNs: block.timestampNs,
+          events,
+        });
+      }
+    } while (batch.items.length < maxBlocks && batch.events < maxEvents && stream.hasReady());
+    return batch;
+  }
+
   /** Indexes until the signal aborts (resolves) or a fatal error (rejects). */
   async run(signal: AbortSignal): Promise<void> {
     if (this.#cursor === null) {
@@ -112,19 +163,21 @@ export class Indexer {
     const from = (this.#cursor?.height ?? -1) + 1;
     log.info("indexing", { from, network: this.#options.network });
     const stream = new BlockStream(source, from, {
-      window: this.#options.prefetch ?? 32,
+      window: this.#options.prefetch ?? 256,
+      concurrency: this.#options.fetchConcurrency ?? 32,
       tipPollMs: this.#options.tipPollMs,
       signal,
     });
-    const maxBatch = Math.max(1, this.#options.batchBlocks ?? 50);
     let lastProgress = Date.now();
     let wasAtTip = false;
+    let pending: Promise<Batch> | null = null;
     try {
+      pending = this.#nextBatch(stream);
       for (;;) {
-        const batch: StreamItem[] = [await stream.next()];
-        while (batch.length < maxBatch && stream.hasReady()) {
-          batch.push(await stream.next());
-        }
+        const batch: Batch = await pending;
+        // The next batch is fetched and decoded while this one is written.
+        pending = this.#nextBatch(stream);
+        pending.catch(() => {});
         this.status.finalHeight = Math.max(this.status.finalHeight, stream.knownFinal);
         await this.#commitWithRetry(batch, signal);
         // Progress at most every 5 s, and once on reaching the tip (not once per block there).
@@ -150,7 +203,7 @@ export class Indexer {
     }
   }
 
-  async #commitWithRetry(batch: StreamItem[], signal: AbortSignal): Promise<void> {
+  async #commitWithRetry(batch: Batch, signal: AbortSignal): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       signal.throwIfAborted();
       try {
@@ -163,7 +216,7 @@ export class Indexer {
         const delay = backoffMs(attempt, 200, 10_000);
         this.recordError("database", error);
         this.#options.log.warn("writing blocks failed; retrying", {
-          heights: `${firstHeight(batch)}-${lastHeight(batch)}`,
+          heights: `${firstHeight(batch.items)}-${lastHeight(batch.items)}`,
           attempt,
           delayMs: delay,
           error,
@@ -173,60 +226,66 @@ export class Indexer {
     }
   }
 
-  async #commit(batch: StreamItem[]): Promise<void> {
+  async #commit(batch: Batch): Promise<void> {
     const previous = this.#cursor;
     if (previous === null) {
       throw new Error("indexer: run() before prepare()");
     }
-    const { db, contracts, log } = this.#options;
+    const { pool, contracts, log } = this.#options;
+    // Chain continuity first: nothing of another chain is written.
     let next: Cursor = previous;
-    let applied = 0;
-    let problems = 0;
-    await db.transaction().execute(async (tx) => {
-      next = previous;
-      applied = 0;
-      problems = 0;
-      for (const item of batch) {
-        if (item.kind === "skipped") {
-          next = { ...next, height: item.height };
-          continue;
-        }
-        const block = item.block;
-        if (next.blockHash !== "" && block.prevHash !== next.blockHash) {
-          throw new ChainMismatchError(
-            `block ${block.height} follows ${block.prevHash}, but the indexed chain's last block is ${next.blockHash}: the source serves another chain (reset or other network)`,
-          );
-        }
-        const events = decodeBlock(block, contracts);
-        const result = await applyBlock(tx, block, events);
-        applied += result.applied;
-        problems += result.problems.length;
-        for (const event of result.problems) {
-          log.warn("event recorded but not applied", {
-            height: block.height,
-            receipt: event.receiptId,
-            log: event.logIndex,
-            event: `${event.standard}/${event.version}/${event.event}`,
-            status: event.status,
-            error: event.error,
-          });
-        }
-        next = {
-          ...next,
-          height: block.height,
-          blockHash: block.hash,
-          blockTimestampNs: block.timestampNs,
-        };
+    const blocks: BlockEvents[] = [];
+    for (const item of batch.items) {
+      if (item.kind === "skipped") {
+        next = { ...next, height: item.height };
+        continue;
       }
-      await writeCursor(tx, next);
-      await this.#options.beforeCommit?.(batch.map((item) => heightOf(item)));
-    });
+      const block = item.block;
+      if (next.blockHash !== "" && block.prevHash !== next.blockHash) {
+        throw new ChainMismatchError(
+          `block ${block.height} follows ${block.prevHash}, but the indexed chain's last block is ${next.blockHash}: the source serves another chain (reset or other network)`,
+        );
+      }
+      const decoded = batch.decoded.get(block.height);
+      if (decoded !== undefined && decoded.events.length > 0) blocks.push(decoded);
+      next = {
+        ...next,
+        height: block.height,
+        blockHash: block.hash,
+        blockTimestampNs: block.timestampNs,
+      };
+    }
+    let result: BatchResult;
+    try {
+      result = await inTransaction(pool, async (client) => {
+        this.#catalog ??= await batchCatalog(client);
+        const applied = await applyBatch(client, this.#catalog, contracts, blocks, this.#cache);
+        await writeCursor(client, next);
+        await this.#options.beforeCommit?.(batch.items.map((item) => heightOf(item)));
+        return applied;
+      });
+    } catch (error) {
+      // Whether the commit happened is unknown: the rows are read from the database again.
+      this.#cache.clear();
+      throw error;
+    }
+    this.#cache.keep(result.state);
     this.#cursor = next;
     this.status.height = next.height;
     this.status.blockTimestampNs = next.blockTimestampNs;
-    this.status.blocks += batch.length;
-    this.status.events += applied + problems;
-    this.status.problems += problems;
+    this.status.blocks += batch.items.length;
+    this.status.events += result.applied + result.problems.length;
+    this.status.problems += result.problems.length;
+    for (const { height, event } of result.problems) {
+      log.warn("event recorded but not applied", {
+        height,
+        receipt: event.receiptId,
+        log: event.logIndex,
+        event: `${event.standard}/${event.version}/${event.event}`,
+        status: event.status,
+        error: event.error,
+      });
+    }
   }
 }
 
@@ -234,10 +293,10 @@ function heightOf(item: StreamItem): number {
   return item.kind === "block" ? item.block.height : item.height;
 }
 
-function firstHeight(batch: StreamItem[]): number {
-  return heightOf(batch[0] as StreamItem);
+function firstHeight(items: StreamItem[]): number {
+  return heightOf(items[0] as StreamItem);
 }
 
-function lastHeight(batch: StreamItem[]): number {
-  return heightOf(batch[batch.length - 1] as StreamItem);
+function lastHeight(items: StreamItem[]): number {
+  return heightOf(items[items.length - 1] as StreamItem);
 }

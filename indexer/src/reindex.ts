@@ -4,10 +4,10 @@
  * when first seen are applied if their schema is known now), events from H on are deleted, and the
  * cursor is set to H - 1; the next run fetches blocks from H again.
  */
-import { type Kysely, sql } from "kysely";
-import { applyBlock } from "./apply/apply-block.ts";
-import { readCursor, writeCursor } from "./db/cursor.ts";
-import type { Database } from "./db/schema.ts";
+import type pg from "pg";
+import { applyBatch, type BlockEvents, batchCatalog } from "./apply/apply-batch.ts";
+import { readCursorOn, writeCursor } from "./db/cursor.ts";
+import { inTransaction } from "./db/database.ts";
 import { DERIVED_TABLES } from "./db/tables.ts";
 import { type Contracts, roleOf } from "./decode/contracts.ts";
 import { type DecodedEvent, decodeEventJson } from "./decode/decode-block.ts";
@@ -79,81 +79,87 @@ export interface ReindexResult {
 }
 
 export async function reindexFrom(
-  db: Kysely<Database>,
+  pool: pg.Pool,
   height: number,
   contracts: Contracts,
 ): Promise<ReindexResult> {
-  return db.transaction().execute(async (tx) => {
-    const cursor = await readCursor(tx);
-    if (cursor === null) {
-      throw new Error(
-        "nothing to re-index: the database has no cursor (start with --start-height)",
-      );
-    }
-    if (height > cursor.height + 1) {
-      throw new Error(
-        `cannot re-index from ${height}: the database is only indexed up to ${cursor.height}`,
-      );
-    }
-    await sql`CREATE TEMP TABLE replay ON COMMIT DROP AS
-      SELECT * FROM events WHERE block_height < ${height}`.execute(tx);
-    const deleted = await sql<{
-      n: string;
-    }>`SELECT count(*) AS n FROM events WHERE block_height >= ${height}`.execute(tx);
-    await sql.raw(`TRUNCATE ${[...DERIVED_TABLES, "events"].join(", ")} CASCADE`).execute(tx);
-    let replayed = 0;
-    let last: { height: string; seq: number } | null = null;
-    let lastBlock = { hash: "", timestampNs: "0" };
-    for (;;) {
-      const after: { height: string; seq: number } | null = last;
-      const rows = (
-        await sql<StoredEvent>`SELECT * FROM replay
-          WHERE ${after === null ? sql`true` : sql`(block_height, seq) > (${after.height}::bigint, ${after.seq})`}
-          ORDER BY block_height, seq LIMIT ${PAGE}`.execute(tx)
-      ).rows;
-      if (rows.length === 0) break;
-      let group: StoredEvent[] = [];
-      const flush = async (): Promise<void> => {
-        const first = group[0];
-        if (first === undefined) return;
-        const block = {
-          height: Number(first.block_height),
-          hash: first.block_hash,
-          prevHash: "",
-          timestampNs: first.block_timestamp,
-          shards: [],
+  return inTransaction(pool, (client) => replay(client, height, contracts));
+}
+
+async function replay(
+  client: pg.ClientBase,
+  height: number,
+  contracts: Contracts,
+): Promise<ReindexResult> {
+  const cursor = await readCursorOn(client);
+  if (cursor === null) {
+    throw new Error("nothing to re-index: the database has no cursor (start with --start-height)");
+  }
+  if (height > cursor.height + 1) {
+    throw new Error(
+      `cannot re-index from ${height}: the database is only indexed up to ${cursor.height}`,
+    );
+  }
+  const catalog = await batchCatalog(client);
+  await client.query(
+    "CREATE TEMP TABLE replay ON COMMIT DROP AS SELECT * FROM events WHERE block_height < $1",
+    [height],
+  );
+  const deleted = await client.query<{ n: string }>(
+    "SELECT count(*) AS n FROM events WHERE block_height >= $1",
+    [height],
+  );
+  await client.query(`TRUNCATE ${[...DERIVED_TABLES, "events"].join(", ")} CASCADE`);
+  let replayed = 0;
+  let last: { height: string; seq: number } = { height: "-1", seq: -1 };
+  let lastTimestampNs = "0";
+  for (;;) {
+    const rows = (
+      await client.query<StoredEvent>(
+        `SELECT * FROM replay WHERE (block_height, seq) > ($1::bigint, $2::int)
+         ORDER BY block_height, seq LIMIT ${PAGE}`,
+        [last.height, last.seq],
+      )
+    ).rows;
+    if (rows.length === 0) break;
+    // Whole blocks per batch: a page's last block may continue on the next page, so it waits.
+    const tail = rows[rows.length - 1] as StoredEvent;
+    const complete =
+      rows.length < PAGE ? rows : rows.filter((row) => row.block_height !== tail.block_height);
+    const page = complete.length > 0 ? complete : rows;
+    const blocks: BlockEvents[] = [];
+    for (const row of page) {
+      let block = blocks[blocks.length - 1];
+      if (block === undefined || String(block.height) !== row.block_height) {
+        block = {
+          height: Number(row.block_height),
+          hash: row.block_hash,
+          timestampNs: row.block_timestamp,
+          events: [],
         };
-        await applyBlock(
-          tx,
-          block,
-          group.map((row) => redecode(row, contracts)),
-        );
-        lastBlock = { hash: first.block_hash, timestampNs: first.block_timestamp };
-        group = [];
-      };
-      for (const row of rows) {
-        if (group[0] !== undefined && group[0].block_height !== row.block_height) await flush();
-        group.push(row);
+        blocks.push(block);
       }
-      await flush();
-      replayed += rows.length;
-      const tail = rows[rows.length - 1] as StoredEvent;
-      last = { height: tail.block_height, seq: tail.seq };
+      block.events.push(redecode(row, contracts));
     }
-    // Re-indexing from the next height keeps the cursor. Otherwise the hash of block H - 1 is not
-    // stored when it had no events; the chain check resumes from the next block fetched.
-    if (height !== cursor.height + 1) {
-      await writeCursor(tx, {
-        ...cursor,
-        height: height - 1,
-        blockHash: "",
-        blockTimestampNs: lastBlock.timestampNs,
-      });
-    }
-    return {
-      replayedEvents: replayed,
-      deletedEvents: Number(deleted.rows[0]?.n ?? 0),
-      cursorHeight: height - 1,
-    };
-  });
+    await applyBatch(client, catalog, contracts, blocks);
+    replayed += page.length;
+    const end = page[page.length - 1] as StoredEvent;
+    last = { height: end.block_height, seq: end.seq };
+    lastTimestampNs = end.block_timestamp;
+  }
+  // Re-indexing from the next height keeps the cursor. Otherwise the hash of block H - 1 is not
+  // stored when it had no events; the chain check resumes from the next block fetched.
+  if (height !== cursor.height + 1) {
+    await writeCursor(client, {
+      ...cursor,
+      height: height - 1,
+      blockHash: "",
+      blockTimestampNs: lastTimestampNs,
+    });
+  }
+  return {
+    replayedEvents: replayed,
+    deletedEvents: Number(deleted.rows[0]?.n ?? 0),
+    cursorHeight: height - 1,
+  };
 }

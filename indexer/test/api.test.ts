@@ -34,7 +34,7 @@ let flowIndexer: Indexer;
 async function index(db: TestDatabase, messages: Json[], contracts: Contracts): Promise<Indexer> {
   const source = new MemorySource(messages);
   const indexer = new Indexer({
-    db: db.db,
+    pool: db.pool,
     source,
     contracts,
     network: "localnet",

@@ -26,7 +26,7 @@ let reference: Record<string, unknown[]>;
 
 function indexer(source: MemorySource, options: Partial<IndexerOptions> = {}): Indexer {
   return new Indexer({
-    db: db.db,
+    pool: db.pool,
     source,
     contracts,
     network: "localnet",
@@ -190,7 +190,7 @@ describe("flows with keysets and without", () => {
     const source = new MemorySource(v1Messages);
     const running = runInBackground(
       new Indexer({
-        db: db.db,
+        pool: db.pool,
         source,
         contracts: { registry: v1.registry, escrow: null, governance: null },
         network: "localnet",
@@ -282,7 +282,7 @@ describe("re-indexing from a height", () => {
   ])("from %s rebuilds the same tables", async (_name, fraction) => {
     await indexAll();
     const height = first + Math.round((last + 1 - first) * fraction);
-    const result = await reindexFrom(db.db, height, contracts);
+    const result = await reindexFrom(db.pool, height, contracts);
     expect(result.cursorHeight).toBe(height - 1);
     const eventsBelow = (reference.events as { block_height: string }[]).filter(
       (e) => Number(e.block_height) < height,
@@ -295,7 +295,7 @@ describe("re-indexing from a height", () => {
 
   test("refuses a height beyond what is indexed", async () => {
     await indexAll(new MemorySource(messages.slice(0, 5)));
-    await expect(reindexFrom(db.db, last, contracts)).rejects.toThrow(
+    await expect(reindexFrom(db.pool, last, contracts)).rejects.toThrow(
       `cannot re-index from ${last}: the database is only indexed up to ${first + 4}`,
     );
   });

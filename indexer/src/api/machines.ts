@@ -25,8 +25,8 @@ function searchQuery(db: Kysely<Database>) {
   return db.selectFrom("machines as m").select(["m.id", "m.price_per_unit"]);
 }
 
-/** The full answer for the given machine ids, in the given order. */
-async function describe(db: Kysely<Database>, ids: string[], now: string) {
+/** The full answer for the given machine ids, in the given order (ids the index lacks are left out). */
+export async function describeMachines(db: Kysely<Database>, ids: string[], now: string) {
   if (ids.length === 0) return [];
   const rows = await db
     .selectFrom("machines as m")
@@ -210,7 +210,7 @@ export async function searchMachines(db: Kysely<Database>, query: Query) {
     sort === "id" ? [last.id] : [last.price_per_unit, last.id],
   );
   return {
-    data: await describe(
+    data: await describeMachines(
       db,
       page.data.map((r) => r.id),
       now,
@@ -226,7 +226,7 @@ export async function getMachine(db: Kysely<Database>, id: string, query: Query)
     throw new QueryError(`machine id: must be a u64 decimal integer, got ${JSON.stringify(id)}`);
   }
   const at = await asOf(db);
-  const [machine] = await describe(db, [id], at.block_timestamp ?? "0");
+  const [machine] = await describeMachines(db, [id], at.block_timestamp ?? "0");
   if (machine === undefined) return null;
   const verdicts = await db
     .selectFrom("verdicts")

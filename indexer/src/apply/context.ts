@@ -1,9 +1,9 @@
-/** What an event handler gets: the open block transaction and where the event comes from. */
-import type { Transaction } from "kysely";
-import type { Database } from "../db/schema.ts";
+/** What an event handler gets: the batch's rows and where the event comes from. */
+import type { BatchState } from "./state.ts";
 
 export interface ApplyContext {
-  tx: Transaction<Database>;
+  /** The rows of the batch (state.ts): handlers read and write these, never the database. */
+  s: BatchState;
   contract: string;
   height: number;
   timestampNs: string;
@@ -13,8 +13,8 @@ export interface ApplyContext {
 
 /**
  * The event relies on a record the index does not have (typically: indexing started after the
- * record was created). Thrown before the handler writes anything; the event is then recorded as
- * invalid with this message and reported, and the block still commits.
+ * record was created). The event's changes are undone; it is recorded as invalid with this message
+ * and reported, and the block still commits.
  */
 export class ConsistencyError extends Error {
   override name = "ConsistencyError";

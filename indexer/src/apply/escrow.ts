@@ -1,5 +1,5 @@
 /**
- * Applies escrow events (contracts/escrow) to its tables. Jobs are written as each event carries
+ * Applies escrow events (contracts/escrow) to its rows (state.ts). Jobs are written as each event carries
  * them, with every event kept in job_history. Credited balances follow the contract's books:
  * deposit, withdraw and withdraw_failed carry the new balance itself; the other changes are
  * derived exactly as the contract makes them:
@@ -13,21 +13,13 @@
  */
 import type { Allowance, EscrowEventData, EscrowEventName, Job } from "../decode/escrow-events.ts";
 import { type ApplyContext, ConsistencyError } from "./context.ts";
+import type { Row } from "./state.ts";
 
-type Handler<N extends EscrowEventName> = (
-  ctx: ApplyContext,
-  data: EscrowEventData<N>,
-) => Promise<void>;
+type Handler<N extends EscrowEventName> = (ctx: ApplyContext, data: EscrowEventData<N>) => void;
 
-type Json = Record<string, unknown>;
-
-async function requireState(ctx: ApplyContext): Promise<{ treasury: string }> {
-  const row = await ctx.tx
-    .selectFrom("escrow_state")
-    .select("treasury")
-    .where("contract", "=", ctx.contract)
-    .executeTakeFirst();
-  if (row === undefined) {
+function requireState(ctx: ApplyContext): Row {
+  const row = ctx.s.get("escrow_state", [ctx.contract]);
+  if (row === null) {
     throw new ConsistencyError(
       `escrow ${ctx.contract} has no escrow_initialized event in the index`,
     );
@@ -35,7 +27,7 @@ async function requireState(ctx: ApplyContext): Promise<{ treasury: string }> {
   return row;
 }
 
-async function updateState(
+function updateState(
   ctx: ApplyContext,
   values: {
     params?: unknown;
@@ -44,66 +36,46 @@ async function updateState(
     contract_version?: number;
     last_code_sha256?: string;
   },
-): Promise<void> {
-  await requireState(ctx);
-  const { params, ...rest } = values;
-  await ctx.tx
-    .updateTable("escrow_state")
-    .set({
-      ...rest,
-      ...(params === undefined ? {} : { params: JSON.stringify(params) }),
-      updated_height: ctx.height,
-    })
-    .where("contract", "=", ctx.contract)
-    .execute();
+): void {
+  const row = requireState(ctx);
+  ctx.s.put("escrow_state", [ctx.contract], { ...row, ...values, updated_height: ctx.height });
 }
 
-async function setBalance(ctx: ApplyContext, account: string, asset: string, amount: string) {
+function setBalance(ctx: ApplyContext, account: string, asset: string, amount: string): void {
   if (amount === "0") {
-    await ctx.tx
-      .deleteFrom("balances")
-      .where("account_id", "=", account)
-      .where("asset", "=", asset)
-      .execute();
+    ctx.s.remove("balances", [account, asset]);
     return;
   }
-  const row = { account_id: account, asset, amount, updated_height: ctx.height };
-  await ctx.tx
-    .insertInto("balances")
-    .values(row)
-    .onConflict((oc) => oc.columns(["account_id", "asset"]).doUpdateSet(row))
-    .execute();
+  ctx.s.put("balances", [account, asset], {
+    account_id: account,
+    asset,
+    amount,
+    updated_height: ctx.height,
+  });
 }
 
-async function balanceOf(ctx: ApplyContext, account: string, asset: string): Promise<bigint> {
-  const row = await ctx.tx
-    .selectFrom("balances")
-    .select("amount")
-    .where("account_id", "=", account)
-    .where("asset", "=", asset)
-    .executeTakeFirst();
-  return BigInt(row?.amount ?? "0");
+function balanceOf(ctx: ApplyContext, account: string, asset: string): bigint {
+  return BigInt((ctx.s.get("balances", [account, asset])?.amount as string | undefined) ?? "0");
 }
 
-async function credit(ctx: ApplyContext, account: string, asset: string, amount: string | null) {
+function credit(ctx: ApplyContext, account: string, asset: string, amount: string | null): void {
   if (amount === null || amount === "0") return;
-  const next = (await balanceOf(ctx, account, asset)) + BigInt(amount);
-  await setBalance(ctx, account, asset, next.toString());
+  setBalance(ctx, account, asset, (balanceOf(ctx, account, asset) + BigInt(amount)).toString());
 }
 
-/** Checks that `account` holds `amount` (before any write), then takes it. */
-async function debit(ctx: ApplyContext, account: string, asset: string, amount: string) {
-  const held = await balanceOf(ctx, account, asset);
+/** Checks that `account` holds `amount`, then takes it. */
+function debit(ctx: ApplyContext, account: string, asset: string, amount: string): void {
+  const held = balanceOf(ctx, account, asset);
   if (held < BigInt(amount)) {
     throw new ConsistencyError(
       `${account} pays ${amount} ${asset} from a balance of ${held} in the index`,
     );
   }
-  await setBalance(ctx, account, asset, (held - BigInt(amount)).toString());
+  setBalance(ctx, account, asset, (held - BigInt(amount)).toString());
 }
 
-async function saveAllowance(ctx: ApplyContext, a: Allowance): Promise<void> {
-  const row = {
+function saveAllowance(ctx: ApplyContext, a: Allowance): void {
+  ctx.s.put("allowances", [a.owner, a.spender, a.asset], {
     owner: a.owner,
     spender: a.spender,
     asset: a.asset,
@@ -112,35 +84,63 @@ async function saveAllowance(ctx: ApplyContext, a: Allowance): Promise<void> {
     period_start: a.period_start,
     spent: a.spent,
     updated_height: ctx.height,
-  };
-  await ctx.tx
-    .insertInto("allowances")
-    .values(row)
-    .onConflict((oc) => oc.columns(["owner", "spender", "asset"]).doUpdateSet(row))
-    .execute();
+  });
 }
 
 /** A NEP-145 storage balance as the event carries it. */
-async function saveStorage(
+function saveStorage(
   ctx: ApplyContext,
   d: { account_id: string; total: string; available: string },
-): Promise<void> {
-  const row = {
+): void {
+  ctx.s.put("escrow_storage", [d.account_id], {
     account_id: d.account_id,
     total: d.total,
     available: d.available,
     updated_height: ctx.height,
-  };
-  await ctx.tx
-    .insertInto("escrow_storage")
-    .values(row)
-    .onConflict((oc) => oc.column("account_id").doUpdateSet(row))
-    .execute();
+  });
 }
 
-/** The fields escrow version 2 added, null in events of version 1 (which lack them). */
-function receiptFields(job: Job) {
+/**
+ * The job's row, column by column: fields escrow version 2 added are null in events of version 1
+ * (which lack them); a field a later version adds is kept in job_history until it has a column.
+ */
+function jobRow(job: Job, height: number): Row {
   return {
+    id: job.id,
+    client: job.client,
+    payer: job.payer,
+    machine_id: job.machine_id,
+    provider: job.provider,
+    machine_public_key: job.machine_public_key,
+    price_per_unit: job.price_per_unit,
+    fee_bps: job.fee_bps,
+    asset: job.asset,
+    max_amount: job.max_amount,
+    model_hash: job.model_hash,
+    input_hash: job.input_hash,
+    status: job.status,
+    created_at: job.created_at,
+    accept_deadline: job.accept_deadline,
+    deliver_within_ns: job.deliver_within_ns,
+    accepted_at: job.accepted_at,
+    deliver_deadline: job.deliver_deadline,
+    result_hash: job.result_hash,
+    usage: job.usage,
+    signature: job.signature,
+    amount_due: job.amount_due,
+    delivered_at: job.delivered_at,
+    dispute_deadline: job.dispute_deadline,
+    disputed_at: job.disputed_at,
+    dispute_reason: job.dispute_reason,
+    arbitration_deadline: job.arbitration_deadline,
+    resolution_note: job.resolution_note,
+    slash_requested: job.slash_requested,
+    provider_payout: job.provider_payout,
+    fee: job.fee,
+    client_refund: job.client_refund,
+    closed_at: job.closed_at,
+    refund_reason: job.refund_reason,
+    settled_by: job.settled_by,
     keyset_sha256: job.keyset_sha256 ?? null,
     encryption_key: job.encryption_key ?? null,
     model_name: job.model_name ?? null,
@@ -148,99 +148,84 @@ function receiptFields(job: Job) {
     completion_tokens: job.completion_tokens ?? null,
     chunks: job.chunks ?? null,
     failure_code: job.failure_code ?? null,
+    updated_height: height,
   };
 }
 
 /** Writes the job as the event carries it, records the event in its history, settles a close. */
-async function jobEvent(ctx: ApplyContext, job: Job, event: string): Promise<void> {
-  const previous = await ctx.tx
-    .selectFrom("jobs")
-    .select("closed_at")
-    .where("id", "=", job.id)
-    .executeTakeFirst();
-  if (previous === undefined && event !== "job_created") {
+function jobEvent(ctx: ApplyContext, job: Job, event: string): void {
+  const previous = ctx.s.get("jobs", [job.id]);
+  if (previous === null && event !== "job_created") {
     throw new ConsistencyError(`the event names job ${job.id}, which the index does not have`);
   }
-  const closing = job.closed_at !== null && (previous === undefined || previous.closed_at === null);
-  const treasury = closing ? (await requireState(ctx)).treasury : "";
-  const row = { ...job, ...receiptFields(job), updated_height: ctx.height };
-  await ctx.tx
-    .insertInto("jobs")
-    .values(row)
-    .onConflict((oc) => oc.column("id").doUpdateSet(row))
-    .execute();
-  await ctx.tx
-    .insertInto("job_history")
-    .values({
-      receipt_id: ctx.receiptId,
-      log_index: ctx.logIndex,
-      job_id: job.id,
-      block_height: ctx.height,
-      block_timestamp: ctx.timestampNs,
-      event,
-      status: job.status,
-      data: JSON.stringify(job),
-    })
-    .execute();
+  const closing = job.closed_at !== null && (previous === null || previous.closed_at === null);
+  const treasury = closing ? (requireState(ctx).treasury as string) : "";
+  ctx.s.put("jobs", [job.id], jobRow(job, ctx.height));
+  ctx.s.append("job_history", {
+    receipt_id: ctx.receiptId,
+    log_index: ctx.logIndex,
+    job_id: job.id,
+    block_height: ctx.height,
+    block_timestamp: ctx.timestampNs,
+    event,
+    status: job.status,
+    data: job,
+  });
   if (closing) {
-    await credit(ctx, job.provider, job.asset, job.provider_payout);
-    await credit(ctx, treasury, job.asset, job.fee);
-    await credit(ctx, job.payer, job.asset, job.client_refund);
+    credit(ctx, job.provider, job.asset, job.provider_payout);
+    credit(ctx, treasury, job.asset, job.fee);
+    credit(ctx, job.payer, job.asset, job.client_refund);
   }
 }
 
 function jobHandler(event: string) {
-  return (ctx: ApplyContext, job: Job): Promise<void> => jobEvent(ctx, job, event);
+  return (ctx: ApplyContext, job: Job): void => jobEvent(ctx, job, event);
 }
 
-async function approvalStatus(
+function approvalStatus(
   ctx: ApplyContext,
   id: string,
   status: "granted" | "rejected",
   rejectedBy: string | null,
-): Promise<void> {
-  const updated = await ctx.tx
-    .updateTable("approvals")
-    .set({ status, rejected_by: rejectedBy, updated_height: ctx.height })
-    .where("id", "=", id)
-    .where("status", "=", "pending")
-    .returning("id")
-    .executeTakeFirst();
-  if (updated === undefined) {
+): void {
+  const row = ctx.s.get("approvals", [id]);
+  if (row === null || row.status !== "pending") {
     throw new ConsistencyError(`approval ${id} is not pending in the index`);
   }
+  ctx.s.put("approvals", [id], {
+    ...row,
+    status,
+    rejected_by: rejectedBy,
+    updated_height: ctx.height,
+  });
 }
 
 export const escrowHandlers: { [N in EscrowEventName]: Handler<N> } = {
-  escrow_initialized: async (ctx, d) => {
-    const row = {
+  escrow_initialized: (ctx, d) => {
+    const old = ctx.s.get("escrow_state", [ctx.contract]);
+    ctx.s.put("escrow_state", [ctx.contract], {
+      last_code_sha256: null,
+      ...old,
       contract: ctx.contract,
       owner: d.owner,
       treasury: d.treasury,
       arbiter: d.arbiter,
       registry: d.registry,
-      params: JSON.stringify(d.params),
+      params: d.params,
       contract_version: d.version,
       updated_height: ctx.height,
-    };
-    await ctx.tx
-      .insertInto("escrow_state")
-      .values(row)
-      .onConflict((oc) => oc.column("contract").doUpdateSet(row))
-      .execute();
+    });
   },
   params_updated: (ctx, d) => updateState(ctx, { params: d.params }),
   arbiter_set: (ctx, d) => updateState(ctx, { arbiter: d.arbiter }),
   treasury_set: (ctx, d) => updateState(ctx, { treasury: d.treasury }),
-  token_allowed: async (ctx, d) => {
-    await ctx.tx
-      .insertInto("escrow_tokens")
-      .values({ token: d.token, added_height: ctx.height })
-      .onConflict((oc) => oc.column("token").doNothing())
-      .execute();
+  token_allowed: (ctx, d) => {
+    if (ctx.s.get("escrow_tokens", [d.token]) === null) {
+      ctx.s.put("escrow_tokens", [d.token], { token: d.token, added_height: ctx.height });
+    }
   },
-  token_disallowed: async (ctx, d) => {
-    await ctx.tx.deleteFrom("escrow_tokens").where("token", "=", d.token).execute();
+  token_disallowed: (ctx, d) => {
+    ctx.s.remove("escrow_tokens", [d.token]);
   },
   contract_upgrade_started: (ctx, d) => updateState(ctx, { last_code_sha256: d.code_sha256 }),
   contract_migrated: (ctx, d) => updateState(ctx, { contract_version: d.to_version }),
@@ -250,50 +235,42 @@ export const escrowHandlers: { [N in EscrowEventName]: Handler<N> } = {
   withdraw: (ctx, d) => setBalance(ctx, d.account_id, d.asset, d.amount),
   withdraw_failed: (ctx, d) => setBalance(ctx, d.account_id, d.asset, d.amount),
   allowance_set: saveAllowance,
-  allowance_removed: async (ctx, d) => {
-    await ctx.tx
-      .deleteFrom("allowances")
-      .where("owner", "=", d.owner)
-      .where("spender", "=", d.spender)
-      .where("asset", "=", d.asset)
-      .execute();
+  allowance_removed: (ctx, d) => {
+    ctx.s.remove("allowances", [d.owner, d.spender, d.asset]);
   },
-  approval_requested: async (ctx, d) => {
-    await ctx.tx
-      .insertInto("approvals")
-      .values({
-        id: d.id,
-        payer: d.request.payer,
-        client: d.request.client,
-        asset: d.request.asset,
-        max_amount: d.request.max_amount,
-        request: JSON.stringify(d.request),
-        requested_at: d.requested_at,
-        status: "pending",
-        rejected_by: null,
-        updated_height: ctx.height,
-      })
-      .execute();
+  approval_requested: (ctx, d) => {
+    ctx.s.put("approvals", [d.id], {
+      id: d.id,
+      payer: d.request.payer,
+      client: d.request.client,
+      asset: d.request.asset,
+      max_amount: d.request.max_amount,
+      request: d.request,
+      requested_at: d.requested_at,
+      status: "pending",
+      rejected_by: null,
+      updated_height: ctx.height,
+    });
   },
-  approval_granted: async (ctx, d) => {
+  approval_granted: (ctx, d) => {
     const { payer, asset, max_amount } = d.request;
-    await debit(ctx, payer, asset, max_amount);
-    await approvalStatus(ctx, d.id, "granted", null);
+    debit(ctx, payer, asset, max_amount);
+    approvalStatus(ctx, d.id, "granted", null);
   },
   approval_rejected: (ctx, d) => approvalStatus(ctx, d.id, "rejected", d.rejected_by),
-  job_pending: async (ctx, d) => {
+  job_pending: (ctx, d) => {
     if (d.source === "balance" || d.source === "allowance") {
-      await debit(ctx, d.payer, d.asset, d.max_amount);
+      debit(ctx, d.payer, d.asset, d.max_amount);
     }
-    if (d.allowance !== null) await saveAllowance(ctx, d.allowance);
+    if (d.allowance !== null) saveAllowance(ctx, d.allowance);
   },
   job_created: jobHandler("job_created"),
-  job_rejected: async (ctx, d) => {
+  job_rejected: (ctx, d) => {
     // Attached NEAR is sent back and tokens are returned by ft_transfer_call: no balance moves.
     if (d.source !== "attached" && d.source !== "token") {
-      await credit(ctx, d.payer, d.asset, d.max_amount);
+      credit(ctx, d.payer, d.asset, d.max_amount);
     }
-    if (d.allowance !== null) await saveAllowance(ctx, d.allowance);
+    if (d.allowance !== null) saveAllowance(ctx, d.allowance);
   },
   job_accepted: jobHandler("job_accepted"),
   job_delivered: jobHandler("job_delivered"),
@@ -303,28 +280,21 @@ export const escrowHandlers: { [N in EscrowEventName]: Handler<N> } = {
   job_failed: jobHandler("job_failed"),
   job_disputed: jobHandler("job_disputed"),
   dispute_resolved: jobHandler("dispute_resolved"),
-  slash_requested: async (ctx, d) => {
-    const updated = await ctx.tx
-      .updateTable("jobs")
-      .set({ slash_requested: true, updated_height: ctx.height })
-      .where("id", "=", d.job_id)
-      .returning(["id", "status"])
-      .executeTakeFirst();
-    if (updated === undefined) {
+  slash_requested: (ctx, d) => {
+    const job = ctx.s.get("jobs", [d.job_id]);
+    if (job === null) {
       throw new ConsistencyError(`the event names job ${d.job_id}, which the index does not have`);
     }
-    await ctx.tx
-      .insertInto("job_history")
-      .values({
-        receipt_id: ctx.receiptId,
-        log_index: ctx.logIndex,
-        job_id: d.job_id,
-        block_height: ctx.height,
-        block_timestamp: ctx.timestampNs,
-        event: "slash_requested",
-        status: updated.status,
-        data: JSON.stringify(d as Json),
-      })
-      .execute();
+    ctx.s.put("jobs", [d.job_id], { ...job, slash_requested: true, updated_height: ctx.height });
+    ctx.s.append("job_history", {
+      receipt_id: ctx.receiptId,
+      log_index: ctx.logIndex,
+      job_id: d.job_id,
+      block_height: ctx.height,
+      block_timestamp: ctx.timestampNs,
+      event: "slash_requested",
+      status: job.status,
+      data: d,
+    });
   },
 };

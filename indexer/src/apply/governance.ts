@@ -1,13 +1,11 @@
 /**
- * Applies the governance contract's events: its settings, proposals (stage changes as the
+ * Applies the governance contract's events to its rows (state.ts): its settings, proposals (stage changes as the
  * contract makes them in contracts/governance execution.ts and proposals.ts), votes, delegation,
  * blobs, storage; and the nep141 token events to token_holders (ft_mint credits, ft_transfer moves,
  * ft_burn debits). A balance that would go below zero means the index missed something:
  * ConsistencyError.
  */
 
-import type { Updateable } from "kysely";
-import type { ProposalsTable } from "../db/schema.ts";
 import type {
   GovernanceEventData,
   GovernanceEventName,
@@ -15,172 +13,141 @@ import type {
   Nep141EventName,
 } from "../decode/governance-events.ts";
 import { type ApplyContext, ConsistencyError } from "./context.ts";
+import type { Row } from "./state.ts";
 
-type Handler<D> = (ctx: ApplyContext, data: D) => Promise<void>;
+type Handler<D> = (ctx: ApplyContext, data: D) => void;
 
-async function requireState(ctx: ApplyContext): Promise<void> {
-  const row = await ctx.tx
-    .selectFrom("governance_state")
-    .select("contract")
-    .where("contract", "=", ctx.contract)
-    .executeTakeFirst();
-  if (row === undefined) {
+function requireState(ctx: ApplyContext): Row {
+  const row = ctx.s.get("governance_state", [ctx.contract]);
+  if (row === null) {
     throw new ConsistencyError(
       `governance ${ctx.contract} has no governance_initialized event in the index`,
     );
   }
+  return row;
 }
 
-async function updateState(
+function updateState(
   ctx: ApplyContext,
   values: { config?: unknown; contract_version?: number; last_code_sha256?: string },
-): Promise<void> {
-  await requireState(ctx);
-  const { config, ...rest } = values;
-  await ctx.tx
-    .updateTable("governance_state")
-    .set({
-      ...rest,
-      ...(config === undefined ? {} : { config: JSON.stringify(config) }),
-      updated_height: ctx.height,
-    })
-    .where("contract", "=", ctx.contract)
-    .execute();
+): void {
+  const row = requireState(ctx);
+  ctx.s.put("governance_state", [ctx.contract], { ...row, ...values, updated_height: ctx.height });
 }
 
-async function updateProposal(
-  ctx: ApplyContext,
-  id: number,
-  values: Updateable<ProposalsTable>,
-): Promise<void> {
-  const updated = await ctx.tx
-    .updateTable("proposals")
-    .set({ ...values, updated_height: ctx.height })
-    .where("id", "=", String(id))
-    .returning("id")
-    .executeTakeFirst();
-  if (updated === undefined) {
+function updateProposal(ctx: ApplyContext, id: number, values: Row): void {
+  const row = ctx.s.get("proposals", [id]);
+  if (row === null) {
     throw new ConsistencyError(`the event names proposal ${id}, which the index does not have`);
   }
+  ctx.s.put("proposals", [id], { ...row, ...values, updated_height: ctx.height });
 }
 
-async function holderBalance(ctx: ApplyContext, account: string): Promise<bigint> {
-  const row = await ctx.tx
-    .selectFrom("token_holders")
-    .select("balance")
-    .where("account_id", "=", account)
-    .executeTakeFirst();
-  return BigInt(row?.balance ?? "0");
+function holderBalance(ctx: ApplyContext, account: string): bigint {
+  return BigInt((ctx.s.get("token_holders", [account])?.balance as string | undefined) ?? "0");
 }
 
-async function setHolder(ctx: ApplyContext, account: string, balance: bigint): Promise<void> {
+function setHolder(ctx: ApplyContext, account: string, balance: bigint): void {
   if (balance === 0n) {
-    await ctx.tx.deleteFrom("token_holders").where("account_id", "=", account).execute();
+    ctx.s.remove("token_holders", [account]);
     return;
   }
-  const row = { account_id: account, balance: balance.toString(), updated_height: ctx.height };
-  await ctx.tx
-    .insertInto("token_holders")
-    .values(row)
-    .onConflict((oc) => oc.column("account_id").doUpdateSet(row))
-    .execute();
+  ctx.s.put("token_holders", [account], {
+    account_id: account,
+    balance: balance.toString(),
+    updated_height: ctx.height,
+  });
 }
 
-/** Checks `account` holds `amount` before writing anything; returns its balance. */
-async function requireHolds(ctx: ApplyContext, account: string, amount: string): Promise<bigint> {
-  const held = await holderBalance(ctx, account);
+/** Checks `account` holds `amount`; returns its balance. */
+function requireHolds(ctx: ApplyContext, account: string, amount: string): bigint {
+  const held = holderBalance(ctx, account);
   if (held < BigInt(amount)) {
     throw new ConsistencyError(`${account} moves ${amount} tokens but holds ${held} in the index`);
   }
   return held;
 }
 
-async function saveStorage(
-  ctx: ApplyContext,
-  d: GovernanceEventData<"storage_balance_updated">,
-): Promise<void> {
-  const row = { ...d, updated_height: ctx.height };
-  await ctx.tx
-    .insertInto("governance_storage")
-    .values(row)
-    .onConflict((oc) => oc.column("account_id").doUpdateSet(row))
-    .execute();
+function saveStorage(ctx: ApplyContext, d: GovernanceEventData<"storage_balance_updated">): void {
+  ctx.s.put("governance_storage", [d.account_id], { ...d, updated_height: ctx.height });
 }
 
 export const governanceHandlers: { [N in GovernanceEventName]: Handler<GovernanceEventData<N>> } = {
-  governance_initialized: async (ctx, d) => {
-    const row = {
+  governance_initialized: (ctx, d) => {
+    const old = ctx.s.get("governance_state", [ctx.contract]);
+    ctx.s.put("governance_state", [ctx.contract], {
+      last_code_sha256: null,
+      ...old,
       contract: ctx.contract,
-      config: JSON.stringify(d.config),
-      metadata: JSON.stringify(d.metadata),
+      config: d.config,
+      metadata: d.metadata,
       total_supply: d.total_supply,
       contract_version: d.version,
       updated_height: ctx.height,
-    };
-    await ctx.tx
-      .insertInto("governance_state")
-      .values(row)
-      .onConflict((oc) => oc.column("contract").doUpdateSet(row))
-      .execute();
+    });
   },
   config_updated: (ctx, d) => updateState(ctx, { config: d.config }),
-  delegate_changed: async (ctx, d) => {
-    const row = { delegator: d.delegator, delegate: d.to_delegate, updated_height: ctx.height };
-    await ctx.tx
-      .insertInto("delegations")
-      .values(row)
-      .onConflict((oc) => oc.column("delegator").doUpdateSet(row))
-      .execute();
+  delegate_changed: (ctx, d) => {
+    ctx.s.put("delegations", [d.delegator], {
+      delegator: d.delegator,
+      delegate: d.to_delegate,
+      updated_height: ctx.height,
+    });
   },
-  delegate_votes_changed: async (ctx, d) => {
-    const row = { account_id: d.delegate, votes: d.new_votes, updated_height: ctx.height };
-    await ctx.tx
-      .insertInto("delegates")
-      .values(row)
-      .onConflict((oc) => oc.column("account_id").doUpdateSet(row))
-      .execute();
+  delegate_votes_changed: (ctx, d) => {
+    ctx.s.put("delegates", [d.delegate], {
+      account_id: d.delegate,
+      votes: d.new_votes,
+      updated_height: ctx.height,
+    });
   },
   storage_balance_updated: saveStorage,
-  blob_stored: async (ctx, d) => {
-    const { storage_cost: _cost, proposals, ...blob } = d;
-    const row = { ...blob, proposals: JSON.stringify(proposals) };
-    await ctx.tx
-      .insertInto("blobs")
-      .values(row)
-      .onConflict((oc) => oc.column("code_sha256").doUpdateSet(row))
-      .execute();
+  blob_stored: (ctx, d) => {
+    const { storage_cost: _cost, ...blob } = d;
+    ctx.s.put("blobs", [d.code_sha256], blob);
   },
-  blob_removed: async (ctx, d) => {
-    await ctx.tx.deleteFrom("blobs").where("code_sha256", "=", d.code_sha256).execute();
+  blob_removed: (ctx, d) => {
+    ctx.s.remove("blobs", [d.code_sha256]);
   },
-  proposal_created: async (ctx, p) => {
-    await ctx.tx
-      .insertInto("proposals")
-      .values({
-        ...p,
-        id: String(p.id),
-        actions: JSON.stringify(p.actions),
-        updated_height: ctx.height,
-      })
-      .execute();
+  proposal_created: (ctx, p) => {
+    if (ctx.s.get("proposals", [p.id]) !== null) {
+      throw new ConsistencyError(`proposal ${p.id} is created again but the index already has it`);
+    }
+    // The columns by name: a field a later contract version adds is kept in the raw event.
+    ctx.s.put("proposals", [p.id], {
+      id: String(p.id),
+      proposer: p.proposer,
+      description: p.description,
+      actions: p.actions,
+      created_height: p.created_height,
+      snapshot_height: p.snapshot_height,
+      vote_end_height: p.vote_end_height,
+      quorum: p.quorum,
+      votes_for: p.votes_for,
+      votes_against: p.votes_against,
+      votes_abstain: p.votes_abstain,
+      stage: p.stage,
+      eta_height: p.eta_height,
+      executed_actions: p.executed_actions,
+      failure: p.failure,
+      canceled_by: p.canceled_by,
+      updated_height: ctx.height,
+    });
   },
-  vote_cast: async (ctx, d) => {
-    await updateProposal(ctx, d.proposal_id, {
+  vote_cast: (ctx, d) => {
+    updateProposal(ctx, d.proposal_id, {
       votes_for: d.votes_for,
       votes_against: d.votes_against,
       votes_abstain: d.votes_abstain,
     });
-    await ctx.tx
-      .insertInto("votes")
-      .values({
-        proposal_id: String(d.proposal_id),
-        voter: d.voter,
-        support: d.support,
-        weight: d.weight,
-        reason: d.reason,
-        block_height: d.block_height,
-      })
-      .execute();
+    ctx.s.append("votes", {
+      proposal_id: String(d.proposal_id),
+      voter: d.voter,
+      support: d.support,
+      weight: d.weight,
+      reason: d.reason,
+      block_height: d.block_height,
+    });
   },
   proposal_queued: (ctx, d) =>
     updateProposal(ctx, d.id, { stage: "queued", eta_height: d.eta_height }),
@@ -197,20 +164,16 @@ export const governanceHandlers: { [N in GovernanceEventName]: Handler<Governanc
 };
 
 export const nep141Handlers: { [N in Nep141EventName]: Handler<Nep141EventData<N>> } = {
-  ft_mint: async (ctx, d) => {
-    await setHolder(ctx, d.owner_id, (await holderBalance(ctx, d.owner_id)) + BigInt(d.amount));
+  ft_mint: (ctx, d) => {
+    setHolder(ctx, d.owner_id, holderBalance(ctx, d.owner_id) + BigInt(d.amount));
   },
-  ft_transfer: async (ctx, d) => {
-    const from = await requireHolds(ctx, d.old_owner_id, d.amount);
-    await setHolder(ctx, d.old_owner_id, from - BigInt(d.amount));
-    await setHolder(
-      ctx,
-      d.new_owner_id,
-      (await holderBalance(ctx, d.new_owner_id)) + BigInt(d.amount),
-    );
+  ft_transfer: (ctx, d) => {
+    const from = requireHolds(ctx, d.old_owner_id, d.amount);
+    setHolder(ctx, d.old_owner_id, from - BigInt(d.amount));
+    setHolder(ctx, d.new_owner_id, holderBalance(ctx, d.new_owner_id) + BigInt(d.amount));
   },
-  ft_burn: async (ctx, d) => {
-    const held = await requireHolds(ctx, d.owner_id, d.amount);
-    await setHolder(ctx, d.owner_id, held - BigInt(d.amount));
+  ft_burn: (ctx, d) => {
+    const held = requireHolds(ctx, d.owner_id, d.amount);
+    setHolder(ctx, d.owner_id, held - BigInt(d.amount));
   },
 };

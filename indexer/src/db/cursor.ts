@@ -1,5 +1,6 @@
 /** The indexer's cursor: the last height whose writes are committed, and what it indexed. */
-import { type Kysely, sql, type Transaction } from "kysely";
+import type { Kysely } from "kysely";
+import type pg from "pg";
 import type { Contracts } from "../decode/contracts.ts";
 import type { Database } from "./schema.ts";
 
@@ -12,15 +13,15 @@ export interface Cursor {
   blockTimestampNs: string;
 }
 
-export async function readCursor(db: Kysely<Database>): Promise<Cursor | null> {
-  const row = await db
-    .selectFrom("indexer_cursor")
-    .selectAll()
-    .where("id", "=", 1)
-    .executeTakeFirst();
-  if (row === undefined) {
-    return null;
-  }
+interface CursorRow {
+  network: string;
+  contracts: unknown;
+  height: string;
+  block_hash: string;
+  block_timestamp: string;
+}
+
+function fromRow(row: CursorRow): Cursor {
   return {
     network: row.network,
     contracts: row.contracts as Contracts,
@@ -30,20 +31,41 @@ export async function readCursor(db: Kysely<Database>): Promise<Cursor | null> {
   };
 }
 
-export async function writeCursor(tx: Transaction<Database>, cursor: Cursor): Promise<void> {
-  const row = {
-    id: 1,
-    network: cursor.network,
-    contracts: JSON.stringify(cursor.contracts),
-    height: cursor.height,
-    block_hash: cursor.blockHash,
-    block_timestamp: cursor.blockTimestampNs,
-  };
-  await tx
-    .insertInto("indexer_cursor")
-    .values(row)
-    .onConflict((oc) => oc.column("id").doUpdateSet({ ...row, updated_at: sql<Date>`now()` }))
-    .execute();
+export async function readCursor(db: Kysely<Database>): Promise<Cursor | null> {
+  const row = await db
+    .selectFrom("indexer_cursor")
+    .selectAll()
+    .where("id", "=", 1)
+    .executeTakeFirst();
+  return row === undefined ? null : fromRow(row);
+}
+
+/** The cursor on a connection of its own (inside the writer's transaction). */
+export async function readCursorOn(client: pg.ClientBase): Promise<Cursor | null> {
+  const result = await client.query<CursorRow>(
+    "SELECT network, contracts, height, block_hash, block_timestamp FROM indexer_cursor WHERE id = 1",
+  );
+  const row = result.rows[0];
+  return row === undefined ? null : fromRow(row);
+}
+
+/** Writes the cursor (in the transaction that writes the blocks it covers). */
+export async function writeCursor(client: pg.ClientBase, cursor: Cursor): Promise<void> {
+  await client.query({
+    name: "write_cursor",
+    text: `INSERT INTO indexer_cursor (id, network, contracts, height, block_hash, block_timestamp)
+      VALUES (1, $1, $2, $3, $4, $5)
+      ON CONFLICT (id) DO UPDATE SET network = EXCLUDED.network, contracts = EXCLUDED.contracts,
+        height = EXCLUDED.height, block_hash = EXCLUDED.block_hash,
+        block_timestamp = EXCLUDED.block_timestamp, updated_at = now()`,
+    values: [
+      cursor.network,
+      JSON.stringify(cursor.contracts),
+      cursor.height,
+      cursor.blockHash,
+      cursor.blockTimestampNs,
+    ],
+  });
 }
 
 /** Why the database cannot continue under these settings, or null when it can. */

@@ -20,3 +20,32 @@ export function openDatabase(
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return { db, pool, close: () => db.destroy() };
 }
+
+/**
+ * Runs `task` in a transaction on one connection of the pool: committed if it resolves, rolled
+ * back if it throws. A connection that failed is closed rather than returned to the pool.
+ */
+export async function inTransaction<T>(
+  pool: pg.Pool,
+  task: (client: pg.PoolClient) => Promise<T>,
+): Promise<T> {
+  const client = await pool.connect();
+  // The server closing the connection between statements is reported as an 'error' event; the
+  // next statement fails with it, which is where it is handled.
+  const ignore = () => {};
+  client.on("error", ignore);
+  let failed: Error | undefined;
+  try {
+    await client.query("BEGIN");
+    const result = await task(client);
+    await client.query("COMMIT");
+    return result;
+  } catch (error) {
+    failed = error instanceof Error ? error : new Error(String(error));
+    await client.query("ROLLBACK").catch(() => {});
+    throw error;
+  } finally {
+    client.off("error", ignore);
+    client.release(failed);
+  }
+}

@@ -5,7 +5,8 @@
  * --all it also lists the chain's records to find ones missing from the database.
  */
 import { type Kysely, sql } from "kysely";
-import { getMachine } from "../api/machines.ts";
+import { asOf } from "../api/as-of.ts";
+import { describeMachines, getMachine } from "../api/machines.ts";
 import { Query } from "../api/params.ts";
 import { readCursor } from "../db/cursor.ts";
 import type { Database } from "../db/schema.ts";
@@ -37,6 +38,10 @@ export interface ReconcileOptions {
 
 type Json = Record<string, unknown>;
 const PAGE = 100;
+/** Most ids per are_eligible call (the registry's limit). */
+const ELIGIBILITY_BATCH = 50;
+/** Machines whose attestation state `--all` compares (one view call each). */
+const ATTESTATION_SAMPLE = 50;
 
 /** JSON with object keys sorted (jsonb does not keep key order). */
 function canonical(value: unknown): string {
@@ -179,87 +184,166 @@ async function reconcileRegistry(
     ]);
   }
 
-  const machineIds = await db
-    .selectFrom("machines")
-    .select("id")
-    .orderBy(sample === null ? sql`id` : sql`random()`)
-    .limit(sample ?? 1_000_000_000)
-    .execute();
-  for (const { id } of machineIds) {
-    const chain = await view.view<Json | null>(registry, "machine", { machine_id: id });
-    const answer = await getMachine(db, id, new Query(new URLSearchParams()));
-    if (chain === null || answer === null) {
-      c.missing("machines", id, chain === null ? "chain" : "database");
-      continue;
-    }
-    const m = answer.data;
-    const evidence = chain.evidence as Json;
-    const hardware = chain.hardware as Json;
-    c.fields(
-      "machines",
-      id,
-      {
-        provider: m.provider,
-        machine_public_key: m.machine_public_key,
-        encryption_key: m.encryption_key,
-        models: m.models,
-        keyset_sha256: m.keyset_sha256,
-        tee_type: m.tee_type,
-        price_per_unit: m.price_per_unit,
-        status: m.status,
-        created_at: m.created_at,
-        updated_at: m.updated_at,
-        evidence_hash: m.evidence.hash,
-        evidence_size: m.evidence.size,
-        gpus: m.hardware.gpus,
-        cpu_cores: m.hardware.cpu_cores,
-        ram_mib: m.hardware.ram_mib,
-        attestation_state: m.attestation_state,
-      },
-      {
-        ...chain,
-        evidence_hash: evidence.hash,
-        evidence_size: evidence.size,
-        gpus: hardware.gpus,
-        cpu_cores: hardware.cpu_cores,
-        ram_mib: hardware.ram_mib,
-      },
-      [
-        "provider",
-        "machine_public_key",
-        "encryption_key",
-        "models",
-        "keyset_sha256",
-        "tee_type",
-        "price_per_unit",
-        "status",
-        "created_at",
-        "updated_at",
-        "evidence_hash",
-        "evidence_size",
-        "gpus",
-        "cpu_cores",
-        "ram_mib",
-        "attestation_state",
-      ],
-    );
-    const eligibility = await view.view<{ eligible: boolean }>(registry, "is_eligible", {
-      machine_id: id,
-    });
-    c.fields("eligibility", id, { eligible: m.eligible }, eligibility, ["eligible"]);
+  if (sample === null) {
+    await allMachines(db, view, registry, c);
+  } else {
+    const machineIds = await db
+      .selectFrom("machines")
+      .select("id")
+      .orderBy(sql`random()`)
+      .limit(sample)
+      .execute();
+    for (const { id } of machineIds) await oneMachine(db, view, registry, id, c);
   }
 
   if (sample === null) {
-    // Records the chain has and the database lacks.
+    // Providers the chain has and the database lacks.
     const known = new Set(providers.map((p) => p.account_id));
     for (const p of await listAll<Json>(view, registry, "providers")) {
       if (!known.has(String(p.account_id)))
         c.missing("providers", String(p.account_id), "database");
     }
-    const knownMachines = new Set(machineIds.map((m) => m.id));
-    for (const m of await listAll<Json>(view, registry, "machines")) {
-      if (!knownMachines.has(String(m.id))) c.missing("machines", String(m.id), "database");
+  }
+}
+
+/** The machine fields compared: the database's answer (API shape) and the chain's record. */
+const MACHINE_FIELDS = [
+  "provider",
+  "machine_public_key",
+  "encryption_key",
+  "models",
+  "keyset_sha256",
+  "tee_type",
+  "price_per_unit",
+  "status",
+  "created_at",
+  "updated_at",
+  "evidence_hash",
+  "evidence_size",
+  "gpus",
+  "cpu_cores",
+  "ram_mib",
+];
+
+type Described = Awaited<ReturnType<typeof describeMachines>>[number];
+
+function machineFromDatabase(m: Described): Json {
+  return {
+    provider: m.provider,
+    machine_public_key: m.machine_public_key,
+    encryption_key: m.encryption_key,
+    models: m.models,
+    keyset_sha256: m.keyset_sha256,
+    tee_type: m.tee_type,
+    price_per_unit: m.price_per_unit,
+    status: m.status,
+    created_at: m.created_at,
+    updated_at: m.updated_at,
+    evidence_hash: m.evidence.hash,
+    evidence_size: m.evidence.size,
+    gpus: m.hardware.gpus,
+    cpu_cores: m.hardware.cpu_cores,
+    ram_mib: m.hardware.ram_mib,
+    attestation_state: m.attestation_state,
+  };
+}
+
+function machineFromChain(chain: Json): Json {
+  const evidence = chain.evidence as Json;
+  const hardware = chain.hardware as Json;
+  return {
+    ...chain,
+    evidence_hash: evidence.hash,
+    evidence_size: evidence.size,
+    gpus: hardware.gpus,
+    cpu_cores: hardware.cpu_cores,
+    ram_mib: hardware.ram_mib,
+  };
+}
+
+/** One machine against the `machine` and `is_eligible` views (attestation state included). */
+async function oneMachine(
+  db: Kysely<Database>,
+  view: ViewClient,
+  registry: string,
+  id: string,
+  c: Comparer,
+): Promise<void> {
+  const chain = await view.view<Json | null>(registry, "machine", { machine_id: id });
+  const answer = await getMachine(db, id, new Query(new URLSearchParams()));
+  if (chain === null || answer === null) {
+    c.missing("machines", id, chain === null ? "chain" : "database");
+    return;
+  }
+  c.fields("machines", id, machineFromDatabase(answer.data), machineFromChain(chain), [
+    ...MACHINE_FIELDS,
+    "attestation_state",
+  ]);
+  const eligibility = await view.view<{ eligible: boolean }>(registry, "is_eligible", {
+    machine_id: id,
+  });
+  c.fields("eligibility", id, { eligible: answer.data.eligible }, eligibility, ["eligible"]);
+}
+
+/**
+ * Every machine, a page of the chain's `machines` listing at a time, against the database's
+ * answers for the same ids, with `are_eligible` for the page; then the database's machines the
+ * chain lacks. The attestation state (only the `machine` view gives it) is compared for a random
+ * sample of machines.
+ */
+async function allMachines(
+  db: Kysely<Database>,
+  view: ViewClient,
+  registry: string,
+  c: Comparer,
+): Promise<void> {
+  const now = (await asOf(db)).block_timestamp ?? "0";
+  const seen = new Set<string>();
+  for (let from = 0; ; from += PAGE) {
+    const page = await view.view<Json[]>(registry, "machines", { from_index: from, limit: PAGE });
+    const ids = page.map((m) => String(m.id));
+    const described = new Map((await describeMachines(db, ids, now)).map((m) => [m.id, m]));
+    const eligible = new Map<string, boolean>();
+    for (let i = 0; i < ids.length; i += ELIGIBILITY_BATCH) {
+      const batch = ids.slice(i, i + ELIGIBILITY_BATCH);
+      // Answers come in the order of the ids asked for.
+      const answers = await view.view<{ eligible: boolean }[]>(registry, "are_eligible", {
+        machine_ids: batch,
+      });
+      batch.forEach((id, j) => {
+        eligible.set(id, answers[j]?.eligible ?? false);
+      });
     }
+    for (const chain of page) {
+      const id = String(chain.id);
+      seen.add(id);
+      const m = described.get(id);
+      if (m === undefined) {
+        c.missing("machines", id, "database");
+        continue;
+      }
+      c.fields("machines", id, machineFromDatabase(m), machineFromChain(chain), MACHINE_FIELDS);
+      c.fields("eligibility", id, { eligible: m.eligible }, { eligible: eligible.get(id) }, [
+        "eligible",
+      ]);
+    }
+    if (page.length < PAGE) break;
+  }
+  const stored = await db.selectFrom("machines").select("id").execute();
+  for (const { id } of stored) if (!seen.has(id)) c.missing("machines", id, "chain");
+  const sampled = await db
+    .selectFrom("machines")
+    .select("id")
+    .orderBy(sql`random()`)
+    .limit(ATTESTATION_SAMPLE)
+    .execute();
+  for (const { id } of sampled) {
+    const chain = await view.view<Json | null>(registry, "machine", { machine_id: id });
+    const answer = await getMachine(db, id, new Query(new URLSearchParams()));
+    if (chain === null || answer === null) continue;
+    c.fields("attestation_state", id, { attestation_state: answer.data.attestation_state }, chain, [
+      "attestation_state",
+    ]);
   }
 }
 

@@ -1,8 +1,8 @@
 /**
  * Final blocks in height order from `from` on, with a bounded prefetch window while catching up
- * (up to `window` heights at or below the final head in flight at once) and one request at a time
- * at the tip, where the source is asked for the next height directly (neardata and localnet hold
- * near-future heights until they are produced).
+ * (up to `window` heights at or below the final head fetched ahead, at most `concurrency` requests
+ * in flight at once) and one request at a time at the tip, where the source is asked for the next
+ * height directly (neardata and localnet hold near-future heights until they are produced).
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import type { BlockAt, BlockSource } from "./block-source.ts";
@@ -10,7 +10,10 @@ import type { BlockAt, BlockSource } from "./block-source.ts";
 export type StreamItem = Exclude<BlockAt, { kind: "not-yet" }>;
 
 export interface BlockStreamOptions {
+  /** Heights fetched ahead (in flight or ready), default 32. */
   window?: number;
+  /** Requests in flight at once (default: the window). */
+  concurrency?: number;
   /** Wait between "not yet" answers at the tip. */
   tipPollMs?: number;
   signal?: AbortSignal;
@@ -19,6 +22,7 @@ export interface BlockStreamOptions {
 export class BlockStream {
   #source: BlockSource;
   #window: number;
+  #concurrency: number;
   #tipPollMs: number;
   #signal: AbortSignal | undefined;
   #next: number;
@@ -30,6 +34,7 @@ export class BlockStream {
   constructor(source: BlockSource, from: number, options: BlockStreamOptions = {}) {
     this.#source = source;
     this.#window = Math.max(1, options.window ?? 32);
+    this.#concurrency = Math.max(1, options.concurrency ?? this.#window);
     this.#tipPollMs = options.tipPollMs ?? 250;
     this.#signal = options.signal;
     this.#next = from;
@@ -52,13 +57,20 @@ export class BlockStream {
   }
 
   #fill(): void {
-    while (this.#inflight.size < this.#window && this.#fetchFrom <= this.#final) {
+    while (
+      this.#inflight.size < this.#window &&
+      this.#inflight.size - this.#settled.size < this.#concurrency &&
+      this.#fetchFrom <= this.#final
+    ) {
       const height = this.#fetchFrom++;
       const promise = this.#source.blockAt(height, this.#signal);
-      promise.then(
-        () => this.#settled.add(height),
-        () => this.#settled.add(height),
-      );
+      const settle = () => {
+        // Not taken by next() yet: count it ready, and send the next request.
+        if (this.#inflight.get(height) !== promise) return;
+        this.#settled.add(height);
+        this.#fill();
+      };
+      promise.then(settle, settle);
       this.#inflight.set(height, promise);
     }
   }

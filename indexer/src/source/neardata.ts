@@ -1,16 +1,25 @@
 /**
  * A neardata-compatible HTTP block source: GET /v0/block/:height (a StreamerMessage, or `null` for
  * a height with no block) and GET /v0/last_block/final (a redirect to the final block's path, or the
- * block itself). localnet serves the same paths. Network errors, 5xx and 429 answers, malformed
- * blocks and a source that lags behind its own final head are retried with backoff.
+ * block itself). localnet serves the same paths, and so do mainnet.neardata.xyz and
+ * testnet.neardata.xyz. Network errors, 5xx answers, malformed blocks and a source that lags behind
+ * its own final head are retried with backoff; 429 (rate limited) and 503 wait at least as long as
+ * Retry-After says. An API key goes in `Authorization: Bearer` (redirects are read, not followed,
+ * so it never leaks to another host); `requestsPerSecond` keeps under a public rate limit.
  */
 import type { BlockAt, BlockSource } from "./block-source.ts";
-import { withRetry } from "./retry.ts";
+import { type HttpAnswer, httpGet, jsonBody } from "./http.ts";
+import { RateLimiter } from "./rate-limit.ts";
+import { RetryLaterError, retryAfterMs, withRetry } from "./retry.ts";
 import { parseStreamerMessage } from "./streamer-message.ts";
 
 export interface NeardataOptions {
   /** Base URL, e.g. http://127.0.0.1:3030 or https://mainnet.neardata.xyz */
   url: string;
+  /** Sent as `Authorization: Bearer <key>` (a FastNear subscription key for neardata.xyz). */
+  apiKey?: string;
+  /** Most requests a second (default: no limit); neardata.xyz allows 3 without an API key. */
+  requestsPerSecond?: number;
   /** Per request; long enough for a server that holds near-future heights until produced. */
   requestTimeoutMs?: number;
   retryBaseMs?: number;
@@ -35,6 +44,7 @@ interface ErrorBody {
 export class NeardataSource implements BlockSource {
   readonly url: string;
   #options: NeardataOptions;
+  #limiter: RateLimiter | null;
   #knownFinal = -1;
 
   constructor(options: NeardataOptions) {
@@ -42,7 +52,12 @@ export class NeardataSource implements BlockSource {
     if (!/^https?:\/\//.test(this.url)) {
       throw new Error(`block source URL ${options.url}: must start with http:// or https://`);
     }
+    if (options.apiKey !== undefined && !/^[\x21-\x7e]+$/.test(options.apiKey)) {
+      throw new Error("block source API key: must be printable ASCII without spaces");
+    }
     this.#options = options;
+    this.#limiter =
+      options.requestsPerSecond === undefined ? null : new RateLimiter(options.requestsPerSecond);
   }
 
   #retry<T>(what: string, task: () => Promise<T>, signal?: AbortSignal): Promise<T> {
@@ -55,13 +70,26 @@ export class NeardataSource implements BlockSource {
     });
   }
 
-  async #get(path: string, signal?: AbortSignal): Promise<Response> {
-    const timeout = AbortSignal.timeout(this.#options.requestTimeoutMs ?? 45_000);
-    return fetch(`${this.url}${path}`, {
-      redirect: "manual",
-      signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
-      headers: { accept: "application/json" },
+  async #get(path: string, signal?: AbortSignal): Promise<HttpAnswer> {
+    await this.#limiter?.take(signal);
+    const headers: Record<string, string> = { accept: "application/json" };
+    if (this.#options.apiKey !== undefined) {
+      headers.authorization = `Bearer ${this.#options.apiKey}`;
+    }
+    const answer = await httpGet(`${this.url}${path}`, {
+      headers,
+      signal,
+      timeoutMs: this.#options.requestTimeoutMs ?? 45_000,
     });
+    if (answer.status === 429 || answer.status === 503) {
+      const wait = retryAfterMs(answer.headers["retry-after"]);
+      const what = answer.status === 429 ? "rate limited" : "unavailable";
+      throw new RetryLaterError(
+        `${path}: HTTP ${answer.status} (${what}${wait === null ? "" : `, retry after ${wait} ms`})`,
+        wait ?? 0,
+      );
+    }
+    return answer;
   }
 
   finalHeight(signal?: AbortSignal): Promise<number> {
@@ -69,21 +97,19 @@ export class NeardataSource implements BlockSource {
   }
 
   async #fetchFinal(signal?: AbortSignal): Promise<number> {
-    const response = await this.#get("/v0/last_block/final", signal);
+    const answer = await this.#get("/v0/last_block/final", signal);
     let height: number;
-    if (response.status >= 300 && response.status < 400) {
-      await response.body?.cancel();
-      const location = response.headers.get("location") ?? "";
-      const match = /\/v0\/block\/(\d+)$/.exec(location);
+    if (answer.status >= 300 && answer.status < 400) {
+      const location = answer.headers.location ?? "";
+      const match = /\/v0\/block\/(\d+)(\?.*)?$/.exec(location);
       if (!match) {
         throw new HttpStatusError(`last_block/final redirected to an unexpected ${location}`);
       }
       height = Number(match[1]);
-    } else if (response.status === 200) {
-      height = parseStreamerMessage(await response.json()).height;
+    } else if (answer.status === 200) {
+      height = parseStreamerMessage(jsonBody(answer, "last_block/final")).height;
     } else {
-      await response.body?.cancel();
-      throw new HttpStatusError(`last_block/final answered HTTP ${response.status}`);
+      throw new HttpStatusError(`last_block/final answered HTTP ${answer.status}`);
     }
     this.#knownFinal = Math.max(this.#knownFinal, height);
     return height;
@@ -94,9 +120,14 @@ export class NeardataSource implements BlockSource {
   }
 
   async #fetchBlock(height: number, signal?: AbortSignal): Promise<BlockAt> {
-    const response = await this.#get(`/v0/block/${height}`, signal);
-    if (response.status === 404) {
-      const body = (await response.json().catch(() => ({}))) as ErrorBody;
+    const answer = await this.#get(`/v0/block/${height}`, signal);
+    if (answer.status === 404) {
+      let body: ErrorBody = {};
+      try {
+        body = jsonBody(answer, `block ${height}`) as ErrorBody;
+      } catch {
+        // A 404 without a JSON body says no more than "not here".
+      }
       if (body.type === "BLOCK_HEIGHT_TOO_LOW") {
         throw new SourceFatalError(
           `block ${height}: the source does not serve heights this low (${String(body.error)})`,
@@ -104,11 +135,10 @@ export class NeardataSource implements BlockSource {
       }
       return this.#notYet(height);
     }
-    if (response.status !== 200) {
-      await response.body?.cancel();
-      throw new HttpStatusError(`block ${height}: HTTP ${response.status}`);
+    if (answer.status !== 200) {
+      throw new HttpStatusError(`block ${height}: HTTP ${answer.status}`);
     }
-    const body: unknown = await response.json();
+    const body = jsonBody(answer, `block ${height}`);
     if (body !== null) {
       const block = parseStreamerMessage(body);
       if (block.height !== height) {

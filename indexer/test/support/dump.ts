@@ -13,6 +13,22 @@ const TABLES: Record<string, string> = {
   verdicts: "block_height, receipt_id, log_index",
   verifiers: "account_id",
   allowlist: "measurement_id",
+  escrow_state: "contract",
+  escrow_tokens: "token",
+  jobs: "id",
+  job_history: "block_height, receipt_id, log_index",
+  balances: "account_id, asset",
+  allowances: "owner, spender, asset",
+  approvals: "id",
+  escrow_storage: "account_id",
+  governance_state: "contract",
+  token_holders: "account_id",
+  delegations: "delegator",
+  delegates: "account_id",
+  proposals: "id",
+  votes: "proposal_id, voter",
+  blobs: "code_sha256",
+  governance_storage: "account_id",
 };
 
 export async function dumpTables(handle: DatabaseHandle): Promise<Record<string, unknown[]>> {

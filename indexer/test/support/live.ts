@@ -49,7 +49,9 @@ export async function caughtUp(app: App, chain: Chain, timeoutMs = 30_000): Prom
   const deadline = Date.now() + timeoutMs;
   while ((app.indexer?.status.height ?? -1) < final) {
     if (Date.now() > deadline)
-      throw new Error(`indexer at ${app.indexer?.status.height}, chain at ${final}`);
+      throw new Error(
+        `indexer at ${app.indexer?.status.height}, chain at ${final} (last error: ${app.indexer?.status.lastError})`,
+      );
     await sleep(20);
   }
   return final;
