@@ -220,9 +220,8 @@ export class GpuMarket {
         keyset_sha256: machine.keysetSha256,
         accept_within_ns: inputs.acceptWithinNs.toString(),
         deliver_within_ns: inputs.deliverWithinNs.toString(),
-        ...(inputs.maxPricePerUnit === undefined
-          ? {}
-          : { max_price_per_unit: inputs.maxPricePerUnit.toString() }),
+        // The escrow requires a price ceiling: the caller's, or the price the machine was read at.
+        max_price_per_unit: (inputs.maxPricePerUnit ?? BigInt(machine.pricePerUnit)).toString(),
       },
       inputs.maxAmount,
       inputs.payment,

@@ -32,6 +32,7 @@ import { deployMarket } from "../../scripts/src/commands/deploy.ts";
 import { type Credentials, saveAccountKey } from "../../scripts/src/credentials.ts";
 import { freePort } from "../../scripts/src/dev/free-port.ts";
 import { memoryIo } from "../../scripts/src/io.ts";
+import { machineKeyProof } from "../../scripts/src/machine-key.ts";
 import { Chain } from "../../scripts/src/near.ts";
 import { runCli } from "../../scripts/test/support/run-cli.ts";
 import { encodeEvidence } from "../../verifier/src/evidence.ts";
@@ -152,6 +153,13 @@ beforeAll(async () => {
       },
       price_per_unit: PRICE.toString(),
       evidence: Buffer.from(evidence).toString("base64"),
+      machine_key_signature: machineKeyProof(
+        {
+          publicKey: keyset.signing_key,
+          keyPair: KeyPair.fromString(`ed25519:${baseEncode(secrets.signing)}` as KeyPairString),
+        },
+        { registry, account: provider, nonce: challenge.value.nonce },
+      ),
     },
     { deposit: NEAR / 10n },
   );

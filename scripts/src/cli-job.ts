@@ -16,7 +16,9 @@ const USAGE = `usage: gpu-market job <run|create|watch|confirm|dispute|cancel|wi
                                        machine's current one, read from the registry)
              [--token <token account> --max-amount <base units>]   pay in an allowed NEP-141 token
              [--accept-within <s>] (default 600) [--deliver-within <s>] (default 3600)
-             [--max-price <units per unit>] [--storage-deposit <NEAR>]
+             [--max-price <units per unit>]   the highest price accepted (default: the
+                                       machine's current one, read from the registry)
+             [--storage-deposit <NEAR>]
   job watch <id> [--until <status,...>] [--timeout <s>]   (default: until closed, 600 s)
   job confirm <id> --account <client>
   job dispute <id> --account <client> --reason <text>

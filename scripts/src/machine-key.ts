@@ -7,10 +7,14 @@
  * after, refused if others can read it. The provider agent serves from this file. Private keys
  * are never printed.
  */
+import { createHash } from "node:crypto";
 import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
-import type { ModelEntry } from "@gpu-market/common/src/inference-messages.ts";
+import {
+  type ModelEntry,
+  machineKeyProofBytes,
+} from "@gpu-market/common/src/inference-messages.ts";
 import { x25519 } from "@noble/curves/ed25519.js";
 import { KeyPair, type KeyPairString } from "near-api-js";
 import { type KeyFile, readKeyFile, writeKeyFile } from "./credentials.ts";
@@ -122,4 +126,18 @@ export function recordRegisteredKeyset(path: string, keyset: RegisteredKeyset): 
   const partial = `${path}.${process.pid}.partial`;
   writeFileSync(partial, `${JSON.stringify({ ...file, keyset })}\n`, { mode: 0o600, flag: "wx" });
   renameSync(partial, path);
+}
+
+/**
+ * The key's proof of possession that add_machine (and submit_evidence for a new key) require:
+ * its ed25519 signature (128 hex digits) over sha256 of the canonical machine-key document naming
+ * the registry, the provider and the nonce of the provider's open challenge for the key.
+ */
+export function machineKeyProof(
+  key: Pick<MachineKey, "publicKey" | "keyPair">,
+  binding: { registry: string; account: string; nonce: string },
+): string {
+  const document = machineKeyProofBytes({ ...binding, signing_key: key.publicKey });
+  const digest = createHash("sha256").update(document).digest();
+  return Buffer.from(key.keyPair.sign(digest).signature).toString("hex");
 }

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -5,7 +6,11 @@ import { x25519 } from "@noble/curves/ed25519.js";
 import { KeyPair } from "near-api-js";
 import { afterEach, describe, expect, it } from "vitest";
 import { keyPath, loadAccountKey, saveAccountKey } from "../src/credentials.ts";
-import { loadOrCreateMachineKey, recordRegisteredKeyset } from "../src/machine-key.ts";
+import {
+  loadOrCreateMachineKey,
+  machineKeyProof,
+  recordRegisteredKeyset,
+} from "../src/machine-key.ts";
 
 const dirs: string[] = [];
 function tempDir(): string {
@@ -18,6 +23,23 @@ afterEach(() => {
 });
 
 describe("machine key", () => {
+  it("proves possession: an ed25519 signature over sha256 of the canonical machine-key document", () => {
+    const key = loadOrCreateMachineKey(join(tempDir(), "machine-key.json"));
+    const binding = {
+      registry: "registry.testnet",
+      account: "alice.testnet",
+      nonce: "ab".repeat(32),
+    };
+    const signature = machineKeyProof(key, binding);
+    expect(signature).toMatch(/^[0-9a-f]{128}$/);
+    // The registry's document, spelled out: keys sorted, no whitespace.
+    const document = `{"account":"alice.testnet","nonce":"${"ab".repeat(32)}","registry":"registry.testnet","signing_key":"${key.publicKey}","version":"gpumarket/v1/machine-key"}`;
+    const digest = createHash("sha256").update(document).digest();
+    expect(key.keyPair.verify(digest, Buffer.from(signature, "hex"))).toBe(true);
+    const other = machineKeyProof(key, { ...binding, account: "bob.testnet" });
+    expect(key.keyPair.verify(digest, Buffer.from(other, "hex"))).toBe(false);
+  });
+
   it("is generated once with mode 0600 and reused after", () => {
     const path = join(tempDir(), "sub", "machine-key.json");
     const first = loadOrCreateMachineKey(path);

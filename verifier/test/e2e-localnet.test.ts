@@ -12,6 +12,7 @@ import { KeyPair, type NearAccount, Worker } from "near-workspaces";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { contractWasm } from "../../sandbox-tests/src/contracts.ts";
 import { rpcUrl } from "../../sandbox-tests/src/rpc.ts";
+import { machineKeyProof } from "../../sandbox-tests/test/registry/fixtures.ts";
 import { devReportJson } from "../src/dev-report.ts";
 import { encodeEvidence } from "../src/evidence.ts";
 import { DEFAULT_POLICY } from "../src/policy.ts";
@@ -106,7 +107,8 @@ afterAll(async () => {
 
 describe("verifier services against the registry on localnet", () => {
   test("a machine registered with evidence becomes verified after k = 2 verdicts", async () => {
-    const machineKey = KeyPair.fromRandom("ed25519").getPublicKey().toString();
+    const machineKeyPair = KeyPair.fromRandom("ed25519");
+    const machineKey = machineKeyPair.getPublicKey().toString();
     const keysetArgs = {
       machine_public_key: machineKey,
       encryption_key: `x25519:${"ab".repeat(32)}`,
@@ -161,6 +163,12 @@ describe("verifier services against the registry on localnet", () => {
         },
         price_per_unit: "1000000000000000000",
         evidence: Buffer.from(evidence).toString("base64"),
+        machine_key_signature: machineKeyProof(
+          { text: machineKey, bytes: new Uint8Array(), keyPair: machineKeyPair },
+          alice.accountId,
+          registry.accountId,
+          challenge.nonce,
+        ),
       },
       { gas: GAS, attachedDeposit: ONE_NEAR / 10n },
     )) as { id: string; evidence: { hash: string } };

@@ -96,12 +96,14 @@ export class Escrow implements EscrowPort {
     return parseChainJob(outcome.value, `${method} ${String(args.job_id)}`);
   }
 
+  // accept_job and deliver_job ask the registry whether the machine is still eligible (a call
+  // and a callback of the escrow's): ~80 and ~90 Tgas.
   accept(id: string): Promise<ChainJob> {
-    return this.#jobCall("accept_job", { job_id: id }, 50n * TGAS);
+    return this.#jobCall("accept_job", { job_id: id }, 150n * TGAS);
   }
 
   deliver(id: string, receipt: DeliveryReceipt, signature: string): Promise<ChainJob> {
-    return this.#jobCall("deliver_job", { job_id: id, receipt, signature }, 100n * TGAS);
+    return this.#jobCall("deliver_job", { job_id: id, receipt, signature }, 150n * TGAS);
   }
 
   fail(id: string, code: FailureCode, signature: string): Promise<ChainJob> {

@@ -5,9 +5,11 @@
  * report), the model server on a generated tiny GGUF, and a client that does everything with
  * protocol/ and near-api-js directly.
  */
+import { createHash } from "node:crypto";
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Job } from "@gpu-market/common/src/escrow-types.ts";
+import { machineKeyProofBytes } from "@gpu-market/common/src/inference-messages.ts";
 import { type ModelServer, startModelServer, writeTinyModel } from "@gpu-market/model-server";
 import {
   type ChatRequest,
@@ -199,6 +201,22 @@ export async function registerMachine(
       },
       price_per_unit: PRICE.toString(),
       evidence: Buffer.from(evidence).toString("base64"),
+      // The key's proof of possession: its signature naming the registry, provider and nonce.
+      machine_key_signature: Buffer.from(
+        ed25519.sign(
+          createHash("sha256")
+            .update(
+              machineKeyProofBytes({
+                registry,
+                account: provider,
+                signing_key: signingKey,
+                nonce: report_data.slice(64),
+              }),
+            )
+            .digest(),
+          secrets.signing,
+        ),
+      ).toString("hex"),
     },
     { deposit: ONE_NEAR / 10n, gas: 150n * TGAS },
   );

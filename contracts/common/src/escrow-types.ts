@@ -19,8 +19,17 @@ export type JobStatus =
   | "resolved"
   | "refunded";
 
-/** Why a job was refunded in full. */
-export type RefundReason = "cancelled" | "accept_timeout" | "deliver_timeout" | "provider_failed";
+/**
+ * Why a job was refunded in full. provider_ineligible: the client reclaimed it before its deadline
+ * because the machine was no longer eligible (provider slashed or inactive, machine removed,
+ * attestation lapsed, measurement revoked).
+ */
+export type RefundReason =
+  | "cancelled"
+  | "accept_timeout"
+  | "deliver_timeout"
+  | "provider_failed"
+  | "provider_ineligible";
 
 /** Who closed a delivered job with the amount due. */
 export type SettledBy = "client" | "dispute_window" | "arbitration_timeout";
@@ -36,6 +45,17 @@ export interface EscrowParams {
   min_deliver_ns: string;
   max_deliver_ns: string;
   max_page_size: number;
+}
+
+/**
+ * A provider's work that a dispute may still find bad (escrow view provider_exposure, asked by
+ * the registry's withdraw_bond): its jobs delivered or disputed and not closed yet, and when the
+ * last such job closed (null: none ever did).
+ */
+export interface ProviderExposure {
+  account_id: string;
+  open_jobs: number;
+  last_closed_at: string | null;
 }
 
 export interface Job {
@@ -123,6 +143,7 @@ export interface JobRequest {
   keyset_sha256: string;
   accept_within_ns: string;
   deliver_within_ns: string;
+  /** Required since escrow version 3; null only in approval requests stored before. */
   max_price_per_unit: string | null;
   source: FundingSource;
 }

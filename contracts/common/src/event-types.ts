@@ -17,9 +17,16 @@ import type {
 export type RegistryEvent =
   | {
       event: "registry_initialized";
-      data: { owner: string; treasury: string; params: RegistryParams; version: number };
+      data: {
+        owner: string;
+        treasury: string;
+        params: RegistryParams;
+        version: number;
+        escrow: string | null;
+      };
     }
   | { event: "params_updated"; data: { params: RegistryParams } }
+  | { event: "escrow_set"; data: { escrow: string } }
   | { event: "provider_registered"; data: Provider }
   | { event: "provider_updated"; data: Provider }
   | { event: "provider_paused"; data: Provider }

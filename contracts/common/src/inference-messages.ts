@@ -14,6 +14,7 @@ export const KEYSET_VERSION = "gpumarket/v1/keyset";
 export const RECEIPT_VERSION = "gpumarket/v1/receipt";
 export const FAILURE_VERSION = "gpumarket/v1/failure";
 export const GPU_NONCE_DOMAIN = "gpumarket/v1/gpu-nonce";
+export const MACHINE_KEY_PROOF_VERSION = "gpumarket/v1/machine-key";
 
 /** A model a machine serves: its name (as the backend knows it) and the sha256 of its weights files. */
 export interface ModelEntry {
@@ -84,6 +85,29 @@ export function reportDataBytes(keysetDigest: Uint8Array, nonce: Uint8Array): Ui
     fail("internal: report data needs a 32-byte keyset digest and a 32-byte nonce");
   }
   return concatBytes(keysetDigest, nonce);
+}
+
+/**
+ * What the machine key signs (sha256 of the canonical bytes) to prove the provider holds it, when
+ * the key is registered (add_machine) or rotated to (submit_evidence): the registry, the provider
+ * account and the nonce of the provider's open challenge for the key, so the proof is good for one
+ * registration by one provider only.
+ */
+export interface MachineKeyProof {
+  registry: string;
+  account: string;
+  signing_key: string;
+  nonce: string;
+}
+
+export function machineKeyProofBytes(proof: MachineKeyProof): Uint8Array {
+  return canonicalBytes({
+    version: MACHINE_KEY_PROOF_VERSION,
+    registry: proof.registry,
+    account: proof.account,
+    signing_key: proof.signing_key,
+    nonce: proof.nonce,
+  });
 }
 
 /** What sha256 is taken of to get the GPU evidence nonce: ties the GPU report to the same keyset. */

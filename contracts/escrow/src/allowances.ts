@@ -146,6 +146,12 @@ export function approveJob(state: EscrowState, id: string): void {
         "reject it and ask again",
     );
   }
+  if (request.max_price_per_unit === null) {
+    fail(
+      `approval request ${id} was made before jobs named the highest price per unit they accept: ` +
+        "reject it and ask again",
+    );
+  }
   takeApproval(id);
   escrowFromBalance(request.payer, request.asset, BigInt(request.max_amount));
   requireStorageForJob(request.payer);

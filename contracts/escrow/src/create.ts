@@ -43,6 +43,20 @@ function parseWithin(value: unknown, field: string, min: string, max: string): s
   return ns.toString();
 }
 
+/**
+ * The most per unit the client agreed to pay: required, so a price the provider raises between the
+ * client's read and the registry's answer is refused rather than charged (up to the max amount).
+ */
+function parseMaxPrice(value: unknown): string {
+  if (value === undefined || value === null) {
+    fail(
+      "max_price_per_unit: required: the highest price per unit you accept (the machine's " +
+        "price_per_unit from the registry, or more)",
+    );
+  }
+  return parseU128(value, "max_price_per_unit").toString();
+}
+
 /** Validates the job fields of `args` into a request paid by `payer` with `maxAmount` of `asset`. */
 export function parseJobRequest(
   state: EscrowState,
@@ -80,10 +94,7 @@ export function parseJobRequest(
       p.min_deliver_ns,
       p.max_deliver_ns,
     ),
-    max_price_per_unit:
-      args.max_price_per_unit === undefined || args.max_price_per_unit === null
-        ? null
-        : parseU128(args.max_price_per_unit, "max_price_per_unit").toString(),
+    max_price_per_unit: parseMaxPrice(args.max_price_per_unit),
     source: funding.source,
   };
 }

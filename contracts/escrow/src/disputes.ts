@@ -9,6 +9,7 @@ import type { Job } from "../../common/src/escrow-types.ts";
 import { emitEvent } from "../../common/src/events.ts";
 import { parseU128 } from "../../common/src/u128.ts";
 import { requireText } from "../../common/src/validate.ts";
+import { exposureClosed } from "./exposure.ts";
 import { requireStatus, saveJob } from "./jobs.ts";
 import { closeJob, requireClientSide } from "./lifecycle.ts";
 import { type EscrowState, LIMITS } from "./state.ts";
@@ -38,16 +39,27 @@ export function disputeJob(state: EscrowState, job: Job, args: Record<string, un
   return job;
 }
 
-/** The arbiter gives `provider_amount` of the max amount to the provider side, the rest back. */
+/**
+ * The arbiter gives `provider_amount` of the max amount to the provider side, the rest back, until
+ * the arbitration deadline; after it only settle_job closes the job (the delivery stands), so the
+ * arbiter and a settling caller never race.
+ */
 export function resolveDispute(state: EscrowState, job: Job, args: Record<string, unknown>): Job {
   requireArbiter(state);
   const providerAmount = parseU128(args.provider_amount, "provider_amount");
   const note = requireText(args.note ?? "", "note", 0, LIMITS.textChars);
   requireStatus(job, ["disputed"], "resolve");
+  if (near.blockTimestamp() > BigInt(job.arbitration_deadline ?? "0")) {
+    fail(
+      `job ${job.id}: the arbitration window closed at ${job.arbitration_deadline}; ` +
+        "settle_job closes it as delivered",
+    );
+  }
   if (providerAmount > BigInt(job.max_amount)) {
     fail(`provider_amount: ${providerAmount} is more than the job's max amount ${job.max_amount}`);
   }
   closeJob(state, job, providerAmount);
+  exposureClosed(state, job);
   job.status = "resolved";
   job.resolution_note = note;
   saveJob(job, "disputed");

@@ -15,6 +15,7 @@ import type {
   EscrowParams,
   Job,
   JobRequest,
+  ProviderExposure,
   StorageBalance,
 } from "../../common/src/escrow-types.ts";
 import { NEAR_ASSET } from "../../common/src/escrow-types.ts";
@@ -66,11 +67,20 @@ import {
   requireStorageForJob,
   startJob,
 } from "./create.ts";
-import { deliverJob, failJob } from "./delivery.ts";
+import { deliverJob, failJob, onDeliver } from "./delivery.ts";
 import { disputeJob, requestSlash, resolveDispute } from "./disputes.ts";
+import { providerExposure } from "./exposure.ts";
 import { getJob, JOB_STATUSES, jobsByIds, listJobs, parseJobId, requireJob } from "./jobs.ts";
 import { clientJobs, machineJobs, providerJobs, statusJobs } from "./keys.ts";
-import { acceptJob, cancelJob, confirmJob, reclaimJob, settleJob } from "./lifecycle.ts";
+import {
+  acceptJob,
+  cancelJob,
+  confirmJob,
+  onAccept,
+  onReclaim,
+  reclaimJob,
+  settleJob,
+} from "./lifecycle.ts";
 import { mergeParams } from "./params.ts";
 import { CONTRACT_VERSION, DEFAULT_PARAMS, type EscrowState, LIMITS } from "./state.ts";
 import { storageBalanceOf, storageBounds, storageDeposit, storageWithdraw } from "./storage.ts";
@@ -116,6 +126,7 @@ class EscrowContract implements EscrowState {
   params: EscrowParams = DEFAULT_PARAMS;
   next_job_id = "0";
   next_approval_id = "0";
+  exposure_from_job_id = "0";
 
   @initialize({})
   init(value: unknown): void {
@@ -358,16 +369,29 @@ class EscrowContract implements EscrowState {
     return onEligibility(this, args.request as JobRequest, period);
   }
 
+  /** Its result is on_accept's: the accepted job. */
   @call({})
-  accept_job(value: unknown): Job {
+  accept_job(value: unknown): void {
     const args = argsOf("accept_job", value, ["job_id"]);
-    return acceptJob(requireJob(parseJobId(args.job_id, "job_id")));
+    acceptJob(this, requireJob(parseJobId(args.job_id, "job_id")));
   }
 
+  @call({ privateFunction: true })
+  on_accept(value: unknown): Job {
+    const args = requireObject(value, "args");
+    return onAccept(String(args.job_id));
+  }
+
+  /** Its result is on_deliver's: the delivered job. */
   @call({})
-  deliver_job(value: unknown): Job {
+  deliver_job(value: unknown): void {
     const args = argsOf("deliver_job", value, ["job_id", "receipt", "signature"]);
-    return deliverJob(this, requireJob(parseJobId(args.job_id, "job_id")), args);
+    deliverJob(this, requireJob(parseJobId(args.job_id, "job_id")), args);
+  }
+
+  @call({ privateFunction: true })
+  on_deliver(value: unknown): Job {
+    return onDeliver(this, requireObject(value, "args"));
   }
 
   @call({})
@@ -394,10 +418,17 @@ class EscrowContract implements EscrowState {
     return cancelJob(this, requireJob(parseJobId(args.job_id, "job_id")));
   }
 
+  /** After a deadline the refunded job; before it, on_reclaim's result. */
   @call({})
-  reclaim_job(value: unknown): Job {
+  reclaim_job(value: unknown): Job | undefined {
     const args = argsOf("reclaim_job", value, ["job_id"]);
     return reclaimJob(this, requireJob(parseJobId(args.job_id, "job_id")));
+  }
+
+  @call({ privateFunction: true })
+  on_reclaim(value: unknown): Job {
+    const args = requireObject(value, "args");
+    return onReclaim(this, String(args.job_id));
   }
 
   @call({})
@@ -456,6 +487,7 @@ class EscrowContract implements EscrowState {
       params: this.params,
       next_job_id: this.next_job_id,
       next_approval_id: this.next_approval_id,
+      exposure_from_job_id: this.exposure_from_job_id,
     };
   }
 
@@ -503,6 +535,12 @@ class EscrowContract implements EscrowState {
     const { args, from, limit } = pageArgs("jobs_by_status", value, this, ["status"]);
     const status = requireEnum(args.status, "status", JOB_STATUSES);
     return jobsByIds(statusJobs(status).page(from, limit));
+  }
+
+  @view({})
+  provider_exposure(value: unknown): ProviderExposure {
+    const args = argsOf("provider_exposure", value, ["account_id"]);
+    return providerExposure(requireAccountId(args.account_id, "account_id"));
   }
 
   @view({})

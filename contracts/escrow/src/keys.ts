@@ -9,6 +9,8 @@ export const allowanceKey = (owner: string, spender: string, asset: string): str
   `a:${owner}:${spender}:${asset}`;
 export const approvalKey = (id: string): string => `q:${id}`;
 export const tokenKey = (token: string): string => `tk:${token}`;
+/** A provider's delivered or disputed jobs not closed yet (exposure.ts). */
+export const exposureKey = (provider: string): string => `pe:${provider}`;
 
 export const clientJobs = (account: string): DenseSet => new DenseSet(`JC:${account}`);
 export const providerJobs = (account: string): DenseSet => new DenseSet(`JP:${account}`);

@@ -1,17 +1,20 @@
 /**
- * A job's life after creation: accept (provider, before the accept deadline), deliver (delivery.ts),
- * then settle (anyone after the dispute window, the client earlier by confirming); cancel before
- * acceptance, reclaim after a missed deadline and the provider's fail_job (delivery.ts) give the
- * payer everything back. Every close credits balances; nothing is sent.
+ * A job's life after creation: accept (provider, before the accept deadline, while the machine is
+ * still eligible: recheck.ts), deliver (delivery.ts), then settle (anyone after the dispute window,
+ * the client earlier by confirming); cancel before acceptance, reclaim after a missed deadline or
+ * once the machine is no longer eligible, and the provider's fail_job (delivery.ts) give the payer
+ * everything back. Every close credits balances; nothing is sent.
  */
 import { near } from "near-sdk-js";
 import { fail } from "../../common/src/errors.ts";
 import type { Job, RefundReason, SettledBy } from "../../common/src/escrow-types.ts";
 import { emitEvent } from "../../common/src/events.ts";
 import { creditFromEscrow } from "./balances.ts";
-import { requireStatus, saveJob } from "./jobs.ts";
+import { exposureClosed } from "./exposure.ts";
+import { requireJob, requireStatus, saveJob } from "./jobs.ts";
 import { splitPayment } from "./money.ts";
-import type { EscrowState } from "./state.ts";
+import { recheckEligibility, registryVerdict, requireEligible } from "./recheck.ts";
+import { type EscrowState, GAS } from "./state.ts";
 
 export function requireCaller(allowed: string[], role: string, job: Job): string {
   const caller = near.predecessorAccountId();
@@ -40,13 +43,30 @@ export function closeJob(state: EscrowState, job: Job, paid: bigint): void {
   job.closed_at = near.blockTimestamp().toString();
 }
 
-export function acceptJob(job: Job): Job {
+/** The provider accepts before the accept deadline; on_accept checks the machine is eligible. */
+export function acceptJob(state: EscrowState, job: Job): void {
   requireCaller([job.provider], "provider", job);
   requireStatus(job, ["requested"], "accept");
   const now = near.blockTimestamp();
   if (now > BigInt(job.accept_deadline)) {
     fail(`job ${job.id}: the accept deadline ${job.accept_deadline} has passed`);
   }
+  recheckEligibility(
+    state,
+    job,
+    "accept_job",
+    "on_accept",
+    { job_id: job.id },
+    GAS.recheckCallback,
+  );
+}
+
+/** accept_job's callback: accepts while the job is still requested and the machine eligible. */
+export function onAccept(jobId: string): Job {
+  const job = requireJob(jobId);
+  requireStatus(job, ["requested"], "accept");
+  requireEligible(job);
+  const now = near.blockTimestamp();
   job.status = "accepted";
   job.accepted_at = now.toString();
   job.deliver_deadline = (now + BigInt(job.deliver_within_ns)).toString();
@@ -58,6 +78,7 @@ export function acceptJob(job: Job): Job {
 function settle(state: EscrowState, job: Job, by: SettledBy): Job {
   const from = job.status;
   closeJob(state, job, BigInt(job.amount_due ?? "0"));
+  exposureClosed(state, job);
   job.status = "settled";
   job.settled_by = by;
   saveJob(job, from);
@@ -96,6 +117,7 @@ const REFUND_EVENTS: Record<RefundReason, "job_cancelled" | "job_reclaimed" | "j
   accept_timeout: "job_reclaimed",
   deliver_timeout: "job_reclaimed",
   provider_failed: "job_failed",
+  provider_ineligible: "job_reclaimed",
 };
 
 /** Closes `job` with everything back to the payer. */
@@ -116,19 +138,46 @@ export function cancelJob(state: EscrowState, job: Job): Job {
   return refundJob(state, job, "cancelled");
 }
 
-/** The client takes everything back after the provider missed the accept or deliver deadline. */
-export function reclaimJob(state: EscrowState, job: Job): Job {
+/**
+ * The client takes everything back after the provider missed the accept or deliver deadline; before
+ * it, once the registry says the machine is no longer eligible (on_reclaim).
+ */
+export function reclaimJob(state: EscrowState, job: Job): Job | undefined {
   requireClientSide(job);
   requireStatus(job, ["requested", "accepted"], "reclaim");
   const now = near.blockTimestamp();
-  if (job.status === "requested") {
-    if (now <= BigInt(job.accept_deadline)) {
-      fail(`job ${job.id}: the provider may accept until ${job.accept_deadline}`);
-    }
-    return refundJob(state, job, "accept_timeout");
+  const deadline = job.status === "requested" ? job.accept_deadline : job.deliver_deadline;
+  if (now > BigInt(deadline ?? "0")) {
+    return refundJob(state, job, job.status === "requested" ? "accept_timeout" : "deliver_timeout");
   }
-  if (now <= BigInt(job.deliver_deadline ?? "0")) {
-    fail(`job ${job.id}: the provider may deliver until ${job.deliver_deadline}`);
+  recheckEligibility(
+    state,
+    job,
+    "reclaim_job",
+    "on_reclaim",
+    { job_id: job.id },
+    GAS.recheckCallback,
+  );
+  return undefined;
+}
+
+/** reclaim_job's callback before the deadline: refunds when the machine is no longer eligible. */
+export function onReclaim(state: EscrowState, jobId: string): Job {
+  const job = requireJob(jobId);
+  requireStatus(job, ["requested", "accepted"], "reclaim");
+  const verdict = registryVerdict(job);
+  if (verdict.kind === "unknown") {
+    fail(verdict.reason);
   }
-  return refundJob(state, job, "deliver_timeout");
+  if (verdict.kind === "eligible") {
+    const [action, deadline] =
+      job.status === "requested"
+        ? ["accept", job.accept_deadline]
+        : ["deliver", job.deliver_deadline];
+    fail(
+      `machine ${job.machine_id} is eligible: the provider may ${action} job ${job.id} until ` +
+        `${deadline}; reclaim it after that`,
+    );
+  }
+  return refundJob(state, job, "provider_ineligible");
 }

@@ -4,9 +4,10 @@ import type { EscrowParams } from "../../common/src/escrow-types.ts";
 /**
  * Layout version of STATE and records; `migrate` upgrades older layouts to this one. Version 2:
  * jobs carry the keyset and the delivery receipt's fields (older job records are read with them
- * null, see jobs.ts), job requests carry keyset_sha256.
+ * null, see jobs.ts), job requests carry keyset_sha256. Version 3: providers' exposure records
+ * (`pe:`) counted for jobs from `exposure_from_job_id` on; job requests need max_price_per_unit.
  */
-export const CONTRACT_VERSION = 2;
+export const CONTRACT_VERSION = 3;
 
 export interface EscrowState {
   version: number;
@@ -17,6 +18,8 @@ export interface EscrowState {
   params: EscrowParams;
   next_job_id: string;
   next_approval_id: string;
+  /** The first job whose delivery counts in its provider's exposure (exposure.ts). */
+  exposure_from_job_id: string;
 }
 
 export const SECOND_NS = 1_000_000_000n;
@@ -51,6 +54,8 @@ export const GAS = {
   eligibility: 30n * TGAS,
   /** on_eligibility: creates the job or refunds. */
   eligibilityCallback: 60n * TGAS,
+  /** on_accept, on_deliver, on_reclaim: at least this, plus all gas left unused (weight 1). */
+  recheckCallback: 25n * TGAS,
   /** The token's ft_transfer on withdrawal. */
   ftTransfer: 30n * TGAS,
   /** on_withdraw: restores the balance if the transfer failed. */

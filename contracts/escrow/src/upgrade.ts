@@ -16,9 +16,20 @@ export function upgradeSelf(): void {
 
 /** Rewrites STATE in the current layout. */
 export function migrateState(): void {
-  const old = stateToMigrate<EscrowState>(SUBJECT, CONTRACT_VERSION);
+  const old = stateToMigrate<EscrowState | Omit<EscrowState, "exposure_from_job_id">>(
+    SUBJECT,
+    CONTRACT_VERSION,
+  );
   // 1 -> 2 leaves STATE as it is. Job records are not rewritten (they may be many): getJob reads a
   // version-1 job with the new fields null. A version-1 approval request names no keyset, so
   // approve_job refuses it (reject_approval still frees it).
-  near.storageWrite("STATE", JSON.stringify({ ...old, version: CONTRACT_VERSION }));
+  // 2 -> 3: providers' exposure counts the jobs created from now on (exposure.ts); approval
+  // requests stored without max_price_per_unit are refused by approve_job.
+  const exposureFrom = "exposure_from_job_id" in old ? old.exposure_from_job_id : old.next_job_id;
+  const migrated: EscrowState = {
+    ...old,
+    exposure_from_job_id: exposureFrom,
+    version: CONTRACT_VERSION,
+  };
+  near.storageWrite("STATE", JSON.stringify(migrated));
 }

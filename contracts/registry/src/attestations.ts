@@ -220,7 +220,8 @@ export function postVerdict(state: RegistryState, value: unknown): VerdictSet {
 
 /**
  * On verification of the latest evidence: the keyset it attests becomes current. The machine
- * record sheds its previous keyset; those bytes go back to the provider, who paid for them.
+ * record sheds its previous keyset and the previous signing key is freed; those bytes go back to
+ * the provider, who paid for them.
  */
 function activateNextKeyset(
   meter: StorageMeter,
@@ -231,10 +232,12 @@ function activateNextKeyset(
   if (next === null || next.keyset_sha256 !== machine.evidence.keyset_sha256) {
     return null;
   }
-  setCurrentKeyset(machine, next);
-  machine.updated_at = now.toString();
   const start = near.storageUsage();
-  meter.release(() => saveMachine(machine));
+  meter.release(() => {
+    setCurrentKeyset(machine, next);
+    machine.updated_at = now.toString();
+    saveMachine(machine);
+  });
   meter.refundBytes(machine.provider, start - near.storageUsage());
   return next;
 }

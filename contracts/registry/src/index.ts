@@ -47,6 +47,7 @@ import { mergeParams } from "./params.ts";
 import {
   getProvider,
   listProviders,
+  onBondCheck,
   registerProvider,
   retireProvider,
   setProviderPaused,
@@ -54,7 +55,7 @@ import {
   updateProvider,
   withdrawBond,
 } from "./providers.ts";
-import { setDevMode, setParams } from "./settings.ts";
+import { setDevMode, setEscrow, setParams } from "./settings.ts";
 import { CONTRACT_VERSION, DEFAULT_PARAMS, LIMITS, type RegistryState } from "./state.ts";
 import { migrateState, upgradeSelf } from "./upgrade.ts";
 import { addVerifier, removeVerifier, setThreshold } from "./verifiers.ts";
@@ -85,14 +86,16 @@ class RegistryContract implements RegistryState {
   threshold = 1;
   dev_mode = false;
   next_machine_id = "0";
+  escrow = "";
 
   // `new` cannot name a JS function (reserved word), so the initializer is `init`.
   @initialize({})
   init(value: unknown): void {
-    const args = argsOf("init", value, ["owner", "treasury", "params"]);
+    const args = argsOf("init", value, ["owner", "treasury", "params", "escrow"]);
     this.owner = requireAccountId(args.owner, "owner");
     this.treasury = requireAccountId(args.treasury, "treasury");
     this.params = mergeParams(DEFAULT_PARAMS, args.params ?? {}, "params");
+    this.escrow = args.escrow === undefined ? "" : requireAccountId(args.escrow, "escrow");
     emitEvent({
       event: "registry_initialized",
       data: {
@@ -100,6 +103,7 @@ class RegistryContract implements RegistryState {
         treasury: this.treasury,
         params: this.params,
         version: this.version,
+        escrow: this.escrow === "" ? null : this.escrow,
       },
     });
   }
@@ -135,9 +139,14 @@ class RegistryContract implements RegistryState {
   }
 
   @call({ payableFunction: true })
-  withdraw_bond(value: unknown): Provider {
+  withdraw_bond(value: unknown): Provider | undefined {
     argsOf("withdraw_bond", value, []);
-    return withdrawBond();
+    return withdrawBond(this);
+  }
+
+  @call({ privateFunction: true })
+  on_bond_check(value: unknown): Provider {
+    return onBondCheck(this, requireObject(value, "args"));
   }
 
   @call({ payableFunction: true })
@@ -224,10 +233,18 @@ class RegistryContract implements RegistryState {
     return setParams(this, sized("set_params", value));
   }
 
+  @call({ payableFunction: true })
+  set_escrow(value: unknown): string {
+    return setEscrow(this, sized("set_escrow", value));
+  }
+
   // Views
 
   @view({})
-  registry_info(value: unknown): Omit<RegistryState, "verifiers"> & { verifier_count: number } {
+  registry_info(value: unknown): Omit<RegistryState, "verifiers" | "escrow"> & {
+    verifier_count: number;
+    escrow: string | null;
+  } {
     argsOf("registry_info", value, []);
     return {
       version: this.version,
@@ -238,6 +255,7 @@ class RegistryContract implements RegistryState {
       verifier_count: this.verifiers.length,
       dev_mode: this.dev_mode,
       next_machine_id: this.next_machine_id,
+      escrow: this.escrow === "" ? null : this.escrow,
     };
   }
 

@@ -12,9 +12,10 @@ import {
   parseModels,
 } from "../../common/src/inference-messages.ts";
 import type { Machine, MachineKeyset } from "../../common/src/registry-types.ts";
-import { readRecord, writeRecord } from "../../common/src/store.ts";
+import { readRecord, removeRecord, writeRecord } from "../../common/src/store.ts";
 import { publicKeyKey } from "./keys.ts";
 import { parseMachineKey } from "./machine-key.ts";
+import { getMachine } from "./machine-store.ts";
 
 export const KEYSET_FIELDS = ["machine_public_key", "encryption_key", "models"] as const;
 
@@ -71,8 +72,14 @@ export function currentKeyset(machine: Machine): MachineKeyset | null {
   };
 }
 
-/** Makes `keyset` the machine's current keyset (the caller saves the record). */
+/**
+ * Makes `keyset` the machine's current keyset (the caller saves the record); the signing key it
+ * replaces is freed.
+ */
 export function setCurrentKeyset(machine: Machine, keyset: MachineKeyset): void {
+  if (machine.machine_public_key !== keyset.machine_public_key) {
+    releaseMachineKey(machine.machine_public_key, machine.id);
+  }
   machine.machine_public_key = keyset.machine_public_key;
   machine.encryption_key = keyset.encryption_key;
   machine.models = keyset.models;
@@ -80,16 +87,37 @@ export function setCurrentKeyset(machine: Machine, keyset: MachineKeyset): void 
   machine.next_keyset = null;
 }
 
+/** Whether machine `machineId` holds `key`: as its current signing key or its pending next one. */
+function holdsKey(machineId: string, key: string): boolean {
+  const machine = getMachine(machineId);
+  return (
+    machine !== null &&
+    (machine.machine_public_key === key || machine.next_keyset?.machine_public_key === key)
+  );
+}
+
 /**
- * Records `key` as this machine's, or fails when another machine has it. A machine key is
- * registered once, ever: the marker is never removed, so a key a machine rotated away from stays
- * this machine's and no other machine can take it.
+ * Records `key` as this machine's, or fails while another machine holds it (as its current or
+ * pending signing key). A marker whose machine no longer holds the key is stale and is taken over:
+ * markers written before keys were freed (state version 2 kept rotated-away keys for ever).
  */
 export function reserveMachineKey(key: string, machineId: string): void {
   const owner = readRecord<string>(publicKeyKey(key));
-  if (owner === null) {
-    writeRecord(publicKeyKey(key), machineId);
-  } else if (owner !== machineId) {
+  if (owner === machineId) {
+    return;
+  }
+  if (owner !== null && holdsKey(owner, key)) {
     fail(`machine key ${key} is already registered (machine ${owner})`);
+  }
+  writeRecord(publicKeyKey(key), machineId);
+}
+
+/**
+ * Frees `key` when machine `machineId` has its marker: the machine was removed, or the key left its
+ * keyset. Anyone holding the key (proved by its signature) may register it again.
+ */
+export function releaseMachineKey(key: string, machineId: string): void {
+  if (readRecord<string>(publicKeyKey(key)) === machineId) {
+    removeRecord(publicKeyKey(key));
   }
 }

@@ -23,9 +23,11 @@ import {
   KEYSET_FIELDS,
   parseKeyset,
   parseOptionalKeyset,
+  releaseMachineKey,
   reserveMachineKey,
   setCurrentKeyset,
 } from "./keyset.ts";
+import { requireKeyProof } from "./machine-key.ts";
 import { getMachine, parseMachineId, requireMachine, saveMachine } from "./machine-store.ts";
 import { requireCallerProvider } from "./providers.ts";
 import { LIMITS, type RegistryState } from "./state.ts";
@@ -52,6 +54,7 @@ export function addMachine(state: RegistryState, value: unknown): Machine {
   const args = requireObject(value, "args");
   requireOnlyKeys(args, "args", [
     ...KEYSET_FIELDS,
+    "machine_key_signature",
     "tee_type",
     "hardware",
     "price_per_unit",
@@ -68,6 +71,12 @@ export function addMachine(state: RegistryState, value: unknown): Machine {
   const id = state.next_machine_id;
   reserveMachineKey(keyset.machine_public_key, id);
   const challenge = consumeChallenge(provider.account_id, keyset.machine_public_key);
+  requireKeyProof(
+    args.machine_key_signature,
+    keyset.machine_public_key,
+    provider.account_id,
+    challenge.nonce,
+  );
   const evidence = acceptEvidence(
     args.evidence,
     state.params,
@@ -101,13 +110,19 @@ export function addMachine(state: RegistryState, value: unknown): Machine {
 
 /**
  * New evidence for a machine (re-attestation), optionally for a new keyset (machine_public_key,
- * encryption_key and models together; a new signing key answers its own challenge). The previous
- * attestation and keyset stay current until this evidence is verified, when its keyset becomes
- * current (none-dev machines, which nothing verifies, take it at once).
+ * encryption_key and models together; a new signing key answers its own challenge and proves its
+ * possession). The previous attestation and keyset stay current until this evidence is verified,
+ * when its keyset becomes current (none-dev machines, which nothing verifies, take it at once).
+ * A pending keyset this one replaces frees its signing key.
  */
 export function submitEvidence(state: RegistryState, value: unknown): Machine {
   const args = requireObject(value, "args");
-  requireOnlyKeys(args, "args", ["machine_id", "evidence", ...KEYSET_FIELDS]);
+  requireOnlyKeys(args, "args", [
+    "machine_id",
+    "evidence",
+    ...KEYSET_FIELDS,
+    "machine_key_signature",
+  ]);
   const machine = requireOwnMachine(args, "submit_evidence");
   requireCallerProvider(["active", "paused"], "submit_evidence");
   refuseDevtools(machine.tee_type, machine.hardware, "hardware");
@@ -119,8 +134,14 @@ export function submitEvidence(state: RegistryState, value: unknown): Machine {
         "models with its evidence",
     );
   const meter = new StorageMeter();
-  reserveMachineKey(keyset.machine_public_key, machine.id);
-  const challenge = consumeChallenge(machine.provider, keyset.machine_public_key);
+  const key = keyset.machine_public_key;
+  const held =
+    key === machine.machine_public_key || key === machine.next_keyset?.machine_public_key;
+  reserveMachineKey(key, machine.id);
+  const challenge = consumeChallenge(machine.provider, key);
+  if (!held || args.machine_key_signature !== undefined) {
+    requireKeyProof(args.machine_key_signature, key, machine.provider, challenge.nonce);
+  }
   const evidence = acceptEvidence(
     args.evidence,
     state.params,
@@ -130,6 +151,10 @@ export function submitEvidence(state: RegistryState, value: unknown): Machine {
   releaseVerdicts(meter, machine.id);
   machine.evidence = evidence;
   machine.updated_at = evidence.submitted_at;
+  const pending = machine.next_keyset?.machine_public_key ?? null;
+  if (pending !== null && pending !== key && pending !== machine.machine_public_key) {
+    releaseMachineKey(pending, machine.id);
+  }
   if (machine.tee_type === "none-dev") {
     setCurrentKeyset(machine, keyset);
   } else {
@@ -185,7 +210,10 @@ export function setMachineActive(value: unknown, active: boolean): Machine {
   return machine;
 }
 
-/** Deletes the machine and its attestation records; their storage goes back to who paid it. */
+/**
+ * Deletes the machine and its attestation records, and frees its signing keys (current and
+ * pending); their storage goes back to who paid it.
+ */
 export function removeMachine(value: unknown): { id: string; provider: string } {
   const args = requireObject(value, "args");
   requireOnlyKeys(args, "args", ["machine_id"]);
@@ -193,6 +221,10 @@ export function removeMachine(value: unknown): { id: string; provider: string } 
   const meter = new StorageMeter();
   releaseVerdicts(meter, machine.id);
   releaseAttestation(meter, machine.id);
+  releaseMachineKey(machine.machine_public_key, machine.id);
+  if (machine.next_keyset !== null) {
+    releaseMachineKey(machine.next_keyset.machine_public_key, machine.id);
+  }
   removeRecord(machineKey(machine.id));
   machineSet().remove(machine.id);
   providerMachineSet(machine.provider).remove(machine.id);

@@ -1,6 +1,7 @@
 /** Providers: registration with a bond, profile updates, pause/resume, retirement, bond withdrawal, slashing. */
 import { near } from "near-sdk-js";
 import { fail } from "../../common/src/errors.ts";
+import type { ProviderExposure } from "../../common/src/escrow-types.ts";
 import { emitEvent } from "../../common/src/events.ts";
 import { assertNoDeposit, assertOwner } from "../../common/src/owner.ts";
 import type { Provider, ProviderStatus } from "../../common/src/registry-types.ts";
@@ -16,7 +17,7 @@ import {
   requireUrl,
 } from "../../common/src/validate.ts";
 import { providerKey, providerSet } from "./keys.ts";
-import type { RegistryState } from "./state.ts";
+import { GAS, type RegistryState } from "./state.ts";
 
 const REGION = /^[a-z0-9][a-z0-9-]*$/;
 
@@ -146,9 +147,8 @@ export function retireProvider(state: RegistryState): Provider {
   return provider;
 }
 
-export function withdrawBond(): Provider {
-  const provider = requireCallerProvider(["retired", "slashed"], "withdraw_bond");
-  const now = near.blockTimestamp();
+/** The caller's bond, once unbonding is over: what withdraw_bond and its callback check. */
+function requireWithdrawable(provider: Provider, now: bigint): bigint {
   const endsAt = BigInt(provider.unbonding_ends_at ?? "0");
   if (now < endsAt) {
     fail(`the bond of ${provider.account_id} is unbonding until ${endsAt} (now ${now})`);
@@ -157,12 +157,99 @@ export function withdrawBond(): Provider {
   if (amount === 0n) {
     fail(`provider ${provider.account_id} has no bond left to withdraw`);
   }
-  const meter = new StorageMeter();
+  return amount;
+}
+
+/**
+ * Unbonding is over: with an escrow wired, the registry first asks it about the provider's work
+ * (provider_exposure) and on_bond_check pays; without one, the bond is paid at once.
+ */
+export function withdrawBond(state: RegistryState): Provider | undefined {
+  const provider = requireCallerProvider(["retired", "slashed"], "withdraw_bond");
+  requireWithdrawable(provider, near.blockTimestamp());
+  if (state.escrow === "") {
+    return payBond(provider);
+  }
+  const needed = GAS.exposure + GAS.bondCheck + GAS.margin;
+  const left = near.prepaidGas() - near.usedGas();
+  if (left < needed) {
+    fail(`not enough gas: ${left} left, withdraw_bond needs at least ${needed} more`);
+  }
+  const ask = near.promiseBatchCreate(state.escrow);
+  near.promiseBatchActionFunctionCall(
+    ask,
+    "provider_exposure",
+    JSON.stringify({ account_id: provider.account_id }),
+    0n,
+    GAS.exposure,
+  );
+  const check = near.promiseBatchThen(ask, near.currentAccountId());
+  near.promiseBatchActionFunctionCallWeight(
+    check,
+    "on_bond_check",
+    JSON.stringify({ provider: provider.account_id, escrow: state.escrow }),
+    0n,
+    GAS.bondCheck,
+    1n,
+  );
+  near.promiseReturn(check);
+  return undefined;
+}
+
+/**
+ * withdraw_bond's callback with the escrow's answer: the bond stays while the provider has
+ * delivered or disputed jobs (work a dispute may still find bad) and for one unbonding period
+ * after the last of them closed (the time governance has to act on a slash request); otherwise
+ * the bond is paid. Fails (changing nothing) on any other answer.
+ */
+export function onBondCheck(state: RegistryState, args: Record<string, unknown>): Provider {
+  const account = String(args.provider);
+  const escrow = String(args.escrow);
+  let exposure: ProviderExposure;
+  try {
+    exposure = JSON.parse(near.promiseResult(0)) as ProviderExposure;
+  } catch (error) {
+    fail(
+      `could not ask ${escrow} about the jobs of ${account} (${error instanceof Error ? error.message : String(error)}): try again`,
+    );
+  }
+  const provider = requireProvider(account);
+  if (provider.status !== "retired" && provider.status !== "slashed") {
+    fail(`provider ${account} is ${provider.status}; withdraw_bond needs it retired or slashed`);
+  }
+  const now = near.blockTimestamp();
+  requireWithdrawable(provider, now);
+  const open = Number(exposure?.open_jobs);
+  if (!Number.isSafeInteger(open) || open < 0) {
+    fail(`${escrow} answered ${JSON.stringify(exposure)} instead of the provider's exposure`);
+  }
+  if (open > 0) {
+    fail(
+      `provider ${account} has ${open} delivered or disputed job${open === 1 ? "" : "s"} on ` +
+        `${escrow}: the bond stays until they close, and one unbonding period after`,
+    );
+  }
+  if (exposure.last_closed_at !== null) {
+    const until = BigInt(exposure.last_closed_at) + BigInt(state.params.unbonding_period_ns);
+    if (now < until) {
+      fail(
+        `provider ${account}: its last delivered job closed at ${exposure.last_closed_at} on ` +
+          `${escrow}; the bond unbonds until ${until} (now ${now})`,
+      );
+    }
+  }
+  return payBond(provider);
+}
+
+/** Pays the whole bond out, with the storage its shorter record frees. */
+function payBond(provider: Provider): Provider {
+  const amount = BigInt(provider.bond);
+  const before = near.storageUsage();
   provider.bond = "0";
-  provider.updated_at = now.toString();
+  provider.updated_at = near.blockTimestamp().toString();
   saveProvider(provider);
-  meter.settle();
-  transfer(provider.account_id, amount);
+  const freed = before - near.storageUsage();
+  transfer(provider.account_id, amount + (freed > 0n ? freed * near.storageByteCost() : 0n));
   emitEvent({ event: "bond_withdrawn", data: { ...provider, amount: amount.toString() } });
   return provider;
 }

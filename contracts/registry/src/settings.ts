@@ -1,7 +1,7 @@
-/** Owner settings: parameters and dev mode. */
+/** Owner settings: parameters, dev mode and the escrow whose jobs hold bonds. */
 import { emitEvent } from "../../common/src/events.ts";
 import type { RegistryParams } from "../../common/src/registry-types.ts";
-import { requireBool } from "../../common/src/validate.ts";
+import { requireAccountId, requireBool } from "../../common/src/validate.ts";
 import { ownerArgs } from "./owner-args.ts";
 import { mergeParams } from "./params.ts";
 import type { RegistryState } from "./state.ts";
@@ -19,4 +19,16 @@ export function setDevMode(state: RegistryState, value: unknown): boolean {
   state.dev_mode = requireBool(args.enabled, "enabled");
   emitEvent({ event: "dev_mode_set", data: { enabled: state.dev_mode } });
   return state.dev_mode;
+}
+
+/**
+ * The escrow withdraw_bond asks whether the provider still has delivered or disputed jobs (whose
+ * disputes may end in a slash): the bond stays while it does.
+ */
+export function setEscrow(state: RegistryState, value: unknown): string {
+  const args = ownerArgs(state, "set_escrow", value, ["escrow"]);
+  const escrow = requireAccountId(args.escrow, "escrow");
+  state.escrow = escrow;
+  emitEvent({ event: "escrow_set", data: { escrow } });
+  return escrow;
 }

@@ -4,9 +4,9 @@ import type { RegistryParams } from "../../common/src/registry-types.ts";
 /**
  * Layout version of STATE and records; `migrate` upgrades older layouts to this one. Version 2
  * added machine keysets (encryption key, models, keyset hash in REPORTDATA) and
- * params.allowed_tcb_statuses.
+ * params.allowed_tcb_statuses; version 3 the escrow account withdraw_bond asks (`escrow`).
  */
-export const CONTRACT_VERSION = 2;
+export const CONTRACT_VERSION = 3;
 
 export interface RegistryState {
   version: number;
@@ -17,7 +17,23 @@ export interface RegistryState {
   threshold: number;
   dev_mode: boolean;
   next_machine_id: string;
+  /**
+   * The escrow whose jobs hold a provider's bond (withdraw_bond asks it); "" while none is wired
+   * (near-sdk-js cannot restore a field whose default is null; views show null).
+   */
+  escrow: string;
 }
+
+const TGAS = 1_000_000_000_000n;
+
+export const GAS = {
+  /** The escrow's provider_exposure view. */
+  exposure: 25n * TGAS,
+  /** on_bond_check (pays the bond); it also gets all gas left over. */
+  bondCheck: 25n * TGAS,
+  /** What withdraw_bond itself still burns after scheduling them. */
+  margin: 5n * TGAS,
+} as const;
 
 export const LIMITS = {
   /** Most methods' JSON arguments. */

@@ -17,22 +17,28 @@ export function upgradeSelf(): void {
   deployInputAndMigrate((JSON.parse(raw) as RegistryState).owner, MIGRATE_MIN_GAS);
 }
 
+/** STATE as version 2 stored it: no escrow. */
+type StateV2 = Omit<RegistryState, "escrow">;
+
 /** STATE as version 1 stored it: params without allowed_tcb_statuses. */
-type StateV1 = Omit<RegistryState, "params"> & {
+type StateV1 = Omit<StateV2, "params"> & {
   params: Omit<RegistryParams, "allowed_tcb_statuses">;
 };
 
 /**
  * Rewrites STATE in the current layout, one step per version. Records are not rewritten (their
  * number is unbounded): machine-store.ts and attestations.ts read version 1 machines and
- * attestations as having no keyset, and eligibility then names that.
+ * attestations as having no keyset, and eligibility then names that; key markers of version 2
+ * that no machine holds any more (rotated-away keys) read as free (keyset.ts).
  */
 export function migrateState(): void {
-  const old = stateToMigrate<RegistryState | StateV1>(SUBJECT, CONTRACT_VERSION);
+  const old = stateToMigrate<RegistryState | StateV2 | StateV1>(SUBJECT, CONTRACT_VERSION);
   let params = old.params as RegistryParams;
   if (old.version === 1) {
     params = { ...old.params, allowed_tcb_statuses: DEFAULT_PARAMS.allowed_tcb_statuses };
   }
-  const migrated: RegistryState = { ...old, params, version: CONTRACT_VERSION };
+  // Version 3: no escrow is wired until governance calls set_escrow.
+  const escrow = "escrow" in old ? old.escrow : "";
+  const migrated: RegistryState = { ...old, params, escrow, version: CONTRACT_VERSION };
   near.storageWrite("STATE", JSON.stringify(migrated));
 }

@@ -79,7 +79,13 @@ const jobShape = {
   client_refund: nullable(u128),
   closed_at: nullable(u64),
   refund_reason: nullable(
-    oneOf("cancelled", "accept_timeout", "deliver_timeout", "provider_failed"),
+    oneOf(
+      "cancelled",
+      "accept_timeout",
+      "deliver_timeout",
+      "provider_failed",
+      "provider_ineligible",
+    ),
   ),
   failure_code: optional(nullable(oneOf(...FAILURE_CODES))),
   settled_by: nullable(oneOf("client", "dispute_window", "arbitration_timeout")),

@@ -116,7 +116,14 @@ const params = object({
 const verifierSet = { verifiers: array(str), threshold: count };
 
 export const registryEvents = {
-  registry_initialized: object({ owner: str, treasury: str, params, version: count }),
+  registry_initialized: object({
+    owner: str,
+    treasury: str,
+    params,
+    version: count,
+    // Registry version 3: the escrow whose jobs hold bonds (null: none).
+    escrow: optional(nullable(str)),
+  }),
   params_updated: object({ params }),
   provider_registered: provider,
   provider_updated: provider,

@@ -7,6 +7,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Account, actions, JsonRpcProvider, KeyPair, KeyPairSigner } from "near-api-js";
+import { machineKeyProofBytes } from "../../../contracts/common/src/inference-messages.ts";
 import { type Localnet, startLocalnet } from "../../../localnet/src/index.ts";
 import { createRuntime } from "../../../localnet/src/runtime/index.ts";
 import { runFunctionCall } from "../../../localnet/src/vm/index.ts";
@@ -253,13 +254,13 @@ export class RegistryFlows {
     const keyPair = KeyPair.fromRandom("ed25519");
     const key = keyPair.getPublicKey().toString();
     const encryptionKey = `x25519:${randomBytes(32).toString("hex")}`;
-    await this.chain.callOk(
+    const { nonce } = (await this.chain.callOk(
       provider,
       this.registry,
       "request_challenge",
       { machine_public_key: key },
       10n * MILLI_NEAR,
-    );
+    )) as { nonce: string };
     const evidence = newEvidence();
     const machine = (await this.chain.callOk(
       provider,
@@ -273,6 +274,7 @@ export class RegistryFlows {
         hardware: options.hardware ?? HARDWARE,
         price_per_unit: options.price ?? "1000000000000000000",
         evidence: evidence.base64,
+        machine_key_signature: this.keyProof(keyPair, provider, nonce),
       },
       100n * MILLI_NEAR,
     )) as { id: string; keyset_sha256: string };
@@ -295,15 +297,16 @@ export class RegistryFlows {
     machineId: string,
     models = MODELS,
   ): Promise<{ key: string; encryptionKey: string; evidenceHash: string }> {
-    const key = KeyPair.fromRandom("ed25519").getPublicKey().toString();
+    const keyPair = KeyPair.fromRandom("ed25519");
+    const key = keyPair.getPublicKey().toString();
     const encryptionKey = `x25519:${randomBytes(32).toString("hex")}`;
-    await this.chain.callOk(
+    const { nonce } = (await this.chain.callOk(
       provider,
       this.registry,
       "request_challenge",
       { machine_public_key: key },
       10n * MILLI_NEAR,
-    );
+    )) as { nonce: string };
     const evidence = newEvidence();
     await this.chain.callOk(
       provider,
@@ -315,10 +318,23 @@ export class RegistryFlows {
         machine_public_key: key,
         encryption_key: encryptionKey,
         models,
+        machine_key_signature: this.keyProof(keyPair, provider, nonce),
       },
       100n * MILLI_NEAR,
     );
     return { key, encryptionKey, evidenceHash: evidence.hash };
+  }
+
+  /** The machine key's proof of possession the registry requires for a new key. */
+  keyProof(keyPair: KeyPair, provider: string, nonce: string): string {
+    const document = machineKeyProofBytes({
+      registry: this.registry,
+      account: provider,
+      signing_key: keyPair.getPublicKey().toString(),
+      nonce,
+    });
+    const digest = createHash("sha256").update(document).digest();
+    return Buffer.from(keyPair.sign(digest).signature).toString("hex");
   }
 
   addVerifier(verifier: string): Promise<unknown> {

@@ -499,7 +499,7 @@ describe("governance", () => {
     expect(after).toEqual(before);
   });
 
-  test("migrate from version 1: its jobs go on without a keyset, its approval requests are refused", async () => {
+  test("migrate from version 1: its jobs go on without a keyset (and outside the exposure), old approval requests are refused", async () => {
     const { gov, alice, bob, provider, escrow } = world;
     const raw = async (key: string): Promise<Record<string, unknown>> => {
       const item = (await escrow.viewStateRaw()).find(
@@ -538,7 +538,23 @@ describe("governance", () => {
       `q:${approval.id}`,
       JSON.stringify({ ...(await raw(`q:${approval.id}`)), request: v1Request }),
     );
-    await escrow.patchState("STATE", JSON.stringify({ ...(await raw("STATE")), version: 1 }));
+    // A version-2 approval request: no max_price_per_unit (it was optional).
+    const asked2 = await callOk(bob, escrow, {
+      method: "create_job",
+      args: { ...jobFields(world.machine), asset: "NEAR", max_amount: "6", payer: alice.accountId },
+      gas: MAX_GAS,
+    });
+    const approval2 = asked2.parseResult<{ id: string; request: Record<string, unknown> }>();
+    await escrow.patchState(
+      `q:${approval2.id}`,
+      JSON.stringify({
+        ...(await raw(`q:${approval2.id}`)),
+        request: { ...approval2.request, max_price_per_unit: null },
+      }),
+    );
+    // STATE as versions 1 and 2 stored it: no exposure_from_job_id.
+    const { exposure_from_job_id: _x, ...oldState } = await raw("STATE");
+    await escrow.patchState("STATE", JSON.stringify({ ...oldState, version: 1 }));
 
     const result = await callOk(gov, escrow, {
       method: "upgrade",
@@ -546,8 +562,12 @@ describe("governance", () => {
       gas: MAX_GAS,
     });
     const migrated = eventsOf(result).find((e) => e.event === "contract_migrated");
-    expect(migrated?.data[0]).toEqual({ from_version: 1, to_version: 2 });
-    expect(await escrow.view("escrow_info", {})).toMatchObject({ version: 2 });
+    expect(migrated?.data[0]).toEqual({ from_version: 1, to_version: 3 });
+    const info = (await escrow.view("escrow_info", {})) as Record<string, string>;
+    expect(info).toMatchObject({ version: 3, exposure_from_job_id: info.next_job_id });
+    const exposureBefore = await escrow.view("provider_exposure", {
+      account_id: provider.accountId,
+    });
 
     // The old job reads with the new fields null, and goes on with a version-2 receipt.
     expect(await escrow.view("job", { job_id: job.id })).toMatchObject({
@@ -565,6 +585,10 @@ describe("governance", () => {
       "job_delivered",
     );
     expect(delivered).toMatchObject({ usage: "8", amount_due: "8000", keyset_sha256: null });
+    // A job from before version 3 does not count in its provider's exposure.
+    expect(await escrow.view("provider_exposure", { account_id: provider.accountId })).toEqual(
+      exposureBefore,
+    );
     onlyEvent(
       await callOk(alice, escrow, { method: "confirm_job", args: { job_id: job.id } }),
       "job_settled",
@@ -581,6 +605,12 @@ describe("governance", () => {
         args: { approval_id: approval.id },
       }),
       "approval_rejected",
+    );
+    await expectRejected(
+      alice,
+      escrow,
+      { method: "approve_job", args: { approval_id: approval2.id }, gas: MAX_GAS },
+      `approval request ${approval2.id} was made before jobs named the highest price per unit`,
     );
     // A version-1 job can still be given back by its provider.
     const second = await createNearJob(world, alice, ONE_NEAR);

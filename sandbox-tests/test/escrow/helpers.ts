@@ -18,6 +18,7 @@ import {
   newEvidence,
   newKeyset,
   ONE_NEAR,
+  proofFor,
   registerProvider,
   requestChallenge,
   SECOND_NS,
@@ -66,6 +67,7 @@ export interface TestMachine {
   encryptionKey: string;
   models: ModelEntry[];
   keysetSha256: string;
+  evidenceHash: string;
 }
 
 export interface World {
@@ -84,22 +86,29 @@ export interface World {
 }
 
 /**
- * A none-dev machine (eligible in dev mode) with a key pair the test can sign with, and a keyset
- * (random encryption key, the fixture models) whose sha256 jobs name.
+ * A none-dev machine (eligible in dev mode; or of `teeType`, eligible once verified) with a key
+ * pair the test can sign with, and a keyset (random encryption key, the fixture models) whose
+ * sha256 jobs name.
  */
 export async function addDevMachine(
   registry: NearAccount,
   provider: NearAccount,
   price = PRICE,
+  teeType = "none-dev",
 ): Promise<TestMachine> {
   const keyPair = KeyPair.fromRandom("ed25519");
   const publicKey = keyPair.getPublicKey();
-  const keyset = newKeyset({ text: publicKey.toString(), bytes: Uint8Array.from(publicKey.data) });
-  await requestChallenge(registry, provider, keyset.key);
+  const keyset = newKeyset({
+    text: publicKey.toString(),
+    bytes: Uint8Array.from(publicKey.data),
+    keyPair,
+  });
+  const { nonce } = await requestChallenge(registry, provider, keyset.key);
+  const evidence = newEvidence();
   const result = await callOk(provider, registry, {
     method: "add_machine",
     args: {
-      ...addMachineArgs(keyset, newEvidence(), "none-dev"),
+      ...addMachineArgs(keyset, evidence, teeType, proofFor(registry, provider, keyset.key, nonce)),
       price_per_unit: price.toString(),
     },
     deposit: MACHINE_DEPOSIT,
@@ -112,6 +121,7 @@ export async function addDevMachine(
     encryptionKey: keyset.encryptionKey,
     models: keyset.models,
     keysetSha256: machine.keyset_sha256,
+    evidenceHash: evidence.hash,
   };
 }
 
@@ -159,6 +169,8 @@ export async function setupWorld(params: Record<string, unknown> = TEST_PARAMS):
     },
   });
   await callOk(gov, escrow, { method: "allow_token", args: { token: usdc.accountId } });
+  // withdraw_bond asks this escrow whether the provider still has disputable jobs.
+  await callOk(gov, registry, { method: "set_escrow", args: { escrow: escrow.accountId } });
 
   // The treasury is left unregistered with the token: its token withdrawals fail until it registers.
   for (const account of [escrow, provider, alice, bob]) {
@@ -193,7 +205,10 @@ export const INPUT_HASH = "bb".repeat(32);
 export const RESPONSE_HASH = "cc".repeat(32);
 export const U64_MAX = (1n << 64n) - 1n;
 
-/** The fields of a job on `machine`: its first attested model, encrypted to its current keyset. */
+/**
+ * The fields of a job on `machine`: its first attested model, encrypted to its current keyset, at
+ * most the test machines' price per unit.
+ */
 export function jobFields(machine: TestMachine, overrides: Record<string, unknown> = {}) {
   return {
     machine_id: machine.id,
@@ -202,6 +217,7 @@ export function jobFields(machine: TestMachine, overrides: Record<string, unknow
     keyset_sha256: machine.keysetSha256,
     accept_within_ns: (60n * SECOND_NS).toString(),
     deliver_within_ns: (60n * SECOND_NS).toString(),
+    max_price_per_unit: PRICE.toString(),
     ...overrides,
   };
 }

@@ -248,7 +248,7 @@ describe("cancel and timeouts", () => {
       alice,
       escrow,
       { method: "reclaim_job", args: { job_id: created.id } },
-      "the provider may accept until",
+      `the provider may accept job ${created.id} until`,
     );
     await advancePast(world.worker, BigInt(created.accept_deadline));
     await expectRejected(
@@ -276,7 +276,7 @@ describe("cancel and timeouts", () => {
       alice,
       escrow,
       { method: "reclaim_job", args: { job_id: created.id } },
-      "the provider may deliver until",
+      `the provider may deliver job ${created.id} until`,
     );
     const accepted = await job(created.id);
     await advancePast(world.worker, BigInt(accepted.deliver_deadline ?? "0"));

@@ -9,11 +9,37 @@ import { KeyPair } from "near-workspaces";
 export interface MachineKey {
   text: string;
   bytes: Uint8Array;
+  /** The private half, which proves possession of the key (null: a key the test cannot sign with). */
+  keyPair: KeyPair | null;
 }
 
 export function newMachineKey(): MachineKey {
-  const publicKey = KeyPair.fromRandom("ed25519").getPublicKey();
-  return { text: publicKey.toString(), bytes: Uint8Array.from(publicKey.data) };
+  const keyPair = KeyPair.fromRandom("ed25519");
+  const publicKey = keyPair.getPublicKey();
+  return { text: publicKey.toString(), bytes: Uint8Array.from(publicKey.data), keyPair };
+}
+
+/**
+ * The proof of possession add_machine and submit_evidence take: the machine key's ed25519
+ * signature (hex) over sha256 of the canonical JSON {account, nonce, registry, signing_key,
+ * version: "gpumarket/v1/machine-key"}, built here independently of the contract.
+ */
+export function machineKeyProof(
+  key: MachineKey,
+  provider: string,
+  registry: string,
+  nonce: string,
+): string {
+  if (key.keyPair === null) throw new Error(`the test holds no private key for ${key.text}`);
+  const document = JSON.stringify({
+    account: provider,
+    nonce,
+    registry,
+    signing_key: key.text,
+    version: "gpumarket/v1/machine-key",
+  });
+  const digest = createHash("sha256").update(document).digest();
+  return Buffer.from(key.keyPair.sign(digest).signature).toString("hex");
 }
 
 export interface ModelEntry {

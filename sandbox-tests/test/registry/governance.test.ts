@@ -97,6 +97,38 @@ describe("set_params", () => {
   });
 });
 
+describe("set_escrow", () => {
+  test("the owner names the escrow withdraw_bond asks; anyone else is refused", async () => {
+    expect(await registry.view("registry_info", {})).toMatchObject({ escrow: null });
+    await expectRejected(
+      alice,
+      registry,
+      { method: "set_escrow", args: { escrow: "escrow.test.near" } },
+      `only the owner (${owner.accountId}) may call set_escrow`,
+    );
+    await expectRejected(
+      owner,
+      registry,
+      { method: "set_escrow", args: { escrow: "Escrow!" } },
+      "escrow: ",
+    );
+    await expectRejected(
+      owner,
+      registry,
+      { method: "set_escrow", args: { escrow: "escrow.test.near" }, deposit: 1n },
+      "set_escrow takes no deposit",
+    );
+    const result = await callOk(owner, registry, {
+      method: "set_escrow",
+      args: { escrow: "escrow.test.near" },
+    });
+    expect(onlyEvent(result, "escrow_set")).toEqual({ escrow: "escrow.test.near" });
+    expect(await registry.view("registry_info", {})).toMatchObject({
+      escrow: "escrow.test.near",
+    });
+  });
+});
+
 describe("upgrade", () => {
   test("only the owner may upgrade, with wasm input and no deposit", async () => {
     const wasm = registryWasm();
@@ -147,7 +179,7 @@ describe("upgrade", () => {
       "contract_upgrade_started",
       "contract_migrated",
     ]);
-    expect(eventsOf(result)[1]?.data).toEqual([{ from_version: 2, to_version: 2 }]);
+    expect(eventsOf(result)[1]?.data).toEqual([{ from_version: 3, to_version: 3 }]);
     expect((await registry.accountView()).code_hash).toBe(contractCodeHash("registry"));
     expect(await stateOf(registry)).toEqual(before);
     expect((await registry.view("machine", { machine_id: "0" })) as object).toMatchObject({
@@ -169,11 +201,11 @@ describe("upgrade", () => {
     });
     expect(result.failed).toBe(true);
     expect(result.receiptFailureMessages.join("\n")).toContain(
-      "cannot migrate state version 99 to 2",
+      "cannot migrate state version 99 to 3",
     );
     expect(await stateOf(registry)).toEqual(before);
     await registry.patchState("STATE", JSON.stringify(state));
-    expect(await registry.view("registry_info", {})).toMatchObject({ version: 2 });
+    expect(await registry.view("registry_info", {})).toMatchObject({ version: 3 });
   });
 
   test("a failing migration rolls back the deploy", async () => {
@@ -190,7 +222,7 @@ describe("upgrade", () => {
     expect(await stateOf(registry)).toEqual(before);
     expect(await registry.view("registry_info", {})).toMatchObject({
       owner: owner.accountId,
-      version: 2,
+      version: 3,
     });
   });
 });

@@ -12,6 +12,7 @@ import {
   type MachineKey,
   MEASUREMENTS,
   type ModelEntry,
+  machineKeyProof,
   newEvidence,
   newKeyset,
 } from "./fixtures.ts";
@@ -200,10 +201,15 @@ export interface AddedMachine {
   result: TransactionResult;
 }
 
+/**
+ * add_machine's arguments; `proof` is the machine key's signature for the open challenge
+ * (machineKeyProof), left out when undefined.
+ */
 export function addMachineArgs(
   keyset: Keyset,
   evidence: EvidenceBytes,
   teeType = "tdx",
+  proof?: string,
 ): Record<string, unknown> {
   return {
     ...keysetArgs(keyset),
@@ -211,7 +217,18 @@ export function addMachineArgs(
     hardware: HARDWARE,
     price_per_unit: "1000000000000000000",
     evidence: evidence.base64,
+    ...(proof === undefined ? {} : { machine_key_signature: proof }),
   };
+}
+
+/** The proof of possession of `key` for `provider`'s open challenge `nonce` on `registry`. */
+export function proofFor(
+  registry: NearAccount,
+  provider: NearAccount,
+  key: MachineKey,
+  nonce: string,
+): string {
+  return machineKeyProof(key, provider.accountId, registry.accountId, nonce);
 }
 
 /** Challenge then add_machine with a fresh keyset (unless given) and fresh evidence. */
@@ -225,7 +242,12 @@ export async function addMachine(
   const { nonce } = await requestChallenge(registry, provider, keyset.key);
   const result = await callOk(provider, registry, {
     method: "add_machine",
-    args: addMachineArgs(keyset, evidence, teeType),
+    args: addMachineArgs(
+      keyset,
+      evidence,
+      teeType,
+      proofFor(registry, provider, keyset.key, nonce),
+    ),
     deposit: MACHINE_DEPOSIT,
   });
   const machine = result.parseResult<{ id: string; keyset_sha256: string }>();

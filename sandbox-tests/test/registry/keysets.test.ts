@@ -1,9 +1,9 @@
 /**
  * Registry: machine keysets. REPORTDATA binds the keyset (the verifiers' check refuses evidence
  * made for another keyset, account, registry or challenge), a keyset rotates through
- * submit_evidence and becomes current only once its evidence is verified, machine keys stay
- * reserved, governance sets the TCB statuses approvals may carry, and GPUs in CC devtools mode
- * are refused for TEE machines.
+ * submit_evidence (a new key with its proof of possession) and becomes current only once its
+ * evidence is verified, a machine's keys stay reserved while it holds them, governance sets the
+ * TCB statuses approvals may carry, and GPUs in CC devtools mode are refused for TEE machines.
  */
 import { createHash, randomBytes } from "node:crypto";
 import {
@@ -41,6 +41,7 @@ import {
   ONE_NEAR,
   onlyEvent,
   postVerdict,
+  proofFor,
   registerProvider,
   reportDataOf,
   requestChallenge,
@@ -172,7 +173,12 @@ describe("REPORTDATA binds the keyset", () => {
     const evidence = devEvidence(reportDataOf(own, nonce));
     const added = await callOk(alice, registry, {
       method: "add_machine",
-      args: addMachineArgs(keyset, evidence, "none-dev"),
+      args: addMachineArgs(
+        keyset,
+        evidence,
+        "none-dev",
+        proofFor(registry, alice, keyset.key, nonce),
+      ),
       deposit: MACHINE_DEPOSIT,
     });
     const id = added.parseResult<{ id: string }>().id;
@@ -315,11 +321,23 @@ describe("keyset rotation", () => {
     const nextView = keysetView(alice, next);
     const { nonce } = await requestChallenge(registry, alice, next.key);
     const evidence = newEvidence();
-    const submitted = await callOk(alice, registry, {
+    // A key new to the machine comes with its proof of possession.
+    const submit = (proof?: string) => ({
       method: "submit_evidence",
-      args: { machine_id: m.id, evidence: evidence.base64, ...keysetArgs(next) },
+      args: {
+        machine_id: m.id,
+        evidence: evidence.base64,
+        ...keysetArgs(next),
+        ...(proof === undefined ? {} : { machine_key_signature: proof }),
+      },
       deposit: MACHINE_DEPOSIT,
     });
+    await expectRejected(alice, registry, submit(), "machine_key_signature: required");
+    const submitted = await callOk(
+      alice,
+      registry,
+      submit(proofFor(registry, alice, next.key, nonce)),
+    );
     expect(onlyEvent(submitted, "evidence_submitted")).toEqual({
       machine_id: m.id,
       provider: alice.accountId,
@@ -356,7 +374,7 @@ describe("keyset rotation", () => {
         evidence_hash: evidence.hash,
       }),
     ).toBe(reportDataOf(nextView.keyset_sha256, nonce));
-    // The new key is reserved for this machine from now on.
+    // The new key is reserved for this machine from now on, pending as it is.
     await requestChallenge(registry, bob, next.key);
     await expectRejected(
       bob,
@@ -377,9 +395,12 @@ describe("keyset rotation", () => {
     expect(posted.keyset_activated).toEqual(nextView);
     expect(posted.attestation).toMatchObject({ keyset_sha256: nextView.keyset_sha256 });
     const recordAfter = await storedMachine(m.id);
-    const freed = BigInt(recordBefore.length - recordAfter.length);
+    // The record sheds the old keyset and the old key's marker goes (key, value, 40 bytes).
+    const marker = `k:${m.key.text}`.length + JSON.stringify(m.id).length + 40;
+    const freed = BigInt(recordBefore.length - recordAfter.length + marker);
     expect(freed).toBeGreaterThan(100n);
     expect((await balanceOf(alice)) - aliceBefore).toBe(freed * BYTE_COST);
+    expect(await stateOf(registry)).not.toContain(`k:${m.key.text}=${JSON.stringify(m.id)}`);
     expect(await machineView(m.id)).toMatchObject({
       machine_public_key: next.key.text,
       encryption_key: next.encryptionKey,
@@ -398,18 +419,10 @@ describe("keyset rotation", () => {
       keyset_sha256: nextView.keyset_sha256,
       models: next.models,
     });
-    // The old signing key is not released: a machine key is registered once, ever.
-    await requestChallenge(registry, bob, m.key);
-    await expectRejected(
-      bob,
-      registry,
-      {
-        method: "add_machine",
-        args: addMachineArgs(newKeyset(m.key), newEvidence()),
-        deposit: MACHINE_DEPOSIT,
-      },
-      `machine key ${m.key.text} is already registered (machine ${m.id})`,
-    );
+    // The old signing key left the machine's keyset: it is free for whoever holds it (with its
+    // proof), while jobs snapshotted under it still verify against their snapshot.
+    const taken = await addMachine(registry, bob, "tdx", newKeyset(m.key));
+    expect(taken.key.text).toBe(m.key.text);
     m = { ...m, key: next.key, keyset: next, keysetSha256: nextView.keyset_sha256 };
   });
 
@@ -615,10 +628,11 @@ describe("CC devtools", () => {
       );
     }
     const keyset = newKeyset();
-    await requestChallenge(registry, alice, keyset.key);
+    const { nonce } = await requestChallenge(registry, alice, keyset.key);
+    const proof = proofFor(registry, alice, keyset.key, nonce);
     const added = await callOk(alice, registry, {
       method: "add_machine",
-      args: { ...addMachineArgs(keyset, newEvidence(), "none-dev"), hardware: devtools },
+      args: { ...addMachineArgs(keyset, newEvidence(), "none-dev", proof), hardware: devtools },
       deposit: MACHINE_DEPOSIT,
     });
     expect(onlyEvent(added, "machine_added")).toMatchObject({ hardware: devtools });

@@ -17,14 +17,17 @@ import {
   keysetSha256Of,
   MACHINE_DEPOSIT,
   MODELS,
+  machineKeyProof,
   newEvidence,
   newKeyset,
   ONE_NEAR,
   onlyEvent,
+  proofFor,
   registerProvider,
   reportDataOf,
   requestChallenge,
   SECOND_NS,
+  stateOf,
 } from "./helpers.ts";
 
 const BYTE_COST = 10n ** 19n;
@@ -212,14 +215,19 @@ describe("add_machine", () => {
     expect(spent).toBeLessThan(added * BYTE_COST + GAS_FEE_BOUND);
   });
 
-  test("refuses a machine key registered before, even with a fresh challenge", async () => {
-    await requestChallenge(registry, alice, first.key);
+  test("refuses a machine key another machine holds, even with a fresh challenge and its proof", async () => {
+    const { nonce } = await requestChallenge(registry, alice, first.key);
     await expectRejected(
       alice,
       registry,
       {
         method: "add_machine",
-        args: addMachineArgs(newKeyset(first.key), newEvidence()),
+        args: addMachineArgs(
+          newKeyset(first.key),
+          newEvidence(),
+          "tdx",
+          proofFor(registry, alice, first.key, nonce),
+        ),
         deposit: MACHINE_DEPOSIT,
       },
       `machine key ${first.key.text} is already registered (machine 0)`,
@@ -228,34 +236,77 @@ describe("add_machine", () => {
 
   test("refuses replayed evidence", async () => {
     const keyset = newKeyset();
-    await requestChallenge(registry, alice, keyset.key);
+    const { nonce } = await requestChallenge(registry, alice, keyset.key);
     await expectRejected(
       alice,
       registry,
       {
         method: "add_machine",
-        args: addMachineArgs(keyset, first.evidence),
+        args: addMachineArgs(
+          keyset,
+          first.evidence,
+          "tdx",
+          proofFor(registry, alice, keyset.key, nonce),
+        ),
         deposit: MACHINE_DEPOSIT,
       },
       `evidence ${first.evidence.hash} was already submitted`,
     );
   });
 
-  test("refuses evidence without a challenge, and after the challenge expired", async () => {
+  test("refuses a missing, malformed or foreign proof of the machine key", async () => {
     const keyset = newKeyset();
-    const args = () => addMachineArgs(keyset, newEvidence());
+    const { nonce } = await requestChallenge(registry, alice, keyset.key);
+    const args = (proof?: string) => addMachineArgs(keyset, newEvidence(), "tdx", proof);
+    const call = (proof?: string) => ({
+      method: "add_machine",
+      args: args(proof),
+      deposit: MACHINE_DEPOSIT,
+    });
+    await expectRejected(alice, registry, call(), "machine_key_signature: required");
+    await expectRejected(alice, registry, call("ab".repeat(63)), "machine_key_signature: ");
+    // Signed for another provider (bob), or another registry: not a proof for alice here.
     await expectRejected(
       alice,
       registry,
-      { method: "add_machine", args: args(), deposit: MACHINE_DEPOSIT },
+      call(proofFor(registry, bob, keyset.key, nonce)),
+      `machine_key_signature: not a signature by ${keyset.key.text}`,
+    );
+    await expectRejected(
+      alice,
+      registry,
+      call(machineKeyProof(keyset.key, alice.accountId, "other-registry.near", nonce)),
+      `machine_key_signature: not a signature by ${keyset.key.text}`,
+    );
+  });
+
+  test("refuses evidence without a challenge, and after the challenge expired", async () => {
+    const keyset = newKeyset();
+    await expectRejected(
+      alice,
+      registry,
+      {
+        method: "add_machine",
+        args: addMachineArgs(keyset, newEvidence(), "tdx", "ab".repeat(64)),
+        deposit: MACHINE_DEPOSIT,
+      },
       "no open challenge",
     );
-    const { expires_at } = await requestChallenge(registry, alice, keyset.key);
+    const { expires_at, nonce } = await requestChallenge(registry, alice, keyset.key);
     await advancePast(worker, BigInt(expires_at));
     await expectRejected(
       alice,
       registry,
-      { method: "add_machine", args: args(), deposit: MACHINE_DEPOSIT },
+      {
+        method: "add_machine",
+        args: addMachineArgs(
+          keyset,
+          newEvidence(),
+          "tdx",
+          proofFor(registry, alice, keyset.key, nonce),
+        ),
+        deposit: MACHINE_DEPOSIT,
+      },
       `the challenge for ${keyset.key.text} expired`,
     );
   });
@@ -350,13 +401,14 @@ describe("add_machine", () => {
     ["a model that is not an object", { models: ["llama"] }, "models[0]: expected an object"],
   ])("rejects %s", async (_what, override, message) => {
     const keyset = newKeyset();
-    await requestChallenge(registry, alice, keyset.key);
+    const { nonce } = await requestChallenge(registry, alice, keyset.key);
+    const proof = proofFor(registry, alice, keyset.key, nonce);
     await expectRejected(
       alice,
       registry,
       {
         method: "add_machine",
-        args: { ...addMachineArgs(keyset, newEvidence()), ...override },
+        args: { ...addMachineArgs(keyset, newEvidence(), "tdx", proof), ...override },
         deposit: MACHINE_DEPOSIT,
       },
       message,
@@ -365,8 +417,13 @@ describe("add_machine", () => {
 
   test("rejects a short deposit, a non-provider, a paused provider and oversized arguments", async () => {
     const keyset = newKeyset();
-    await requestChallenge(registry, alice, keyset.key);
-    const args = addMachineArgs(keyset, newEvidence());
+    const { nonce } = await requestChallenge(registry, alice, keyset.key);
+    const args = addMachineArgs(
+      keyset,
+      newEvidence(),
+      "tdx",
+      proofFor(registry, alice, keyset.key, nonce),
+    );
     await expectRejected(
       alice,
       registry,
@@ -568,7 +625,7 @@ describe("machine upkeep", () => {
     expect(await registry.view("machine", { machine_id: "12345" })).toBeNull();
   });
 
-  test("remove_machine refunds the freed storage and the key stays used", async () => {
+  test("remove_machine refunds the freed storage and frees the key for its holder", async () => {
     const extra = await addMachine(registry, alice);
     await expectRejected(
       bob,
@@ -593,17 +650,12 @@ describe("machine upkeep", () => {
     expect(gained).toBeLessThanOrEqual(freed * BYTE_COST);
     expect(gained).toBeGreaterThan(freed * BYTE_COST - GAS_FEE_BOUND);
     expect(await machine(extra.id)).toBeNull();
-    await requestChallenge(registry, alice, extra.key);
-    await expectRejected(
-      alice,
-      registry,
-      {
-        method: "add_machine",
-        args: addMachineArgs(newKeyset(extra.key), newEvidence()),
-        deposit: MACHINE_DEPOSIT,
-      },
-      "is already registered",
+    expect((await stateOf(registry)).some((line) => line.startsWith(`k:${extra.key.text}=`))).toBe(
+      false,
     );
+    const again = await addMachine(registry, alice, "tdx", newKeyset(extra.key));
+    expect(again.key.text).toBe(extra.key.text);
+    expect(again.id).not.toBe(extra.id);
     await expectRejected(
       alice,
       registry,

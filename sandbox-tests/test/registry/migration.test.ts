@@ -1,6 +1,6 @@
 /**
  * Registry: upgrading a registry whose records were stored by state version 1 (before keysets;
- * fixtures/registry-v1-state.json) to the current code. migrate brings STATE to version 2 and
+ * fixtures/registry-v1-state.json) to the current code. migrate brings STATE to version 3 and
  * leaves the records as they are; version 1 machines read as having no keyset and are ineligible
  * until evidence with a keyset is verified (none-dev machines: submitted).
  */
@@ -8,6 +8,7 @@ import { readFileSync } from "node:fs";
 import { type NearAccount, Worker } from "near-workspaces";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import {
+  addMachine,
   callOk,
   callRaw,
   eventsOf,
@@ -20,6 +21,8 @@ import {
   MODELS,
   newEncryptionKey,
   newEvidence,
+  newKeyset,
+  newMachineKey,
   ONE_NEAR,
   onlyEvent,
   postVerdict,
@@ -55,7 +58,7 @@ let v1: NearAccount;
 let registry: NearAccount;
 
 /** A machine key whose bytes the registry never needs (only its text is bound). */
-const keyOf = (text: string): MachineKey => ({ text, bytes: new Uint8Array() });
+const keyOf = (text: string): MachineKey => ({ text, bytes: new Uint8Array(), keyPair: null });
 
 beforeAll(async () => {
   worker = await Worker.init();
@@ -77,7 +80,7 @@ afterAll(async () => {
 });
 
 describe("migration from state version 1", () => {
-  test("upgrade migrates STATE to version 2, adding the default allowed_tcb_statuses; records stay", async () => {
+  test("upgrade migrates STATE to version 3, adding the default allowed_tcb_statuses and no escrow; records stay", async () => {
     const before = await stateOf(registry);
     const result = await callRaw(gov, registry, {
       method: "upgrade",
@@ -89,16 +92,17 @@ describe("migration from state version 1", () => {
       "contract_upgrade_started",
       "contract_migrated",
     ]);
-    expect(eventsOf(result)[1]?.data).toEqual([{ from_version: 1, to_version: 2 }]);
+    expect(eventsOf(result)[1]?.data).toEqual([{ from_version: 1, to_version: 3 }]);
     const after = await stateOf(registry);
     expect(after.filter((line) => !line.startsWith("STATE="))).toEqual(
       before.filter((line) => !line.startsWith("STATE=")),
     );
     expect(await registry.view("registry_info", {})).toMatchObject({
-      version: 2,
+      version: 3,
       owner: gov.accountId,
       dev_mode: true,
       next_machine_id: "2",
+      escrow: null,
     });
     expect(await registry.view("get_params", {})).toEqual({
       ...V1_PARAMS,
@@ -205,5 +209,45 @@ describe("migration from state version 1", () => {
       eligible: true,
       keyset_sha256: keysetSha256Of(alice.accountId, registry.accountId, devKeyset),
     });
+  });
+});
+
+describe("migration from state version 2", () => {
+  test("STATE gains no escrow; a key marker left by a version 2 rotation reads as free", async () => {
+    const v2 = await worker.rootAccount.createSubAccount("registry-v2-state", {
+      initialBalance: 30n * ONE_NEAR,
+    });
+    await v2.deploy(registryWasm());
+    await callOk(v2, v2, {
+      method: "init",
+      args: { owner: gov.accountId, treasury: gov.accountId },
+    });
+    await callOk(alice, v2, {
+      method: "register_provider",
+      args: { name: "alice", endpoint: "https://alice.example/v1", region: "eu-west-1" },
+      deposit: 3n * ONE_NEAR,
+    });
+    const machine = await addMachine(v2, alice, "tdx");
+    // Version 2 kept a rotated-away key's marker for ever: one that machine 0 no longer holds.
+    const rotatedAway = newMachineKey();
+    await v2.patchState(`k:${rotatedAway.text}`, JSON.stringify(machine.id));
+    const stateEntry = (await v2.viewStateRaw()).find(
+      (item) => Buffer.from(item.key, "base64").toString() === "STATE",
+    );
+    const { escrow: _none, ...v2State } = JSON.parse(
+      Buffer.from(stateEntry?.value ?? "", "base64").toString(),
+    ) as Record<string, unknown>;
+    await v2.patchState("STATE", JSON.stringify({ ...v2State, version: 2 }));
+    const result = await callRaw(gov, v2, {
+      method: "upgrade",
+      args: registryWasm(),
+      gas: 200n * TGAS,
+    });
+    expect(result.failed, result.receiptFailureMessages.join("\n")).toBe(false);
+    expect(eventsOf(result)[1]?.data).toEqual([{ from_version: 2, to_version: 3 }]);
+    expect(await v2.view("registry_info", {})).toMatchObject({ version: 3, escrow: null });
+    const taken = await addMachine(v2, alice, "tdx", newKeyset(rotatedAway));
+    expect(taken.key.text).toBe(rotatedAway.text);
+    expect(await stateOf(v2)).toContain(`k:${rotatedAway.text}=${JSON.stringify(taken.id)}`);
   });
 });

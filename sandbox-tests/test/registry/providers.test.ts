@@ -65,7 +65,7 @@ describe("init", () => {
   test("records owner, treasury and params (defaults filled in)", async () => {
     const info = (await registry.view("registry_info", {})) as Record<string, unknown>;
     expect(info).toMatchObject({
-      version: 2,
+      version: 3,
       owner: owner.accountId,
       treasury: treasury.accountId,
       threshold: 1,
@@ -131,7 +131,7 @@ describe("init", () => {
     });
     expect(onlyEvent(result, "registry_initialized")).toMatchObject({
       owner: owner.accountId,
-      version: 2,
+      version: 3,
     });
   });
 });

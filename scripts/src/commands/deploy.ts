@@ -75,6 +75,8 @@ function initArgs(
       return {
         owner: ids.governance,
         treasury: ids.governance,
+        // withdraw_bond asks the escrow whether the provider still has disputable jobs.
+        escrow: ids.escrow,
         ...(options.registryParams === undefined ? {} : { params: options.registryParams }),
       };
     case "escrow":

@@ -58,15 +58,16 @@ export function keysetArg(hex: string | undefined): string | undefined {
 }
 
 /**
- * The machine's current keyset hash from the registry, for a job on `modelHash`: fails before any
- * money moves when the machine is not eligible, has no attested keyset or does not serve the model.
+ * The machine's current keyset hash and price from the registry, for a job on `modelHash`: fails
+ * before any money moves when the machine is not eligible, has no attested keyset or does not
+ * serve the model.
  */
-export async function currentKeyset(
+export async function currentTerms(
   chain: Chain,
   registry: string,
   machineId: string,
   modelHash: string,
-): Promise<string> {
+): Promise<{ keysetSha256: string; pricePerUnit: bigint }> {
   const answer = await chain.view<Eligibility>(registry, "is_eligible", { machine_id: machineId });
   if (!answer.eligible) {
     throw new CliError(
@@ -88,7 +89,7 @@ export async function currentKeyset(
       hint: `give --model-hash one of the weights it serves: ${served || "none"}`,
     });
   }
-  return answer.keyset_sha256;
+  return { keysetSha256: answer.keyset_sha256, pricePerUnit: BigInt(answer.price_per_unit ?? "0") };
 }
 
 /** A 32-byte hash given as hex, or the sha256 of a file's bytes. */
@@ -135,9 +136,20 @@ async function ensureStorage(options: CreateJobOptions, io: Io): Promise<void> {
 
 export async function createJob(options: CreateJobOptions, io: Io): Promise<Job> {
   if (options.maxAmount <= 0n) throw usageError("--max-amount must be greater than 0");
-  const keyset =
-    options.keysetSha256 ??
-    (await currentKeyset(options.chain, options.registry, options.machineId, options.modelHash));
+  // The escrow needs the keyset the request was encrypted to and the highest price accepted:
+  // without --max-price, the machine's price now (a reprice before the job is made is refused).
+  let keyset = options.keysetSha256;
+  let maxPrice = options.maxPricePerUnit;
+  if (keyset === undefined || maxPrice === undefined) {
+    const terms = await currentTerms(
+      options.chain,
+      options.registry,
+      options.machineId,
+      options.modelHash,
+    );
+    keyset ??= terms.keysetSha256;
+    maxPrice ??= terms.pricePerUnit;
+  }
   const fields = {
     machine_id: options.machineId,
     model_hash: options.modelHash,
@@ -145,9 +157,7 @@ export async function createJob(options: CreateJobOptions, io: Io): Promise<Job>
     keyset_sha256: keyset,
     accept_within_ns: options.acceptWithinNs.toString(),
     deliver_within_ns: options.deliverWithinNs.toString(),
-    ...(options.maxPricePerUnit === undefined
-      ? {}
-      : { max_price_per_unit: options.maxPricePerUnit.toString() }),
+    max_price_per_unit: maxPrice.toString(),
   };
   await ensureStorage(options, io);
   const { chain, escrow, client } = options;

@@ -13,7 +13,12 @@ import type { HostInfo } from "../gpu/host.ts";
 import { detectGpus, type Gpu, type GpuDetection } from "../gpu/nvidia-smi.ts";
 import type { CommandRunner } from "../gpu/runner.ts";
 import { type Io, step } from "../io.ts";
-import { loadOrCreateMachineKey, type MachineKey, recordRegisteredKeyset } from "../machine-key.ts";
+import {
+  loadOrCreateMachineKey,
+  type MachineKey,
+  machineKeyProof,
+  recordRegisteredKeyset,
+} from "../machine-key.ts";
 import { type ModelSource, resolveModels } from "../models.ts";
 import type { Chain } from "../near.ts";
 import { type TsmFs, tsmAvailable } from "../tee/configfs-tsm.ts";
@@ -469,6 +474,12 @@ export async function registerProvider(
         hardware,
         price_per_unit: options.pricePerUnit.toString(),
         evidence: Buffer.from(evidence.bytes).toString("base64"),
+        // REPORTDATA ends with the challenge's nonce, which the key's proof of possession names.
+        machine_key_signature: machineKeyProof(machineKey, {
+          registry,
+          account: provider,
+          nonce: reportData.slice(64),
+        }),
       },
       { deposit: machineDeposit, gas: 150_000_000_000_000n },
     ),
