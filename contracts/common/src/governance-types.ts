@@ -85,6 +85,13 @@ export interface Proposal {
   /** Why the last execution attempt failed. */
   failure: string | null;
   canceled_by: string | null;
+  /**
+   * The grace period fixed when the proposal was made: it may be queued until vote_end_height +
+   * grace and executed until eta_height + grace, whatever the config says later. Absent in
+   * proposals stored by version 1 (they use the grace period in force when governance was
+   * upgraded to version 2).
+   */
+  grace_period_blocks?: number;
 }
 
 export type ProposalView = Proposal & { status: ProposalStatus; expires_height: number };

@@ -1,7 +1,11 @@
 /** Parsing and checking of proposal actions, at proposal time (so voters see exactly what runs). */
 import { near } from "near-sdk-js";
 import { fail } from "../../common/src/errors.ts";
-import type { GovernanceConfig, ProposalAction } from "../../common/src/governance-types.ts";
+import type {
+  BlobInfo,
+  GovernanceConfig,
+  ProposalAction,
+} from "../../common/src/governance-types.ts";
 import { parseU128 } from "../../common/src/u128.ts";
 import {
   requireAccountId,
@@ -31,22 +35,38 @@ function requireGoverned(config: GovernanceConfig, value: unknown, field: string
   return target;
 }
 
-function parseAction(config: GovernanceConfig, value: unknown, field: string): ProposalAction {
+/**
+ * The blob an upgrade action names, which only its payer may propose: anyone else could keep it
+ * named by live proposals (re-proposing it, even with a threshold of 0) and so keep its payer
+ * from ever removing it.
+ */
+function requireOwnBlob(value: unknown, field: string, proposer: string): BlobInfo {
+  const blob = requireBlob(parseCodeHash(value, field), field);
+  if (blob.payer !== proposer) {
+    fail(`${field}: only the blob's payer (${blob.payer}) may propose it; store_blob it yourself`);
+  }
+  return blob;
+}
+
+function parseAction(
+  config: GovernanceConfig,
+  value: unknown,
+  field: string,
+  proposer: string,
+): ProposalAction {
   const given = requireObject(value, field);
   const kind = requireEnum(given.kind, `${field}.kind`, KINDS);
   switch (kind) {
     case "upgrade": {
       requireOnlyKeys(given, field, ["kind", "target", "code_sha256"]);
       const target = requireGoverned(config, given.target, `${field}.target`);
-      const sha = parseCodeHash(given.code_sha256, `${field}.code_sha256`);
-      const blob = requireBlob(sha, `${field}.code_sha256`);
-      return { kind, target, code_sha256: sha, code_size: blob.size };
+      const blob = requireOwnBlob(given.code_sha256, `${field}.code_sha256`, proposer);
+      return { kind, target, code_sha256: blob.code_sha256, code_size: blob.size };
     }
     case "upgrade_self": {
       requireOnlyKeys(given, field, ["kind", "code_sha256"]);
-      const sha = parseCodeHash(given.code_sha256, `${field}.code_sha256`);
-      const blob = requireBlob(sha, `${field}.code_sha256`);
-      return { kind, code_sha256: sha, code_size: blob.size };
+      const blob = requireOwnBlob(given.code_sha256, `${field}.code_sha256`, proposer);
+      return { kind, code_sha256: blob.code_sha256, code_size: blob.size };
     }
     case "function_call": {
       requireOnlyKeys(given, field, ["kind", "target", "method", "args", "deposit", "gas_tgas"]);
@@ -97,7 +117,11 @@ function parseAction(config: GovernanceConfig, value: unknown, field: string): P
   }
 }
 
-export function parseActions(config: GovernanceConfig, value: unknown): ProposalAction[] {
+export function parseActions(
+  config: GovernanceConfig,
+  value: unknown,
+  proposer: string,
+): ProposalAction[] {
   const list = requireArray(value, "actions", 1, LIMITS.maxActions);
-  return list.map((item, i) => parseAction(config, item, `actions[${i}]`));
+  return list.map((item, i) => parseAction(config, item, `actions[${i}]`, proposer));
 }

@@ -8,7 +8,7 @@
 import { near, type PromiseIndex } from "near-sdk-js";
 import { fail } from "../../common/src/errors.ts";
 import type { Proposal, ProposalAction } from "../../common/src/governance-types.ts";
-import { readAccount } from "./accounts.ts";
+import { readAccount, totalOwed } from "./accounts.ts";
 import { readBlob } from "./blobs.ts";
 import { applyConfigPatch } from "./config.ts";
 import { emit } from "./events.ts";
@@ -41,11 +41,14 @@ function gasOf(action: ProposalAction): { attached: bigint; local: bigint } {
   }
 }
 
-/** NEAR the contract may spend: its balance less what its storage locks. */
+/**
+ * NEAR the contract may spend: its balance less what its storage locks and less what it owes
+ * token accounts (their NEP-145 deposits, as storage_unregister would pay them back).
+ */
 function treasuryAvailable(): bigint {
-  const locked = near.storageUsage() * near.storageByteCost();
+  const reserved = near.storageUsage() * near.storageByteCost() + totalOwed();
   const balance = near.accountBalance();
-  return balance > locked ? balance - locked : 0n;
+  return balance > reserved ? balance - reserved : 0n;
 }
 
 function needNear(amount: bigint, what: string): string | null {
@@ -240,7 +243,7 @@ function runActions(state: GovernanceState, proposal: Proposal, fromExecute: boo
 export function execute(state: GovernanceState, args: Record<string, unknown>): Proposal {
   const proposal = requireProposal(args.proposal_id, "proposal_id");
   const height = Number(near.blockHeight());
-  const status = statusOf(proposal, state.config, height);
+  const status = statusOf(proposal, state, height);
   if (status === "queued") {
     const eta = proposal.eta_height ?? 0;
     if (height < eta) {

@@ -37,7 +37,7 @@ import {
   propose as createProposal,
   queue as queueProposal,
 } from "./proposals.ts";
-import { DEFAULT_METADATA, type GovernanceState, LIMITS } from "./state.ts";
+import { CONTRACT_VERSION, DEFAULT_METADATA, type GovernanceState, LIMITS } from "./state.ts";
 import { storageDeposit, storageUnregister, storageWithdraw } from "./storage.ts";
 import { assertOneYocto, balanceOf, parseTransfer, transferBy } from "./token.ts";
 import { resolveTransfer, transferCall } from "./transfer-call.ts";
@@ -63,11 +63,12 @@ function noDeposit(method: string): void {
 @NearBindgen({ requireInit: true })
 // biome-ignore lint/correctness/noUnusedVariables: near-sdk-js exports its methods as the contract's
 class GovernanceContract implements GovernanceState {
-  version = 1;
+  version = CONTRACT_VERSION;
   config: GovernanceConfig = DEFAULT_CONFIG;
   metadata: TokenMetadata = DEFAULT_METADATA;
   total_supply = "0";
   next_proposal_id = 0;
+  legacy_grace_period_blocks = DEFAULT_CONFIG.grace_period_blocks;
 
   // `new` cannot name a JS function (reserved word), so the initializer is `init`.
   @initialize({})
@@ -94,7 +95,7 @@ class GovernanceContract implements GovernanceState {
   @call({ privateFunction: true })
   ft_resolve_transfer(value: unknown): string {
     return resolveTransfer(
-      argsOf("ft_resolve_transfer", value, ["sender_id", "receiver_id", "amount"]),
+      argsOf("ft_resolve_transfer", value, ["sender_id", "receiver_id", "amount", "reserve_bytes"]),
     );
   }
 
@@ -187,7 +188,7 @@ class GovernanceContract implements GovernanceState {
   remove_blob(value: unknown): string {
     const args = argsOf("remove_blob", value, ["code_sha256"]);
     const sha = parseCodeHash(args.code_sha256, "code_sha256");
-    return removeBlob(sha, (id) => mayStillExecute(id, this.config));
+    return removeBlob(sha, (id) => mayStillExecute(id, this));
   }
 
   @view({})
@@ -234,7 +235,7 @@ class GovernanceContract implements GovernanceState {
   @view({})
   proposal(value: unknown): ProposalView {
     const args = argsOf("proposal", value, ["proposal_id"]);
-    return viewOf(requireProposal(args.proposal_id, "proposal_id"), this.config);
+    return viewOf(requireProposal(args.proposal_id, "proposal_id"), this);
   }
 
   @view({})
@@ -245,7 +246,7 @@ class GovernanceContract implements GovernanceState {
     for (let id = from; id < Math.min(this.next_proposal_id, from + limit); id++) {
       const proposal = readProposal(id);
       if (proposal !== null) {
-        out.push(viewOf(proposal, this.config));
+        out.push(viewOf(proposal, this));
       }
     }
     return out;
@@ -273,6 +274,7 @@ class GovernanceContract implements GovernanceState {
       metadata: this.metadata,
       total_supply: this.total_supply,
       next_proposal_id: this.next_proposal_id,
+      legacy_grace_period_blocks: this.legacy_grace_period_blocks,
       block_height: Number(near.blockHeight()),
     };
   }

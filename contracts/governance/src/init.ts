@@ -58,14 +58,15 @@ export function initialize(state: GovernanceState, args: Record<string, unknown>
     if (supply > U128_MAX) {
       fail("holders: the total supply does not fit in u128");
     }
-    // The contract registers the initial holders at its own expense.
-    const account = newAccount(minStorageBalance());
+    // The contract registers the initial holders at its own expense: a grant they cannot withdraw.
+    const account = newAccount(minStorageBalance(), minStorageBalance());
     account.b = amount.toString();
     writeAccount(id, account);
     emitMint(id, amount);
   });
   state.total_supply = supply.toString();
   state.next_proposal_id = 0;
+  state.legacy_grace_period_blocks = state.config.grace_period_blocks;
   emit({
     event: "governance_initialized",
     data: {

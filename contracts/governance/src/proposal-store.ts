@@ -1,13 +1,9 @@
 /** Proposal records under `p:<id>` and their status, derived from the stored stage and heights. */
 import { near } from "near-sdk-js";
 import { fail } from "../../common/src/errors.ts";
-import type {
-  GovernanceConfig,
-  Proposal,
-  ProposalStatus,
-  ProposalView,
-} from "../../common/src/governance-types.ts";
+import type { Proposal, ProposalStatus, ProposalView } from "../../common/src/governance-types.ts";
 import { requireInt } from "../../common/src/validate.ts";
+import type { GovernanceState } from "./state.ts";
 
 const proposalKey = (id: number): string => `p:${id}`;
 
@@ -36,21 +32,25 @@ export function votesSucceed(p: Proposal): boolean {
   return turnout >= BigInt(p.quorum) && forVotes > BigInt(p.votes_against);
 }
 
-/** Last height at which the proposal may still be queued (voting) or executed (queued, failed). */
-export function expiresHeight(p: Proposal, config: GovernanceConfig): number {
+/**
+ * Last height at which the proposal may still be queued (voting) or executed (queued, failed, or
+ * executing: an action whose callback never ran). The grace period is the proposal's own, fixed
+ * when it was made, so a config change neither revives nor expires it.
+ */
+export function expiresHeight(p: Proposal, state: GovernanceState): number {
   const from = p.eta_height ?? p.vote_end_height;
-  return from + config.grace_period_blocks;
+  return from + (p.grace_period_blocks ?? state.legacy_grace_period_blocks);
 }
 
-export function statusOf(p: Proposal, config: GovernanceConfig, height: number): ProposalStatus {
+export function statusOf(p: Proposal, state: GovernanceState, height: number): ProposalStatus {
   switch (p.stage) {
     case "canceled":
     case "executed":
-    case "executing":
       return p.stage;
+    case "executing":
     case "queued":
     case "failed":
-      return height > expiresHeight(p, config) ? "expired" : p.stage;
+      return height > expiresHeight(p, state) ? "expired" : p.stage;
     case "voting":
       if (height <= p.snapshot_height) {
         return "pending";
@@ -61,24 +61,24 @@ export function statusOf(p: Proposal, config: GovernanceConfig, height: number):
       if (!votesSucceed(p)) {
         return "defeated";
       }
-      return height > expiresHeight(p, config) ? "expired" : "succeeded";
+      return height > expiresHeight(p, state) ? "expired" : "succeeded";
   }
 }
 
-export function viewOf(p: Proposal, config: GovernanceConfig): ProposalView {
+export function viewOf(p: Proposal, state: GovernanceState): ProposalView {
   return {
     ...p,
-    status: statusOf(p, config, Number(near.blockHeight())),
-    expires_height: expiresHeight(p, config),
+    status: statusOf(p, state, Number(near.blockHeight())),
+    expires_height: expiresHeight(p, state),
   };
 }
 
 /** Whether the proposal may still run its actions (used to protect the blobs it names). */
-export function mayStillExecute(id: number, config: GovernanceConfig): boolean {
+export function mayStillExecute(id: number, state: GovernanceState): boolean {
   const p = readProposal(id);
   if (p === null) {
     return false;
   }
-  const status = statusOf(p, config, Number(near.blockHeight()));
+  const status = statusOf(p, state, Number(near.blockHeight()));
   return !["defeated", "executed", "canceled", "expired"].includes(status);
 }

@@ -22,7 +22,7 @@ export function propose(state: GovernanceState, args: Record<string, unknown>): 
   const meter = new StorageMeter();
   const proposer = near.predecessorAccountId();
   const description = requireText(args.description, "description", 1, LIMITS.descriptionChars);
-  const actions = parseActions(state.config, args.actions);
+  const actions = parseActions(state.config, args.actions, proposer);
   const power = currentVotes(proposer);
   const threshold = BigInt(state.config.proposal_threshold);
   if (power < threshold) {
@@ -47,6 +47,7 @@ export function propose(state: GovernanceState, args: Record<string, unknown>): 
     executed_actions: 0,
     failure: null,
     canceled_by: null,
+    grace_period_blocks: state.config.grace_period_blocks,
   };
   state.next_proposal_id += 1;
   writeProposal(proposal);
@@ -64,7 +65,7 @@ export function propose(state: GovernanceState, args: Record<string, unknown>): 
 export function queue(state: GovernanceState, args: Record<string, unknown>): Proposal {
   const proposal = requireProposal(args.proposal_id, "proposal_id");
   const height = Number(near.blockHeight());
-  const status = statusOf(proposal, state.config, height);
+  const status = statusOf(proposal, state, height);
   if (status !== "succeeded") {
     fail(`proposal ${proposal.id} is ${status}: only a succeeded proposal can be queued`);
   }
@@ -76,7 +77,7 @@ export function queue(state: GovernanceState, args: Record<string, unknown>): Pr
     data: {
       id: proposal.id,
       eta_height: proposal.eta_height,
-      expires_height: expiresHeight(proposal, state.config),
+      expires_height: expiresHeight(proposal, state),
     },
   });
   return proposal;
@@ -86,7 +87,7 @@ export function queue(state: GovernanceState, args: Record<string, unknown>): Pr
 export function cancel(state: GovernanceState, args: Record<string, unknown>): Proposal {
   const proposal = requireProposal(args.proposal_id, "proposal_id");
   const caller = near.predecessorAccountId();
-  const status = viewOf(proposal, state.config).status;
+  const status = viewOf(proposal, state).status;
   const isGuardian = state.config.guardian !== null && caller === state.config.guardian;
   if (isGuardian) {
     if (!["pending", "active", "succeeded", "queued", "failed"].includes(status)) {

@@ -1,8 +1,11 @@
 /** The governance contract's small root state (serialized to STATE on every call) and its limits. */
 import type { GovernanceConfig, TokenMetadata } from "../../common/src/governance-types.ts";
 
-/** Layout version of STATE and records; `migrate` brings older layouts to this one. */
-export const CONTRACT_VERSION = 1;
+/**
+ * Layout version of STATE and records; `migrate` brings older layouts to this one. Version 2:
+ * proposals keep their grace period, accounts their grant (`g`), `so` the total owed to accounts.
+ */
+export const CONTRACT_VERSION = 2;
 
 export interface GovernanceState {
   version: number;
@@ -10,6 +13,8 @@ export interface GovernanceState {
   metadata: TokenMetadata;
   total_supply: string;
   next_proposal_id: number;
+  /** The grace period of proposals stored by version 1 (the one in force at the upgrade). */
+  legacy_grace_period_blocks: number;
 }
 
 export const TGAS = 1_000_000_000_000n;
@@ -39,6 +44,13 @@ export const LIMITS = {
  */
 export const ACCOUNT_RECORD_BYTES = 300n;
 export const CHECKPOINT_ALLOWANCE_BYTES = 1000n;
+
+/**
+ * Charged to an ft_transfer_call's sender until ft_resolve_transfer, which keeps what the refund's
+ * checkpoints took: two delegates, each a new entry (key ≤ 78, value ≤ 50, 40 bytes of record) and
+ * a new count (key ≤ 67, value ≤ 10, 40): 570 bytes at most.
+ */
+export const REFUND_RESERVE_BYTES = 600n;
 
 /**
  * Gas. An upgrade action reads the blob, sends it as the target's `upgrade` input and the target

@@ -9,13 +9,13 @@ import {
   minStorageBalance,
   newAccount,
   readAccount,
+  refundOf,
   removeAccount,
   requireAccount,
   storageBalanceOf,
   writeAccount,
 } from "./accounts.ts";
 import { emit } from "./events.ts";
-import { ACCOUNT_RECORD_BYTES } from "./state.ts";
 import { assertOneYocto } from "./token.ts";
 
 function emitBalance(id: string, balance: StorageBalance | null): void {
@@ -85,7 +85,10 @@ export function storageWithdraw(args: Record<string, unknown>): StorageBalance {
   return balance;
 }
 
-/** Refunds the deposit less what checkpoints consumed (they stay: past votes must stay readable). */
+/**
+ * Refunds the deposit less what checkpoints consumed (they stay: past votes must stay readable) and
+ * less what the contract granted (initial holders).
+ */
 export function storageUnregister(args: Record<string, unknown>): boolean {
   assertOneYocto("storage_unregister");
   const force =
@@ -99,8 +102,7 @@ export function storageUnregister(args: Record<string, unknown>): boolean {
     const why = force ? "the supply is fixed, so tokens cannot be burnt" : "transfer them first";
     fail(`${id} still holds ${account.b} tokens: ${why}`);
   }
-  const spent = (BigInt(account.u) - ACCOUNT_RECORD_BYTES) * near.storageByteCost();
-  const refund = BigInt(account.t) - spent;
+  const refund = refundOf(account);
   removeAccount(id);
   transfer(id, refund + 1n);
   emitBalance(id, null);

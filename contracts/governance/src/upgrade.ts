@@ -8,9 +8,21 @@ import { CONTRACT_VERSION, type GovernanceState } from "./state.ts";
 
 const SUBJECT = { name: "governance", asPartOf: "an upgrade_self action" };
 
+/** STATE as version 1 stored it: no legacy grace period. */
+type StateV1 = Omit<GovernanceState, "legacy_grace_period_blocks">;
+
 export function migrateState(): void {
-  const old = stateToMigrate<GovernanceState>(SUBJECT, CONTRACT_VERSION);
-  // Version 1 is the first layout; a later version transforms `old` here, one step per version.
-  const migrated: GovernanceState = { ...old, version: CONTRACT_VERSION };
+  const old = stateToMigrate<GovernanceState | StateV1>(SUBJECT, CONTRACT_VERSION);
+  // 1 -> 2: proposals stored by version 1 keep the grace period in force now (they had none of
+  // their own). Accounts of version 1 (no `g`) count in what is owed once next written.
+  const legacy =
+    "legacy_grace_period_blocks" in old
+      ? old.legacy_grace_period_blocks
+      : old.config.grace_period_blocks;
+  const migrated: GovernanceState = {
+    ...old,
+    legacy_grace_period_blocks: legacy,
+    version: CONTRACT_VERSION,
+  };
   near.storageWrite("STATE", JSON.stringify(migrated));
 }

@@ -25,7 +25,7 @@ export function castVote(state: GovernanceState, args: Record<string, unknown>):
     args.reason === undefined ? "" : requireText(args.reason, "reason", 0, LIMITS.reasonChars);
   const voter = near.predecessorAccountId();
   const height = Number(near.blockHeight());
-  const status = statusOf(proposal, state.config, height);
+  const status = statusOf(proposal, state, height);
   if (status !== "active") {
     fail(
       `proposal ${proposal.id} is ${status}: votes are accepted from height ` +

@@ -83,6 +83,8 @@ export const proposal = object({
   executed_actions: count,
   failure: nullable(str),
   canceled_by: nullable(str),
+  /** Governance version 2: the grace period fixed at creation. */
+  grace_period_blocks: optional(count),
 });
 export type Proposal = Infer<typeof proposal>;
 

@@ -214,7 +214,7 @@ export async function storeBlob(
   const result = await callOk(payer, dao.gov, {
     method: "store_blob",
     args: wasm,
-    deposit: 7n * ONE_NEAR,
+    deposit: 10n * ONE_NEAR,
     gas: 300n * TGAS,
   });
   return result.parseResult();

@@ -5,6 +5,7 @@
  */
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
+import type { NearAccount } from "near-workspaces";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { contractCodeHash, contractWasm } from "../../src/contracts.ts";
 import {
@@ -12,6 +13,7 @@ import {
   balanceOf,
   callOk,
   callRaw,
+  eventsOf,
   expectRejected,
   ONE_NEAR,
   registerProvider,
@@ -80,7 +82,12 @@ describe("blobs", () => {
     await expectRejected(
       dao.dave,
       dao.gov,
-      { method: "store_blob", args: wasm("registry-v2"), deposit: 7n * ONE_NEAR, gas: 300n * TGAS },
+      {
+        method: "store_blob",
+        args: wasm("registry-v2"),
+        deposit: 10n * ONE_NEAR,
+        gas: 300n * TGAS,
+      },
       "is already stored",
     );
     await expectRejected(
@@ -134,7 +141,7 @@ describe("upgrading the registry", () => {
   });
 
   test("a failing migration leaves the old code and state; the proposal fails, retryable", async () => {
-    const bad = await storeBlob(dao, dao.dave, wasm("registry-bad-migrate"));
+    const bad = await storeBlob(dao, dao.alice, wasm("registry-bad-migrate"));
     const id = await propose(dao, dao.alice, [
       { kind: "upgrade", target: dao.registry.accountId, code_sha256: bad.code_sha256 },
     ]);
@@ -158,21 +165,21 @@ describe("upgrading the registry", () => {
     expect(await stateOf(dao.registry)).toEqual(stateBefore);
     // While the failed proposal may still be retried, its blob stays.
     await expectRejected(
-      dao.dave,
+      dao.alice,
       dao.gov,
       { method: "remove_blob", args: { code_sha256: bad.code_sha256 } },
       `proposal(s) ${id} may still execute this blob`,
     );
     // The guardian cancels it; then the blob may go.
     await callOk(dao.guardian, dao.gov, { method: "cancel", args: { proposal_id: id } });
-    await callOk(dao.dave, dao.gov, {
+    await callOk(dao.alice, dao.gov, {
       method: "remove_blob",
       args: { code_sha256: bad.code_sha256 },
     });
   });
 
   test("several holders with delegation vote the registry to v2, which migrates its state", async () => {
-    const v2 = await storeBlobIfMissing("registry-v2");
+    const v2 = await ownBlob("registry-v2", dao.carol);
     const machineBefore = await dao.registry.view("machine", { machine_id: "0" });
     const id = await propose(
       dao,
@@ -207,9 +214,9 @@ describe("upgrading the registry", () => {
       "proposal_executed",
     ]);
     expect((await dao.registry.accountView()).code_hash).toBe(contractCodeHash("registry-v2"));
-    // registry-v2 is the registry's next version: state version 2 (keysets) to 3.
+    // registry-v2 is the registry's next version: state version 3 to 4.
     expect(await dao.registry.view("registry_info", {})).toMatchObject({
-      version: 3,
+      version: 4,
       owner: dao.gov.accountId,
     });
     const info = (await dao.registry.view("registry_v2_info", {})) as { migrated_at: string };
@@ -226,18 +233,30 @@ describe("upgrading the registry", () => {
   });
 });
 
-async function storeBlobIfMissing(name: string): Promise<{ code_sha256: string }> {
+/**
+ * The blob of `name`, stored by `payer` (only a blob's payer may propose it): a copy another
+ * account stored is removed by that account first.
+ */
+async function ownBlob(name: string, payer: NearAccount): Promise<{ code_sha256: string }> {
   const code = wasm(name);
   const sha = createHash("sha256").update(code).digest("hex");
-  if ((await dao.gov.view("blob", { code_sha256: sha })) === null) {
-    await storeBlob(dao, dao.dave, code);
+  const info = (await dao.gov.view("blob", { code_sha256: sha })) as { payer: string } | null;
+  if (info?.payer === payer.accountId) {
+    return { code_sha256: sha };
   }
+  if (info !== null) {
+    await callOk(dao.root.getAccount(info.payer), dao.gov, {
+      method: "remove_blob",
+      args: { code_sha256: sha },
+    });
+  }
+  await storeBlob(dao, payer, code);
   return { code_sha256: sha };
 }
 
 describe("gas and self-upgrade", () => {
   test("execute with too little gas fails before anything changes, naming the gas to attach", async () => {
-    const blob = await storeBlobIfMissing("registry");
+    const blob = await ownBlob("registry", dao.alice);
     const id = await propose(dao, dao.alice, [
       { kind: "upgrade", target: dao.registry.accountId, code_sha256: blob.code_sha256 },
     ]);
@@ -258,7 +277,7 @@ describe("gas and self-upgrade", () => {
       { method: "migrate", args: {} },
       "migrate may only be called by governance itself",
     );
-    const blob = await storeBlobIfMissing("governance");
+    const blob = await ownBlob("governance", dao.alice);
     const id = await propose(dao, dao.alice, [
       { kind: "upgrade_self", code_sha256: blob.code_sha256 },
       { kind: "config", config: { timelock_blocks: 7 } },
@@ -276,8 +295,56 @@ describe("gas and self-upgrade", () => {
       "proposal_executed",
     ]);
     expect(await dao.gov.view("get_config", {})).toMatchObject({ timelock_blocks: 7 });
-    expect(await dao.gov.view("governance_info", {})).toMatchObject({ version: 1 });
+    expect(await dao.gov.view("governance_info", {})).toMatchObject({ version: 2 });
     expect(await dao.gov.view("ft_total_supply", {})).toBe((1000n * 10n ** 24n).toString());
+  });
+
+  test("migrate from version 1: its proposals keep the grace period then in force; its accounts count as owed once written", async () => {
+    const text = async (key: string): Promise<string> => {
+      const item = (await dao.gov.viewStateRaw()).find(
+        (entry) => Buffer.from(entry.key, "base64").toString() === key,
+      );
+      return item === undefined ? "0" : Buffer.from(item.value, "base64").toString();
+    };
+    const raw = async (key: string): Promise<Record<string, unknown>> =>
+      JSON.parse(await text(key));
+    const owed = async (): Promise<bigint> => BigInt(await text("so"));
+    const blob = await ownBlob("governance", dao.alice);
+    const id = await propose(dao, dao.alice, [
+      { kind: "upgrade_self", code_sha256: blob.code_sha256 },
+    ]);
+    const old = await propose(dao, dao.alice, [{ kind: "config", config: { quorum_bps: 2000 } }]);
+    await pass(dao, id, [dao.alice]);
+    // As version 1 stored them: no grace period of the proposal's own, no grant, no legacy grace.
+    const { grace_period_blocks: _grace, ...v1Proposal } = await raw(`p:${old}`);
+    await dao.gov.patchState(`p:${old}`, JSON.stringify(v1Proposal));
+    const { g: _grant, ...v1Account } = await raw(`a:${dao.carol.accountId}`);
+    await dao.gov.patchState(`a:${dao.carol.accountId}`, JSON.stringify(v1Account));
+    const { legacy_grace_period_blocks: _legacy, ...v1State } = await raw("STATE");
+    await dao.gov.patchState("STATE", JSON.stringify({ ...v1State, version: 1 }));
+    const owedBefore = await owed();
+
+    const result = await execute(dao, dao.dave, id);
+    expect(result.failed, result.receiptFailureMessages.join("\n")).toBe(false);
+    expect(eventsOf(result).find((e) => e.event === "contract_migrated")?.data).toEqual([
+      { from_version: 1, to_version: 2 },
+    ]);
+    const { grace_period_blocks: grace } = (await dao.gov.view("get_config", {})) as {
+      grace_period_blocks: number;
+    };
+    expect(await dao.gov.view("governance_info", {})).toMatchObject({
+      version: 2,
+      legacy_grace_period_blocks: grace,
+    });
+    const view = await proposal(dao, old);
+    expect(view.expires_height).toBe(view.vote_end_height + grace);
+    // carol's version 1 record counts in what the treasury may not spend once it is written again.
+    expect(await owed()).toBe(owedBefore);
+    await callOk(dao.carol, dao.gov, { method: "storage_deposit", args: {}, deposit: ONE_NEAR });
+    const account = (await raw(`a:${dao.carol.accountId}`)) as { t: string; u: string; g: string };
+    expect(account.g).toBe("0");
+    const refund = BigInt(account.t) - (BigInt(account.u) - 300n) * 10n ** 19n;
+    expect((await owed()) - owedBefore).toBe(refund);
   });
 
   test("the callback is private", async () => {
