@@ -73,8 +73,8 @@ export function checkFieldsInitialised(program: ts.Program, entry: string): void
       .filter((m) => m.initializer === undefined)
       .map((m) => m.name.getText(source));
     if (uninitialised.length === 0) continue;
-    const constructor = statement.members.find(ts.isConstructorDeclaration);
-    const body = constructor?.getText(source) ?? "";
+    const constructorDeclaration = statement.members.find(ts.isConstructorDeclaration);
+    const body = constructorDeclaration?.getText(source) ?? "";
     const missing = uninitialised.filter((name) => !body.includes(`this.${name}`));
     if (missing.length > 0) {
       const name = statement.name?.text ?? "(anonymous class)";
