@@ -79,3 +79,55 @@ int JS_ToUint64Ext(JSContext *ctx, uint64_t *pres, JSValueConst val)
     *pres = (uint64_t)d;
     return 0;
 }
+
+/* Pre-initialisation (contract-entry.c) ships the memory as it is after loading. While
+   loading, freed blocks are zeroed, so that the image holds live data only (runs of zeros
+   are left out of the wasm); JS_StopZeroingFreed then puts QuickJS's own functions back,
+   so a call runs exactly as with JS_NewRuntime. */
+size_t malloc_usable_size(void *ptr);
+
+static void js_zeroing_free(JSMallocState *s, void *ptr)
+{
+    if (ptr)
+        memset(ptr, 0, malloc_usable_size(ptr));
+    js_def_free(s, ptr);
+}
+
+/* Always moves, so that the old block is zeroed too (dlmalloc's realloc would free it). */
+static void *js_zeroing_realloc(JSMallocState *s, void *ptr, size_t size)
+{
+    void *copy;
+    size_t old_size;
+
+    if (!ptr)
+        return size == 0 ? NULL : js_def_malloc(s, size);
+    if (size == 0) {
+        js_zeroing_free(s, ptr);
+        return NULL;
+    }
+    copy = js_def_malloc(s, size);
+    if (!copy)
+        return NULL;
+    old_size = malloc_usable_size(ptr);
+    memcpy(copy, ptr, old_size < size ? old_size : size);
+    js_zeroing_free(s, ptr);
+    return copy;
+}
+
+static const JSMallocFunctions zeroing_malloc_funcs = {
+    js_def_malloc,
+    js_zeroing_free,
+    js_zeroing_realloc,
+    NULL,
+};
+
+JSRuntime *JS_NewRuntimeZeroingFreed(void)
+{
+    return JS_NewRuntime2(&zeroing_malloc_funcs, NULL);
+}
+
+void JS_StopZeroingFreed(JSRuntime *rt)
+{
+    rt->mf.js_free = js_def_free;
+    rt->mf.js_realloc = js_def_realloc;
+}

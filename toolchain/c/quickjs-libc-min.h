@@ -19,6 +19,9 @@ JSValue JS_NewStringLenRaw(JSContext *ctx, const char *buf, size_t len);
 const char *JS_ToCStringLenRaw(JSContext *ctx, size_t *plen, JSValueConst val);
 int JS_ToBigUint64(JSContext *ctx, uint64_t *pres, JSValueConst val);
 int JS_ToUint64Ext(JSContext *ctx, uint64_t *pres, JSValueConst val);
+/* A runtime that zeroes the blocks it frees, until JS_StopZeroingFreed (pre-initialisation). */
+JSRuntime *JS_NewRuntimeZeroingFreed(void);
+void JS_StopZeroingFreed(JSRuntime *rt);
 
 /* Reads module bytecode, links and evaluates it; returns its namespace object.
    Panics (NEAR panic_utf8) with the engine's message when that fails. */

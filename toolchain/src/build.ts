@@ -1,6 +1,7 @@
 // One contract, step by step: near-sdk-js's checks (types, fields initialised) -> bundle ->
-// NEP-330 export -> bytecode -> link -> stub WASI -> lower + optimise -> check imports. A
-// failure names the contract and the step. Contracts that embed others' wasm build after them.
+// NEP-330 export -> bytecode -> link -> stub WASI -> lower + optimise -> pre-initialise ->
+// check imports. A failure names the contract and the step. Contracts that embed others' wasm
+// build after them.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { contractDependencies, planBuild } from "./build-order.ts";
@@ -12,7 +13,7 @@ import { checkImports, declaredHostFunctions } from "./imports.ts";
 import { linkContract } from "./link.ts";
 import { type ManifestEntry, manifestEntry, wasmPath, writeManifest } from "./manifest.ts";
 import { metadataExport, NEP330_METHOD, sourceMetadata } from "./nep330.ts";
-import { lowerAndOptimise } from "./optimise.ts";
+import { lowerAndOptimise, preinitialiseContract } from "./optimise.ts";
 import type { Progress } from "./progress.ts";
 import { compileModule } from "./qjsc.ts";
 import { builderSource } from "./quickjs/sources.ts";
@@ -99,7 +100,10 @@ export async function buildContract(
     linkContract(engine, bytecode, methods),
   );
   const stubbed = await runStep(contract, "wasi-stub", progress, () => stubWasiImports(linked));
-  const wasm = await runStep(contract, "optimise", progress, () => lowerAndOptimise(stubbed));
+  const optimised = await runStep(contract, "optimise", progress, () => lowerAndOptimise(stubbed));
+  const wasm = await runStep(contract, "pre-initialise", progress, () =>
+    preinitialiseContract(optimised),
+  );
   await runStep(contract, "check imports", progress, () => {
     const glue = [
       builderSource(),

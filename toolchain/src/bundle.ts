@@ -4,7 +4,7 @@
 import { createRequire } from "node:module";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import { packageDir } from "./paths.ts";
+import { packageDir, toolchainDir } from "./paths.ts";
 
 export type Bundle = { code: string; exports: string[] };
 
@@ -19,7 +19,7 @@ function sdkTool(relative: string): string {
 }
 
 // The slices of rollup 2 and its plugins that we call (they are near-sdk-js's dependencies).
-type Plugin = { name: string };
+type Plugin = { name: string; resolveId?(source: string, importer?: string): string | null };
 type Warning = { code?: string; message: string };
 type OutputChunk = { code: string; exports: string[] };
 type Rollup = {
@@ -34,6 +34,24 @@ type Rollup = {
 type NodeResolve = { nodeResolve(options: { extensions: string[] }): Plugin };
 type Babel = { babel(options: Record<string, unknown>): Plugin };
 
+/**
+ * Replacements for what near-sdk-js imports, resolved for near-sdk-js's own modules only:
+ * lodash-es (for cloneDeep alone) is ~60 KB of every contract.
+ */
+const SDK_SHIMS: Record<string, string> = {
+  "lodash-es": path.join(toolchainDir, "contract-lib", "clone-deep.ts"),
+};
+
+function sdkShims(): Plugin {
+  const sdkDir = `${packageDir("near-sdk-js")}${path.sep}`;
+  return {
+    name: "gpu-market-sdk-shims",
+    resolveId(source, importer) {
+      return importer?.startsWith(sdkDir) ? (SDK_SHIMS[source] ?? null) : null;
+    },
+  };
+}
+
 export async function bundleContract(entry: string): Promise<Bundle> {
   const { rollup } = await sdkImport<Rollup>("rollup");
   const { nodeResolve } = await sdkImport<NodeResolve>("@rollup/plugin-node-resolve");
@@ -42,6 +60,7 @@ export async function bundleContract(entry: string): Promise<Bundle> {
   const build = await rollup({
     input: entry,
     plugins: [
+      sdkShims(),
       nodeResolve({ extensions: [".js", ".ts"] }),
       babel({
         babelHelpers: "bundled",

@@ -6,9 +6,15 @@ import { COMPILE_FLAGS, CONTRACT_LINK_FLAGS } from "./flags.ts";
 import { bytecodeHeader } from "./qjsc.ts";
 import { builderSource } from "./quickjs/sources.ts";
 
-/** The header builder.c includes at its end: one exported wasm function per method. */
+/**
+ * The header builder.c includes at its end: our entry points (c/contract-entry.c), then one
+ * exported wasm function per method.
+ */
 export function methodsHeader(methods: string[]): string {
-  return methods.map((name) => `DEFINE_NEAR_METHOD(${name})\n`).join("");
+  return [
+    '#include "contract-entry.c"\n',
+    ...methods.map((name) => `DEFINE_NEAR_METHOD(${name})\n`),
+  ].join("");
 }
 
 export async function linkContract(

@@ -15,6 +15,7 @@ export const ENGINE_UNITS = [
   "cutils.c",
   "libbf.c",
   "quickjs-libc-min.c",
+  "memory-words.c",
 ];
 
 /** The files of the QuickJS distribution that the engine needs (not qjs, qjsc, libc, tests). */
