@@ -18,6 +18,7 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
+import { type AddressInfo, createServer as createNetServer } from "node:net";
 import { cpus, loadavg } from "node:os";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
@@ -255,13 +256,266 @@ async function catchUpBench(dbs: Databases): Promise<void> {
   }
 }
 
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createNetServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const port = (server.address() as AddressInfo).port;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Indexes a chain of `machines` machines into database `name` (no figures). */
+async function indexChain(dbs: Databases, name: string, machines: number): Promise<void> {
+  const { proc, ready: chain } = await child<ChainInfo>([
+    fileURLToPath(new URL("neardata-server.ts", HERE)),
+    "--machines",
+    String(machines),
+    "--registry",
+    REGISTRY,
+  ]);
+  try {
+    const db = await dbs.create(name);
+    await catchUp(db, chain);
+    await sql`ANALYZE`.execute(db.db);
+    await db.close();
+  } finally {
+    await stopChild(proc);
+  }
+}
+
+interface LoadResult {
+  requests: number;
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  non2xx: number;
+  bytesPerRequest: number;
+}
+
+/** autocannon in its own process against `url`, cycling through the five searches. */
+async function loadRun(url: string): Promise<LoadResult> {
+  const proc = spawn(
+    process.execPath,
+    [
+      fileURLToPath(new URL("load.ts", HERE)),
+      "--url",
+      url,
+      "--connections",
+      String(CONCURRENCY),
+      "--seconds",
+      String(SECONDS),
+      ...QUERIES,
+    ],
+    { stdio: ["ignore", "pipe", "inherit"] },
+  );
+  let out = "";
+  proc.stdout.on("data", (chunk: Buffer) => {
+    out += chunk.toString("utf8");
+  });
+  const [code] = await once(proc, "exit");
+  if (code !== 0) throw new Error(`load generator exited with ${code}`);
+  return JSON.parse(out) as LoadResult;
+}
+
+/** The API (`serve`) in `processes` processes on database `name`; resolves once it answers. */
+async function startApi(dbs: Databases, name: string, processes: number, cache: boolean) {
+  const port = await freePort();
+  const proc = spawn(
+    process.execPath,
+    [
+      CLI,
+      "serve",
+      "--api-port",
+      String(port),
+      "--api-workers",
+      String(processes),
+      "--log-level",
+      "warn",
+      cache ? "--api-cache" : "--no-api-cache",
+    ],
+    { stdio: "inherit", env: { ...process.env, DATABASE_URL: dbs.url(name) } },
+  );
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const ok = await fetch(`${url}/health`).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (ok) break;
+    if (proc.exitCode !== null || Date.now() > deadline) throw new Error("the API did not start");
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return { url, proc };
+}
+
+function describeLoad(r: LoadResult): string {
+  return (
+    `${r.rps.toFixed(0)} requests/s, p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms ` +
+    `(${r.requests} requests, ${r.errors} errors, ${r.non2xx} non-2xx)`
+  );
+}
+
+async function searchBench(dbs: Databases, largeIndexed: boolean): Promise<void> {
+  if (largeIndexed) {
+    // What autovacuum does soon after a bulk load; the planner needs the statistics.
+    const large = openDatabase(dbs.url("bench_large"), { max: 1 });
+    await sql`ANALYZE`.execute(large.db);
+    await large.close();
+  } else {
+    await indexChain(dbs, "bench_large", LARGE);
+  }
+  await indexChain(dbs, "bench_small", SMALL);
+  const best = new Map<boolean, { n: number; r: LoadResult }>();
+  let bytes = 0;
+  for (const [name, size] of [
+    ["bench_small", SMALL],
+    ["bench_large", LARGE],
+  ] as const) {
+    for (const n of PROCESSES) {
+      for (const cache of [false, true]) {
+        const api = await startApi(dbs, name, n, cache);
+        let r: LoadResult;
+        try {
+          r = await loadRun(api.url);
+        } finally {
+          await stopChild(api.proc);
+        }
+        if (r.errors > 0 || r.non2xx > 0)
+          throw new Error(`search run failed: ${JSON.stringify(r)}`);
+        print(
+          `search at ${size} machines, ${CONCURRENCY} clients, API in ${n} process(es), cache ${cache ? "on" : "off"} (load ${load()}): ${describeLoad(r)}`,
+        );
+        if (size === LARGE) {
+          bytes = Math.max(bytes, r.bytesPerRequest);
+          const previous = best.get(cache);
+          if (previous === undefined || r.rps > previous.r.rps) best.set(cache, { n, r });
+        }
+      }
+    }
+  }
+  const floors = new Map<number, LoadResult>();
+  for (const n of PROCESSES) {
+    const port = await freePort();
+    const { proc } = await child<{ url: string }>([
+      fileURLToPath(new URL("static-server.ts", HERE)),
+      "--port",
+      String(port),
+      "--processes",
+      String(n),
+      "--bytes",
+      String(Math.round(bytes)),
+    ]);
+    try {
+      const r = await loadRun(`http://127.0.0.1:${port}`);
+      floors.set(n, r);
+      print(
+        `floor: a fixed ${Math.round(bytes)}-byte answer from ${n} process(es), same load: ${describeLoad(r)}`,
+      );
+    } finally {
+      await stopChild(proc);
+    }
+  }
+  for (const [cache, { n, r }] of best) {
+    const floor = floors.get(n);
+    const ratio =
+      floor === undefined
+        ? ""
+        : `, ${((100 * r.rps) / floor.rps).toFixed(0)}% of the floor's requests/s with ${n} process(es)`;
+    const met = r.p99 <= 20 && r.rps >= 1500;
+    print(
+      `TARGET search at ${LARGE} machines, p99 <= 20 ms and >= 1500 requests/s, cache ${cache ? "on" : "off"}: best with ${n} process(es): ${describeLoad(r)}${ratio}: ${verdict(met)}`,
+    );
+  }
+}
+
+async function tipLag(dbs: Databases): Promise<void> {
+  const db = await dbs.create("bench_lag");
+  const chain = await Chain.start();
+  try {
+    const flows = await RegistryFlows.deploy(chain, "registry");
+    const provider = await chain.createAccount("provider");
+    await flows.registerProvider(provider);
+    const machine = await flows.addMachine(provider);
+    const indexer = new Indexer({
+      pool: db.pool,
+      source: new NeardataSource({ url: chain.streamUrl }),
+      contracts: { registry: flows.registry, escrow: null, governance: null },
+      network: "localnet",
+      startHeight: 0,
+      log: silentLogger,
+    });
+    const controller = new AbortController();
+    const run = indexer.run(controller.signal);
+    const server = createApi({
+      db: db.db,
+      pool: db.pool,
+      log: silentLogger,
+      health: { maxLagBlocks: 30 },
+    });
+    const base = await listen(server, "127.0.0.1", 0);
+    const afterFinal: number[] = [];
+    const afterBlock: number[] = [];
+    for (let i = 0; i < LAG_SAMPLES; i++) {
+      const price = String(10n ** 18n + BigInt(i + 1));
+      await chain.callOk(provider, flows.registry, "update_machine_price", {
+        machine_id: machine.id,
+        price_per_unit: price,
+      });
+      const finalAt = performance.now();
+      for (;;) {
+        const response = await fetch(`${base}/v1/machines/${machine.id}`);
+        const body = (await response.json()) as { data?: { price_per_unit: string } };
+        if (body.data?.price_per_unit === price) break;
+        await new Promise((resolve) => setTimeout(resolve, 1));
+      }
+      const visibleAt = performance.now();
+      afterFinal.push(visibleAt - finalAt);
+      const row = await db.db
+        .selectFrom("events")
+        .select("block_timestamp")
+        .where("event", "=", "machine_price_updated")
+        .orderBy("block_height", "desc")
+        .limit(1)
+        .executeTakeFirstOrThrow();
+      const wallNow = Date.now() - (performance.now() - visibleAt);
+      afterBlock.push(wallNow - Number(BigInt(row.block_timestamp) / 1_000_000n));
+    }
+    controller.abort();
+    await run;
+    server.closeAllConnections();
+    server.close();
+    afterFinal.sort((a, b) => a - b);
+    afterBlock.sort((a, b) => a - b);
+    const p50 = percentile(afterFinal, 50);
+    print(
+      `tip lag over ${LAG_SAMPLES} changes (load ${load()}): tx final -> visible in the API p50 ${p50.toFixed(1)} ms, ` +
+        `max ${Math.max(...afterFinal).toFixed(1)} ms; block timestamp -> visible p50 ` +
+        `${percentile(afterBlock, 50).toFixed(1)} ms, max ${Math.max(...afterBlock).toFixed(1)} ms`,
+    );
+    print(
+      `TARGET tip lag p50 under one block after finality (600 ms, NEAR's shortest block time): ${p50.toFixed(1)} ms: ${verdict(p50 < 600)}`,
+    );
+  } finally {
+    await chain.stop();
+    await db.close();
+  }
+}
+
 async function main(): Promise<void> {
   const dbs = await databases();
   try {
     print(
       `# indexer bench (${new Date().toISOString()}, node ${process.version}, ${cpus().length} CPUs, load average ${load()})`,
     );
-    if (!values["skip-catch-up"]) await catchUpBench(dbs);
+    const caughtUp = !values["skip-catch-up"];
+    if (caughtUp) await catchUpBench(dbs);
+    if (!values["skip-search"]) await searchBench(dbs, caughtUp);
+    if (!values["skip-lag"]) await tipLag(dbs);
   } finally {
     await dbs.stop();
   }

@@ -4,7 +4,9 @@
  * bench.
  */
 import type { Server } from "node:http";
+import { AnswerCache } from "./api/cache.ts";
 import { createApi, listen } from "./api/server.ts";
+import { type ApiWorkers, startApiWorkers } from "./api/workers.ts";
 import type { Config } from "./config.ts";
 import { connect } from "./db/connect.ts";
 import type { DatabaseHandle } from "./db/database.ts";
@@ -34,6 +36,8 @@ export interface AppOptions {
   /** First retry delay of the neardata source (default 200 ms; tests shorten it). */
   sourceRetryMs?: number;
   database?: DatabaseHandle;
+  /** This process is one of several API workers (workers.ts): share the port with the others. */
+  worker?: boolean;
 }
 
 export async function startApp(options: AppOptions): Promise<App> {
@@ -47,6 +51,8 @@ export async function startApp(options: AppOptions): Promise<App> {
       log,
     }));
   let server: Server | null = null;
+  let cache: AnswerCache | null = null;
+  let workers: ApiWorkers | null = null;
   try {
     const applied = await migrateToLatest(database.db);
     if (applied.length > 0) log.info("migrations applied", { migrations: applied.join(",") });
@@ -82,16 +88,39 @@ export async function startApp(options: AppOptions): Promise<App> {
       await indexer.prepare();
     }
     const running = indexer;
+    if (config.apiCache) {
+      cache = new AnswerCache(database.pool.options, log);
+      await cache.start();
+    }
     server = createApi({
       db: database.db,
+      pool: database.pool,
+      cache: cache ?? undefined,
       log,
       health: {
         maxLagBlocks: config.maxLagBlocks,
         status: running ? () => running.status : undefined,
       },
     });
-    const apiUrl = await listen(server, config.apiHost, config.apiPort);
-    log.info("query API listening", { url: apiUrl });
+    const shared = options.worker === true || config.apiWorkers > 1;
+    const apiUrl = await listen(server, config.apiHost, config.apiPort, shared);
+    if (config.apiWorkers > 1 && options.worker !== true) {
+      const databaseUrl = database.pool.options.connectionString;
+      if (databaseUrl === undefined) throw new Error("--api-workers: the database has no URL");
+      workers = startApiWorkers({
+        count: config.apiWorkers,
+        host: config.apiHost,
+        port: Number(new URL(apiUrl).port),
+        databaseUrl,
+        maxLagBlocks: config.maxLagBlocks,
+        cache: config.apiCache,
+        logLevel: config.logLevel,
+        logJson: config.logJson,
+        log,
+      });
+      await workers.ready;
+    }
+    log.info("query API listening", { url: apiUrl, processes: config.apiWorkers });
     const controller = new AbortController();
     const done = running
       ? running.run(controller.signal)
@@ -100,6 +129,8 @@ export async function startApp(options: AppOptions): Promise<App> {
         });
     done.catch(() => {});
     const openServer = server;
+    const openCache = cache;
+    const openWorkers = workers;
     return {
       apiUrl,
       indexer: running,
@@ -108,13 +139,17 @@ export async function startApp(options: AppOptions): Promise<App> {
       stop: async () => {
         controller.abort();
         await done.catch(() => {});
+        await openWorkers?.stop();
         openServer.closeAllConnections();
         await new Promise<void>((resolve) => openServer.close(() => resolve()));
+        await openCache?.stop();
         if (options.database === undefined) await database.close();
       },
     };
   } catch (error) {
+    await workers?.stop();
     server?.close();
+    await cache?.stop();
     if (options.database === undefined) await database.close();
     throw error;
   }

@@ -3,6 +3,7 @@
  * The indexer's command line: `run`, `serve`, `migrate`, `reconcile` (see USAGE in config.ts).
  * Stops cleanly on SIGINT/SIGTERM (the current block's transaction commits or rolls back whole).
  */
+import { reportListening, WORKER_ENV } from "./api/workers.ts";
 import { startApp } from "./app.ts";
 import { ConfigError, parseConfig, USAGE } from "./config.ts";
 import { connect } from "./db/connect.ts";
@@ -36,15 +37,23 @@ async function main(): Promise<number> {
         );
         return 2;
       }
-      const app = await startApp({ config, log, index: command === "run" });
+      const worker = process.env[WORKER_ENV] === "1";
+      const app = await startApp({ config, log, index: command === "run" && !worker, worker });
       const stop = () => {
         log.info("stopping");
         void app.stop();
       };
       process.once("SIGINT", stop);
       process.once("SIGTERM", stop);
+      if (worker) {
+        // A worker of a parent that is gone (even killed) stops too.
+        process.once("disconnect", stop);
+        reportListening();
+      }
       try {
         await app.done;
+        // A worker's IPC channel to its parent would keep it alive.
+        if (worker && process.connected) process.disconnect();
         return 0;
       } catch (error) {
         log.error("indexer stopped", { error });

@@ -24,6 +24,8 @@ export interface Config {
   pgPort: number;
   apiHost: string;
   apiPort: number;
+  apiWorkers: number;
+  apiCache: boolean;
   prefetch: number;
   fetchConcurrency: number;
   batchBlocks: number;
@@ -54,6 +56,8 @@ const OPTIONS = {
   "pg-port": { type: "string" },
   "api-host": { type: "string" },
   "api-port": { type: "string" },
+  "api-workers": { type: "string" },
+  "api-cache": { type: "boolean" },
   prefetch: { type: "string" },
   "fetch-concurrency": { type: "string" },
   "batch-blocks": { type: "string" },
@@ -105,9 +109,17 @@ export function parseConfig(
   argv: string[],
   env: NodeJS.ProcessEnv,
 ): { command: string; config: Config; help: boolean } {
-  let parsed: ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>;
+  let parsed: ReturnType<
+    typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true; allowNegative: true }>
+  >;
   try {
-    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+    parsed = parseArgs({
+      args: argv,
+      options: OPTIONS,
+      allowPositionals: true,
+      allowNegative: true,
+      strict: true,
+    });
   } catch (error) {
     throw new ConfigError((error as Error).message);
   }
@@ -155,6 +167,8 @@ export function parseConfig(
       pgPort: int("pg-port", values["pg-port"], 1, 65535) ?? 54329,
       apiHost: values["api-host"] ?? "127.0.0.1",
       apiPort: int("api-port", values["api-port"], 0, 65535) ?? 8080,
+      apiWorkers: int("api-workers", values["api-workers"], 1, 64) ?? 1,
+      apiCache: values["api-cache"] ?? true,
       prefetch: int("prefetch", values.prefetch, 1, 10_000) ?? 256,
       fetchConcurrency: int("fetch-concurrency", values["fetch-concurrency"], 1, 1000) ?? 32,
       batchBlocks: int("batch-blocks", values["batch-blocks"], 1, 10_000) ?? 200,
@@ -190,6 +204,9 @@ Flags
   --data-dir DIR        embedded PostgreSQL data (default indexer/.data/postgres)
   --pg-port N           embedded PostgreSQL port (default 54329)
   --api-host HOST       --api-port N (default 127.0.0.1:8080; 0 = any free port)
+  --api-workers N       serve the API from N processes sharing the port (default 1)
+  --no-api-cache        compute every answer (default: keep answers until the index moves;
+                        turn it off only where something besides the indexer writes the tables)
   --prefetch N          blocks fetched ahead while catching up (default 256)
   --fetch-concurrency N block requests in flight at once (default 32)
   --batch-blocks N      most blocks per transaction while catching up (default 200)

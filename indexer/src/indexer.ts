@@ -260,7 +260,7 @@ export class Indexer {
       result = await inTransaction(pool, async (client) => {
         this.#catalog ??= await batchCatalog(client);
         const applied = await applyBatch(client, this.#catalog, contracts, blocks, this.#cache);
-        await writeCursor(client, next);
+        await writeCursor(client, next, Math.max(this.status.finalHeight, next.height));
         await this.#options.beforeCommit?.(batch.items.map((item) => heightOf(item)));
         return applied;
       });

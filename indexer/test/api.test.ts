@@ -50,6 +50,7 @@ async function index(db: TestDatabase, messages: Json[], contracts: Contracts): 
 async function serve(db: TestDatabase, indexer?: Indexer): Promise<string> {
   const server = createApi({
     db: db.db,
+    pool: db.pool,
     log: silentLogger,
     health: { maxLagBlocks: 5, status: indexer ? () => indexer.status : undefined },
   });
@@ -130,6 +131,67 @@ describe("machines", () => {
     ]);
     expect((machine.attestation as Json).keyset_sha256).toBe(machine.keyset_sha256);
     expect(as_of.block_height).toBe(flowIndexer.status.height);
+  });
+
+  test("a machine's throughput: its delivered jobs' tokens, and completion tokens per second of delivery", async () => {
+    const before = (await page(flowUrl, "/v1/machines")).data[0] as Json;
+    expect(before.throughput).toEqual({
+      jobs_delivered: 0,
+      prompt_tokens: "0",
+      completion_tokens: "0",
+      tokens_per_second: null,
+    });
+    // Jobs as the escrow would leave them: two delivered with token counts, one delivered
+    // without (escrow version 1), one not delivered.
+    const job = (id: number, delivered: [bigint, number, number] | null, tokens = true) => ({
+      id: String(id),
+      client: "client.test.near",
+      payer: "client.test.near",
+      machine_id: flow.machineId,
+      provider: flow.provider,
+      machine_public_key: "ed25519:k",
+      price_per_unit: "1",
+      fee_bps: 0,
+      asset: "NEAR",
+      max_amount: "1",
+      model_hash: "ab",
+      input_hash: "cd",
+      status: delivered === null ? "accepted" : "delivered",
+      created_at: "1",
+      accept_deadline: "2",
+      deliver_within_ns: "3",
+      accepted_at: "1000000000",
+      delivered_at: delivered === null ? null : String(1_000_000_000n + delivered[0]),
+      prompt_tokens: delivered !== null && tokens ? String(delivered[1]) : null,
+      completion_tokens: delivered !== null && tokens ? String(delivered[2]) : null,
+      slash_requested: false,
+      updated_height: 1,
+    });
+    const rows = [
+      job(9001, [3_000_000_000n, 10, 100]),
+      job(9002, [4_000_000_000n, 20, 251]),
+      job(9003, [9_000_000_000n, 5, 7], false),
+      job(9004, null),
+    ];
+    await flowDb.db.insertInto("jobs").values(rows).execute();
+    try {
+      // 351 completion tokens over the 7 s the two jobs with token counts took.
+      const expected = {
+        jobs_delivered: 3,
+        prompt_tokens: "30",
+        completion_tokens: "351",
+        tokens_per_second: 50.143,
+      };
+      const listed = (await page(flowUrl, "/v1/machines")).data[0] as Json;
+      expect(listed.throughput).toEqual(expected);
+      const one = await get(flowUrl, `/v1/machines/${flow.machineId}`);
+      expect((one.body.data as Json).throughput).toEqual(expected);
+    } finally {
+      await flowDb.db
+        .deleteFrom("jobs")
+        .where("id", "in", ["9001", "9002", "9003", "9004"])
+        .execute();
+    }
   });
 
   test("?model= finds the machines serving a model, by name or by weights hash", async () => {

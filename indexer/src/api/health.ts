@@ -8,7 +8,10 @@ import type { IndexerStatus } from "../indexer.ts";
 import { asOf } from "./as-of.ts";
 
 export interface HealthOptions {
-  /** The running indexer's status; absent when this process only serves the API. */
+  /**
+   * The running indexer's status; absent when this process only serves the API (the lag then
+   * comes from the final height the indexer stored with the cursor).
+   */
   status?: () => IndexerStatus;
   maxLagBlocks: number;
 }
@@ -25,6 +28,8 @@ export interface HealthReport {
   events_not_applied: number | null;
   last_error: string | null;
   last_error_at: string | null;
+  /** The API process that answered (one of several with --api-workers). */
+  process_id: number;
 }
 
 export async function healthReport(
@@ -36,10 +41,17 @@ export async function healthReport(
   let height: number | null = null;
   let timestamp: string | null = null;
   let notApplied: number | null = null;
+  let storedFinal: number | null = null;
   try {
     const at = await asOf(db);
     height = at.block_height;
     timestamp = at.block_timestamp;
+    const cursor = await db
+      .selectFrom("indexer_cursor")
+      .select("final_height")
+      .where("id", "=", 1)
+      .executeTakeFirst();
+    storedFinal = cursor?.final_height == null ? null : Number(cursor.final_height);
     const row = await db
       .selectFrom("events")
       .select(db.fn.countAll<string>().as("n"))
@@ -51,7 +63,7 @@ export async function healthReport(
     height = status?.height ?? null;
     timestamp = status?.blockTimestampNs ?? null;
   }
-  const final = status !== null && status.finalHeight >= 0 ? status.finalHeight : null;
+  const final = status !== null && status.finalHeight >= 0 ? status.finalHeight : storedFinal;
   const lagBlocks = final !== null && height !== null ? Math.max(0, final - height) : null;
   const lagSeconds =
     timestamp !== null && timestamp !== "0"
@@ -73,5 +85,6 @@ export async function healthReport(
     events_not_applied: notApplied,
     last_error: status?.lastError ?? null,
     last_error_at: status?.lastErrorAt ?? null,
+    process_id: process.pid,
   };
 }

@@ -1,13 +1,17 @@
 /**
  * Machines: search with filters and keyset pagination, and one machine by id. Eligibility and
  * attestation state are computed as the registry computes them (contracts/registry eligibility.ts,
- * attestations.ts), at the timestamp of the last indexed block.
+ * attestations.ts), at the timestamp of the last indexed block. A search is one prepared statement
+ * that reads the cursor, finds the page in index order on the machines table alone, and builds the
+ * page's JSON (machine-json.ts); the API process only frames it.
  */
-import { type Kysely, type RawBuilder, type SqlBool, sql } from "kysely";
+import { createHash } from "node:crypto";
+import { type Kysely, sql } from "kysely";
+import type pg from "pg";
 import type { Database } from "../db/schema.ts";
-import { type AsOf, asOf } from "./as-of.ts";
-import { paginate, type Query, QueryError } from "./params.ts";
-import { machineThroughput, NO_THROUGHPUT } from "./throughput.ts";
+import { asOf } from "./as-of.ts";
+import { machineJson } from "./machine-json.ts";
+import { encodeCursor, type Query, QueryError } from "./params.ts";
 
 const REGION = /^[a-z0-9][a-z0-9-]*$/;
 const DECIMAL = /^\d{1,39}$/;
@@ -15,140 +19,57 @@ const DECIMAL = /^\d{1,39}$/;
 const MODEL = /^[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}$/;
 const SHA256 = /^[0-9a-fA-F]{64}$/;
 
-/** Eligible at `now` (the registry's rule, precomputed as machines.eligible_until). */
-function eligibleAt(now: string): RawBuilder<SqlBool> {
-  return sql<SqlBool>`(m.eligible_until IS NOT NULL AND m.eligible_until > ${now}::numeric)`;
-}
-
-/** The search reads the machines table alone (in index order); pages are enriched afterwards. */
-function searchQuery(db: Kysely<Database>) {
-  return db.selectFrom("machines as m").select(["m.id", "m.price_per_unit"]);
+/** A machine as the API answers it (machine-json.ts). */
+export interface MachineAnswer {
+  id: string;
+  provider: string;
+  region: string;
+  provider_status: string;
+  machine_public_key: string;
+  encryption_key: string | null;
+  models: unknown;
+  keyset_sha256: string | null;
+  tee_type: string;
+  price_per_unit: string;
+  status: string;
+  hardware: { gpus: unknown[]; gpu_count: number; cpu_cores: number; ram_mib: number };
+  evidence: { hash: string; size: number; submitted_at: string; verdicts: unknown };
+  attestation_state: string;
+  attestation: unknown;
+  eligible: boolean;
+  throughput: unknown;
+  created_at: string;
+  updated_at: string;
 }
 
 /** The full answer for the given machine ids, in the given order (ids the index lacks are left out). */
-export async function describeMachines(db: Kysely<Database>, ids: string[], now: string) {
+export async function describeMachines(
+  db: Kysely<Database>,
+  ids: string[],
+  now: string,
+): Promise<MachineAnswer[]> {
   if (ids.length === 0) return [];
-  const rows = await db
-    .selectFrom("machines as m")
-    .innerJoin("providers as p", "p.account_id", "m.provider")
-    .leftJoin("attestations as a", "a.machine_id", "m.id")
-    .select([
-      "m.id",
-      "m.provider",
-      "m.region",
-      "p.status as provider_status",
-      "m.machine_public_key",
-      "m.encryption_key",
-      "m.models",
-      "m.keyset_sha256",
-      "m.tee_type",
-      "m.price_per_unit",
-      "m.status",
-      "m.cpu_cores",
-      "m.ram_mib",
-      "m.gpu_count",
-      "m.created_at",
-      "m.updated_at",
-      "m.evidence_hash",
-      "m.evidence_size",
-      "m.evidence_submitted_at",
-      "m.verdict_outcome",
-      "m.approvals",
-      "m.rejections",
-      "a.evidence_hash as attested_evidence_hash",
-      "a.measurement_id",
-      "a.approvers",
-      "a.verified_at",
-      "a.expires_at",
-      "a.keyset_sha256 as attested_keyset_sha256",
-    ])
-    .select(eligibleAt(now).as("eligible"))
-    .where("m.id", "in", ids)
-    .execute();
-  const gpus = await db
-    .selectFrom("machine_gpus")
-    .selectAll()
-    .where("machine_id", "in", ids)
-    .orderBy("machine_id")
-    .orderBy("position")
-    .execute();
-  const byId = new Map(rows.map((r) => [r.id, r]));
-  const throughput = await machineThroughput(db, ids);
+  if (!DECIMAL.test(now)) throw new Error(`describeMachines: now ${now} is not a timestamp`);
+  const rows = await sql<{ id: string; machine: MachineAnswer }>`
+    SELECT m.id::text AS id, ${sql.raw(machineJson(`${now}::numeric`))} AS machine
+    FROM machines AS m
+      JOIN providers AS p ON p.account_id = m.provider
+      LEFT JOIN attestations AS a ON a.machine_id = m.id
+    WHERE m.id = ANY(${ids}::numeric[])`.execute(db);
+  const byId = new Map(rows.rows.map((r) => [r.id, r.machine]));
   return ids.flatMap((id) => {
-    const r = byId.get(id);
-    if (r === undefined) return [];
-    // As the registry's attestationState: a rejected latest evidence, else the attestation of
-    // the latest evidence (expired or not), else pending.
-    let attestationState = "pending";
-    if (r.verdict_outcome === "rejected") attestationState = "rejected";
-    else if (r.attested_evidence_hash === r.evidence_hash && r.expires_at !== null)
-      attestationState = BigInt(r.expires_at) > BigInt(now) ? "verified" : "expired";
-    return [
-      {
-        id: r.id,
-        provider: r.provider,
-        region: r.region,
-        provider_status: r.provider_status,
-        machine_public_key: r.machine_public_key,
-        encryption_key: r.encryption_key,
-        models: r.models,
-        keyset_sha256: r.keyset_sha256,
-        tee_type: r.tee_type,
-        price_per_unit: r.price_per_unit,
-        status: r.status,
-        hardware: {
-          gpus: gpus
-            .filter((g) => g.machine_id === r.id)
-            .map(({ model, count, vram_mib, driver, vbios, cc_mode }) => ({
-              model,
-              count,
-              vram_mib,
-              driver,
-              vbios,
-              cc_mode,
-            })),
-          gpu_count: r.gpu_count,
-          cpu_cores: r.cpu_cores,
-          ram_mib: Number(r.ram_mib),
-        },
-        evidence: {
-          hash: r.evidence_hash,
-          size: r.evidence_size,
-          submitted_at: r.evidence_submitted_at,
-          verdicts: {
-            outcome: r.verdict_outcome,
-            approvals: r.approvals,
-            rejections: r.rejections,
-          },
-        },
-        attestation_state: attestationState,
-        attestation:
-          r.measurement_id === null
-            ? null
-            : {
-                evidence_hash: r.attested_evidence_hash,
-                measurement_id: r.measurement_id,
-                approvers: r.approvers,
-                verified_at: r.verified_at,
-                expires_at: r.expires_at,
-                keyset_sha256: r.attested_keyset_sha256,
-              },
-        eligible: r.eligible,
-        throughput: throughput.get(id) ?? NO_THROUGHPUT,
-        created_at: r.created_at,
-        updated_at: r.updated_at,
-      },
-    ];
+    const machine = byId.get(id);
+    return machine === undefined ? [] : [machine];
   });
 }
 
-export interface Page<T> {
-  data: T[];
-  next_cursor: string | null;
-  as_of: AsOf;
+/** A page of machines as JSON text, ready to send. */
+export interface JsonPage {
+  status: 200;
+  json: string;
 }
 
-export async function searchMachines(db: Kysely<Database>, query: Query) {
+export async function searchMachines(pool: pg.Pool, query: Query): Promise<JsonPage> {
   const gpuModel = query.text("gpu_model", 64);
   const model = query.match("model", MODEL, "a model name or a weights sha256 (64 hex)", 64);
   const minVram = query.int("min_vram_mib", 0, 10_000_000);
@@ -165,58 +86,93 @@ export async function searchMachines(db: Kysely<Database>, query: Query) {
   if (cursor !== undefined && !cursor.every((v) => DECIMAL.test(v))) {
     throw new QueryError("cursor: not a cursor returned by this endpoint with these parameters");
   }
-  const at = await asOf(db);
-  const now = at.block_timestamp ?? "0";
-  let q = searchQuery(db);
+  const values: unknown[] = [];
+  const param = (value: unknown): string => {
+    values.push(value);
+    return `$${values.length}`;
+  };
+  const where: string[] = [];
   if (gpuModel !== undefined) {
     const pattern = `%${gpuModel.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-    q = q.where(sql<SqlBool>`m.gpu_models LIKE ${pattern}`);
+    where.push(`m.gpu_models LIKE ${param(pattern)}`);
   }
   if (model !== undefined) {
     // By name, or by weights hash (the GIN index on models answers both containments).
-    const byName = JSON.stringify([{ name: model }]);
-    const byHash = SHA256.test(model)
-      ? JSON.stringify([{ weights_sha256: model.toLowerCase() }])
-      : null;
-    q = q.where(
-      byHash === null
-        ? sql<SqlBool>`m.models @> ${byName}::jsonb`
-        : sql<SqlBool>`(m.models @> ${byName}::jsonb OR m.models @> ${byHash}::jsonb)`,
+    const byName = param(JSON.stringify([{ name: model }]));
+    where.push(
+      SHA256.test(model)
+        ? `(m.models @> ${byName}::jsonb OR m.models @> ${param(JSON.stringify([{ weights_sha256: model.toLowerCase() }]))}::jsonb)`
+        : `m.models @> ${byName}::jsonb`,
     );
   }
-  if (minVram !== undefined) q = q.where("m.max_vram_mib", ">=", minVram);
-  if (maxPrice !== undefined) q = q.where("m.price_per_unit", "<=", maxPrice);
-  if (teeType !== undefined) q = q.where("m.tee_type", "=", teeType);
-  if (region !== undefined) q = q.where("m.region", "=", region);
-  if (provider !== undefined) q = q.where("m.provider", "=", provider);
-  if (status !== undefined) q = q.where("m.status", "=", status);
+  if (minVram !== undefined) where.push(`m.max_vram_mib >= ${param(minVram)}::int`);
+  if (maxPrice !== undefined) where.push(`m.price_per_unit <= ${param(maxPrice)}::numeric`);
+  if (teeType !== undefined) where.push(`m.tee_type = ${param(teeType)}`);
+  if (region !== undefined) where.push(`m.region = ${param(region)}`);
+  if (provider !== undefined) where.push(`m.provider = ${param(provider)}`);
+  if (status !== undefined) where.push(`m.status = ${param(status)}`);
   if (eligible !== undefined) {
-    const condition = eligibleAt(now);
-    q = q.where(eligible ? condition : sql<SqlBool>`NOT ${condition}`);
+    const condition = "(m.eligible_until IS NOT NULL AND m.eligible_until > now.t)";
+    where.push(eligible ? condition : `NOT ${condition}`);
   }
+  let order: string;
   if (sort === "id") {
-    if (cursor !== undefined) q = q.where("m.id", ">", cursor[0] as string);
-    q = q.orderBy("m.id");
+    if (cursor !== undefined) where.push(`m.id > ${param(cursor[0])}::numeric`);
+    order = "m.id";
   } else {
     if (cursor !== undefined) {
-      q = q.where(
-        sql<SqlBool>`(m.price_per_unit, m.id) > (${cursor[0]}::numeric, ${cursor[1]}::numeric)`,
+      where.push(
+        `(m.price_per_unit, m.id) > (${param(cursor[0])}::numeric, ${param(cursor[1])}::numeric)`,
       );
     }
-    q = q.orderBy("m.price_per_unit").orderBy("m.id");
+    order = "m.price_per_unit, m.id";
   }
-  const rows = await q.limit(limit + 1).execute();
-  const page = paginate(rows, limit, (last) =>
-    sort === "id" ? [last.id] : [last.price_per_unit, last.id],
-  );
+  const pageSize = param(limit);
+  const text = `WITH at AS (SELECT height, block_timestamp FROM indexer_cursor WHERE id = 1),
+    now AS (SELECT coalesce((SELECT block_timestamp FROM at), 0)::numeric AS t),
+    hits AS (
+      SELECT m.id, m.price_per_unit, row_number() OVER (ORDER BY ${order}) AS n
+      FROM (SELECT m.id, m.price_per_unit FROM machines AS m CROSS JOIN now
+            WHERE ${where.length === 0 ? "true" : where.join(" AND ")}
+            ORDER BY ${order} LIMIT ${pageSize}::int + 1) AS m)
+    SELECT (SELECT height FROM at) AS height,
+      (SELECT block_timestamp::text FROM at) AS block_timestamp,
+      (SELECT count(*) FROM hits) > ${pageSize}::int AS more,
+      (SELECT h.id::text FROM hits AS h WHERE h.n = ${pageSize}::int) AS last_id,
+      (SELECT h.price_per_unit::text FROM hits AS h WHERE h.n = ${pageSize}::int) AS last_price,
+      coalesce((
+        SELECT json_agg(${machineJson("now.t")} ORDER BY h.n)
+        FROM hits AS h
+          JOIN machines AS m ON m.id = h.id
+          JOIN providers AS p ON p.account_id = m.provider
+          LEFT JOIN attestations AS a ON a.machine_id = m.id
+          CROSS JOIN now
+        WHERE h.n <= ${pageSize}::int), '[]'::json)::text AS data`;
+  const result = await pool.query<{
+    height: string | null;
+    block_timestamp: string | null;
+    more: boolean;
+    last_id: string | null;
+    last_price: string | null;
+    data: string;
+  }>({
+    name: `search_${createHash("sha1").update(text).digest("hex").slice(0, 16)}`,
+    text,
+    values,
+  });
+  const row = result.rows[0];
+  if (row === undefined) throw new Error("the machine search returned no row");
+  const nextCursor =
+    row.more && row.last_id !== null
+      ? encodeCursor(sort === "id" ? [row.last_id] : [row.last_price ?? "", row.last_id])
+      : null;
+  const asOfJson = JSON.stringify({
+    block_height: row.height === null ? null : Number(row.height),
+    block_timestamp: row.block_timestamp,
+  });
   return {
-    data: await describeMachines(
-      db,
-      page.data.map((r) => r.id),
-      now,
-    ),
-    next_cursor: page.next_cursor,
-    as_of: at,
+    status: 200,
+    json: `{"data":${row.data},"next_cursor":${JSON.stringify(nextCursor)},"as_of":${asOfJson}}`,
   };
 }
 

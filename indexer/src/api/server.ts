@@ -7,8 +7,10 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Kysely } from "kysely";
+import type pg from "pg";
 import type { Database } from "../db/schema.ts";
 import type { Logger } from "../log.ts";
+import type { AnswerCache, CachedAnswer } from "./cache.ts";
 import { serveDashboard } from "./dashboard.ts";
 import { listEvents } from "./events.ts";
 import { type HealthOptions, healthReport } from "./health.ts";
@@ -18,15 +20,14 @@ import { getProvider, listProviders } from "./providers.ts";
 import { extraRoutes } from "./routes-extra.ts";
 import { marketStats } from "./stats.ts";
 
-export interface Answer {
-  status: number;
-  body: unknown;
-}
+/** An answer to serialise, or one already serialised (`json`). */
+export type Answer = { status: number; body: unknown } | { status: number; json: string };
 
 export type Handler = (
   db: Kysely<Database>,
   query: Query,
   params: string[],
+  pool: pg.Pool,
 ) => Promise<Answer | { data: unknown } | null>;
 
 export interface Route {
@@ -35,7 +36,7 @@ export interface Route {
 }
 
 const ROUTES: Route[] = [
-  { pattern: /^\/v1\/machines$/, handler: (db, q) => searchMachines(db, q) },
+  { pattern: /^\/v1\/machines$/, handler: (_db, q, _params, pool) => searchMachines(pool, q) },
   { pattern: /^\/v1\/machines\/([^/]+)$/, handler: (db, q, [id]) => getMachine(db, id ?? "", q) },
   { pattern: /^\/v1\/providers$/, handler: (db, q) => listProviders(db, q) },
   {
@@ -47,8 +48,8 @@ const ROUTES: Route[] = [
   ...extraRoutes,
 ];
 
-function send(response: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
+function send(response: ServerResponse, status: number, body: unknown, json?: string): void {
+  const text = json ?? JSON.stringify(body);
   response.writeHead(status, {
     "content-type": "application/json; charset=utf-8",
     "content-length": Buffer.byteLength(text),
@@ -72,6 +73,10 @@ function isDatabaseDown(e: unknown): boolean {
 
 export interface ApiOptions {
   db: Kysely<Database>;
+  /** The pool under `db`: prepared statements of the hot paths (machine search). */
+  pool: pg.Pool;
+  /** Answers kept until the index moves (cache.ts); none when absent. */
+  cache?: AnswerCache;
   log: Logger;
   health: HealthOptions;
 }
@@ -95,18 +100,43 @@ async function handle(options: ApiOptions, request: IncomingMessage): Promise<An
   for (const route of ROUTES) {
     const match = route.pattern.exec(path);
     if (match === null) continue;
-    const answer = await route.handler(options.db, new Query(url.searchParams), match.slice(1));
+    const answer = await route.handler(
+      options.db,
+      new Query(url.searchParams),
+      match.slice(1),
+      options.pool,
+    );
     if (answer === null) return { status: 404, body: error("not_found", `${path}: not found`) };
-    return "status" in answer ? answer : { status: 200, body: answer };
+    return "status" in answer ? (answer as Answer) : { status: 200, body: answer };
   }
   return { status: 404, body: error("not_found", `no endpoint ${path}`) };
+}
+
+/** GET answers of the data endpoints, from the cache or computed (and kept when it is on). */
+async function answerOf(options: ApiOptions, request: IncomingMessage): Promise<CachedAnswer> {
+  const cache = options.cache;
+  const key = request.url ?? "/";
+  const cacheable =
+    cache !== undefined && request.method === "GET" && key.startsWith("/v1/") && cache.listening;
+  if (cacheable) {
+    const hit = cache.get(key);
+    if (hit !== undefined) return hit;
+  }
+  const generation = cache?.generation ?? 0;
+  const answer = await handle(options, request);
+  const computed = {
+    status: answer.status,
+    json: "json" in answer ? answer.json : JSON.stringify(answer.body),
+  };
+  if (cacheable && computed.status === 200) cache.set(key, computed, generation);
+  return computed;
 }
 
 export function createApi(options: ApiOptions): Server {
   return createServer((request, response) => {
     if (serveDashboard(request, response)) return;
-    handle(options, request).then(
-      (answer) => send(response, answer.status, answer.body),
+    answerOf(options, request).then(
+      (answer) => send(response, answer.status, null, answer.json),
       (e: unknown) => {
         if (e instanceof QueryError) {
           send(response, 400, error("bad_request", e.message));
@@ -122,11 +152,19 @@ export function createApi(options: ApiOptions): Server {
   });
 }
 
-/** Listens on host:port (0: any free port); resolves with the base URL. */
-export async function listen(server: Server, host: string, port: number): Promise<string> {
+/**
+ * Listens on host:port (0: any free port); resolves with the base URL. `reusePort`: other
+ * processes may listen on the same port (the kernel spreads connections over them).
+ */
+export async function listen(
+  server: Server,
+  host: string,
+  port: number,
+  reusePort = false,
+): Promise<string> {
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
-    server.listen(port, host, () => {
+    server.listen({ port, host, reusePort, exclusive: reusePort }, () => {
       server.off("error", reject);
       resolve();
     });

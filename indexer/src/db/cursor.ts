@@ -49,21 +49,37 @@ export async function readCursorOn(client: pg.ClientBase): Promise<Cursor | null
   return row === undefined ? null : fromRow(row);
 }
 
-/** Writes the cursor (in the transaction that writes the blocks it covers). */
-export async function writeCursor(client: pg.ClientBase, cursor: Cursor): Promise<void> {
+/** The channel a commit notifies (payload: the new height); API processes listen on it. */
+export const CURSOR_CHANNEL = "gpu_market_cursor";
+
+/**
+ * Writes the cursor (in the transaction that writes the blocks it covers) with the final height the
+ * source reported, and notifies CURSOR_CHANNEL (delivered when the transaction commits).
+ */
+export async function writeCursor(
+  client: pg.ClientBase,
+  cursor: Cursor,
+  finalHeight: number | null = null,
+): Promise<void> {
   await client.query({
     name: "write_cursor",
-    text: `INSERT INTO indexer_cursor (id, network, contracts, height, block_hash, block_timestamp)
-      VALUES (1, $1, $2, $3, $4, $5)
-      ON CONFLICT (id) DO UPDATE SET network = EXCLUDED.network, contracts = EXCLUDED.contracts,
-        height = EXCLUDED.height, block_hash = EXCLUDED.block_hash,
-        block_timestamp = EXCLUDED.block_timestamp, updated_at = now()`,
+    text: `WITH written AS (
+        INSERT INTO indexer_cursor
+          (id, network, contracts, height, block_hash, block_timestamp, final_height)
+        VALUES (1, $1, $2, $3, $4, $5, $6)
+        ON CONFLICT (id) DO UPDATE SET network = EXCLUDED.network, contracts = EXCLUDED.contracts,
+          height = EXCLUDED.height, block_hash = EXCLUDED.block_hash,
+          block_timestamp = EXCLUDED.block_timestamp, final_height = EXCLUDED.final_height,
+          updated_at = now()
+        RETURNING height)
+      SELECT pg_notify('${CURSOR_CHANNEL}', height::text) FROM written`,
     values: [
       cursor.network,
       JSON.stringify(cursor.contracts),
       cursor.height,
       cursor.blockHash,
       cursor.blockTimestampNs,
+      finalHeight,
     ],
   });
 }

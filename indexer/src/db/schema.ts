@@ -22,6 +22,11 @@ export interface IndexerCursorTable {
   block_hash: string;
   block_timestamp: Num;
   updated_at: ColumnType<Date, never, Date>;
+  final_height: ColumnType<
+    string | null,
+    string | number | null | undefined,
+    string | number | null
+  >;
 }
 
 export type EventStatus = "applied" | "unknown" | "invalid";

@@ -38,7 +38,8 @@ export async function dumpTables(handle: DatabaseHandle): Promise<Record<string,
       .raw<Record<string, unknown>>(`SELECT * FROM ${table} ORDER BY ${order}`)
       .execute(handle.db);
     out[table] = rows.rows.map((row) => {
-      const { updated_at: _ignored, ...rest } = row;
+      // When the row was written and the chain's head at that moment are not indexed data.
+      const { updated_at: _at, final_height: _final, ...rest } = row;
       return table === "indexer_cursor" ? rest : row;
     });
   }
