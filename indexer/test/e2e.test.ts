@@ -19,6 +19,7 @@ import { apiGet, startLiveApp, caughtUp as waitIndexed } from "./support/live.ts
 
 type Json = Record<string, unknown>;
 const CLI = fileURLToPath(new URL("../src/cli.ts", import.meta.url));
+const KILL_ROUNDS = Number(process.env.INDEXER_KILL_ROUNDS ?? "4");
 
 let chain: Chain;
 let flows: RegistryFlows;
@@ -278,63 +279,78 @@ describe("failures during a run", () => {
     expect(await dumpTables(other)).toEqual(await dumpTables(db));
   });
 
-  test("the indexer process killed at random moments and restarted loses and duplicates nothing", async () => {
-    const other = await createTestDatabase();
-    cleanups.push(() => other.drop());
-    const args = [
-      CLI,
-      "run",
-      "--registry",
-      flows.registry,
-      "--source-url",
-      chain.streamUrl,
-      "--start-height",
-      "0",
-      "--api-port",
-      "0",
-      "--batch-blocks",
-      "2",
-      "--log-level",
-      "warn",
-    ];
-    const start = (): ChildProcess =>
-      spawn(process.execPath, args, {
-        env: { ...process.env, DATABASE_URL: other.url },
-        stdio: "ignore",
-      });
-    const carol = await chain.createAccount("carol");
-    await flows.registerProvider(carol, "ap-south-1");
-    let kills = 0;
-    for (let round = 0; round < 4; round++) {
-      const child = start();
-      const exited = new Promise((resolve) => child.once("exit", resolve));
-      // Work goes on while the indexer runs: new machines and price changes.
-      const machine = await flows.addMachine(carol, { price: String(1000 + round) });
-      await chain.callOk(carol, flows.registry, "update_machine_price", {
-        machine_id: machine.id,
-        price_per_unit: String(2000 + round),
-      });
-      await sleep(50 + Math.random() * 400);
-      child.kill("SIGKILL");
-      kills++;
-      await exited;
-    }
-    const final = start();
-    const exited = new Promise((resolve) => final.once("exit", resolve));
-    try {
-      const target = await caughtUp(app);
-      const deadline = Date.now() + 30_000;
-      for (;;) {
-        const row = await other.db.selectFrom("indexer_cursor").select("height").executeTakeFirst();
-        if (row !== undefined && Number(row.height) >= target) break;
-        if (Date.now() > deadline) throw new Error(`restarted indexer did not reach ${target}`);
-        await sleep(50);
+  // 4 kills here; the reliability run (sandbox-tests/reliability) sets INDEXER_KILL_ROUNDS to 100+.
+  test(
+    `the indexer process killed at ${KILL_ROUNDS} random moments and restarted loses and duplicates nothing`,
+    async () => {
+      const other = await createTestDatabase();
+      cleanups.push(() => other.drop());
+      const args = [
+        CLI,
+        "run",
+        "--registry",
+        flows.registry,
+        "--source-url",
+        chain.streamUrl,
+        "--start-height",
+        "0",
+        "--api-port",
+        "0",
+        "--batch-blocks",
+        "2",
+        "--log-level",
+        "warn",
+      ];
+      const start = (): ChildProcess =>
+        spawn(process.execPath, args, {
+          env: { ...process.env, DATABASE_URL: other.url },
+          stdio: "ignore",
+        });
+      const carol = await chain.createAccount("carol");
+      await flows.registerProvider(carol, "ap-south-1");
+      let kills = 0;
+      for (let round = 0; round < KILL_ROUNDS; round++) {
+        const child = start();
+        const exited = new Promise((resolve) => child.once("exit", resolve));
+        // Work goes on while the indexer runs: new machines and price changes.
+        const machine = await flows.addMachine(carol, { price: String(1000 + round) });
+        await chain.callOk(carol, flows.registry, "update_machine_price", {
+          machine_id: machine.id,
+          price_per_unit: String(2000 + round),
+        });
+        await sleep(50 + Math.random() * 400);
+        child.kill("SIGKILL");
+        kills++;
+        await exited;
       }
-    } finally {
-      final.kill("SIGTERM");
-      await exited;
-    }
-    expect(kills).toBe(4);
-    expect(await dumpTables(other)).toEqual(await dumpTables(db));
-  });
+      const final = start();
+      const exited = new Promise((resolve) => final.once("exit", resolve));
+      try {
+        const target = await caughtUp(app);
+        const deadline = Date.now() + 30_000;
+        for (;;) {
+          const row = await other.db
+            .selectFrom("indexer_cursor")
+            .select("height")
+            .executeTakeFirst();
+          if (row !== undefined && Number(row.height) >= target) break;
+          if (Date.now() > deadline) throw new Error(`restarted indexer did not reach ${target}`);
+          await sleep(50);
+        }
+      } finally {
+        final.kill("SIGTERM");
+        await exited;
+      }
+      expect(kills).toBe(KILL_ROUNDS);
+      expect(await dumpTables(other)).toEqual(await dumpTables(db));
+      const report = await reconcile({
+        db: other.db,
+        rpcUrl: chain.rpcUrl,
+        contracts: { registry: flows.registry, escrow: null, governance: null },
+        sample: null,
+      });
+      expect(report.differences).toEqual([]);
+    },
+    60_000 + KILL_ROUNDS * 5_000,
+  );
 });
