@@ -223,6 +223,15 @@ export function* syntheticChain(options: SyntheticOptions): Generator<Record<str
     const message = {
       block: {
         author: "test.near",
+        // One chunk per block, in shard 0 (NEAR Lake stores each chunk's shard as its own object).
+        chunks: [
+          {
+            chunk_hash: `synthetic-chunk-${height}`,
+            shard_id: 0,
+            height_created: height,
+            height_included: height,
+          },
+        ],
         header: {
           height,
           prev_height: height - 1,

@@ -15,6 +15,7 @@ import { Indexer } from "./indexer.ts";
 import type { Logger } from "./log.ts";
 import { reindexFrom } from "./reindex.ts";
 import type { BlockSource } from "./source/block-source.ts";
+import { LakeSource } from "./source/lake.ts";
 import { NeardataSource } from "./source/neardata.ts";
 
 export interface App {
@@ -62,17 +63,21 @@ export async function startApp(options: AppOptions): Promise<App> {
         const result = await reindexFrom(database.pool, config.reindexFrom, config.contracts);
         log.info("re-indexed from stored events", { from: config.reindexFrom, ...result });
       }
+      const onRetry = (what: string, error: unknown, attempt: number, delayMs: number) => {
+        indexer?.recordError(`source: ${what}`, error);
+        log.warn("block source error; retrying", { what, attempt, delayMs, error });
+      };
+      const retry = {
+        retryBaseMs: options.sourceRetryMs,
+        retryMaxMs: options.sourceRetryMs === undefined ? undefined : options.sourceRetryMs * 4,
+        onRetry,
+      };
+      const configured = config.source;
       const source =
         options.source ??
-        new NeardataSource({
-          url: config.sourceUrl,
-          retryBaseMs: options.sourceRetryMs,
-          retryMaxMs: options.sourceRetryMs === undefined ? undefined : options.sourceRetryMs * 4,
-          onRetry: (what, error, attempt, delayMs) => {
-            indexer?.recordError(`source: ${what}`, error);
-            log.warn("block source error; retrying", { what, attempt, delayMs, error });
-          },
-        });
+        (configured.kind === "lake"
+          ? new LakeSource({ ...configured, ...retry })
+          : new NeardataSource({ ...configured, ...retry }));
       indexer = new Indexer({
         pool: database.pool,
         source,

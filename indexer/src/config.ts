@@ -5,6 +5,7 @@
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import type { Contracts } from "./decode/contracts.ts";
+import { LAKE_BUCKETS, LAKE_REGION } from "./source/lake.ts";
 
 export const NETWORKS: Record<string, { source: string; rpc: string }> = {
   localnet: { source: "http://127.0.0.1:3030", rpc: "http://127.0.0.1:3030" },
@@ -12,8 +13,27 @@ export const NETWORKS: Record<string, { source: string; rpc: string }> = {
   mainnet: { source: "https://mainnet.neardata.xyz", rpc: "https://rpc.mainnet.near.org" },
 };
 
+/** Where blocks come from: a neardata-compatible HTTP server, or a NEAR Lake bucket. */
+export type SourceConfig =
+  | {
+      kind: "neardata";
+      url: string;
+      apiKey: string | undefined;
+      requestsPerSecond: number | undefined;
+    }
+  | {
+      kind: "lake";
+      bucket: string;
+      region: string;
+      endpoint: string | undefined;
+      credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+      requestsPerSecond: number | undefined;
+    };
+
 export interface Config {
   network: string;
+  source: SourceConfig;
+  /** The neardata URL (also when indexing from a lake: the network's default). */
   sourceUrl: string;
   rpcUrl: string;
   contracts: Contracts;
@@ -44,7 +64,13 @@ export class ConfigError extends Error {
 
 const OPTIONS = {
   network: { type: "string" },
+  source: { type: "string" },
   "source-url": { type: "string" },
+  "source-api-key": { type: "string" },
+  "source-rps": { type: "string" },
+  "lake-bucket": { type: "string" },
+  "lake-region": { type: "string" },
+  "lake-endpoint": { type: "string" },
   "rpc-url": { type: "string" },
   registry: { type: "string" },
   escrow: { type: "string" },
@@ -144,6 +170,58 @@ export function parseConfig(
       `--log-level: must be debug, info, warn or error, got ${JSON.stringify(level)}`,
     );
   }
+  const sourceKind = values.source ?? "neardata";
+  if (sourceKind !== "neardata" && sourceKind !== "lake") {
+    throw new ConfigError(`--source: must be neardata or lake, got ${JSON.stringify(sourceKind)}`);
+  }
+  const sourceUrl = url("source-url", values["source-url"] ?? defaults?.source ?? "");
+  const rps = values["source-rps"];
+  if (rps !== undefined && !(/^\d+(\.\d+)?$/.test(rps) && Number(rps) > 0)) {
+    throw new ConfigError(`--source-rps: must be a number above 0, got ${JSON.stringify(rps)}`);
+  }
+  const requestsPerSecond = rps === undefined ? undefined : Number(rps);
+  let source: SourceConfig;
+  if (sourceKind === "neardata") {
+    const apiKey = values["source-api-key"] ?? env.NEARDATA_API_KEY;
+    if (apiKey !== undefined && !/^[\x21-\x7e]{1,256}$/.test(apiKey)) {
+      throw new ConfigError(
+        "--source-api-key / NEARDATA_API_KEY: must be printable ASCII without spaces",
+      );
+    }
+    source = { kind: "neardata", url: sourceUrl, apiKey, requestsPerSecond };
+  } else {
+    const bucket = values["lake-bucket"] ?? LAKE_BUCKETS[network];
+    if (bucket === undefined) {
+      throw new ConfigError(`--lake-bucket: NEAR Lake has no bucket for ${network}; name one`);
+    }
+    const region = values["lake-region"] ?? LAKE_REGION;
+    if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(region)) {
+      throw new ConfigError(`--lake-region: not an AWS region, got ${JSON.stringify(region)}`);
+    }
+    const endpoint =
+      values["lake-endpoint"] === undefined
+        ? undefined
+        : url("lake-endpoint", values["lake-endpoint"]);
+    const accessKeyId = env.AWS_ACCESS_KEY_ID ?? "";
+    const secretAccessKey = env.AWS_SECRET_ACCESS_KEY ?? "";
+    if (accessKeyId === "" || secretAccessKey === "") {
+      throw new ConfigError(
+        "--source lake: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (the NEAR Lake buckets are requester-pays: reads are billed to that account)",
+      );
+    }
+    source = {
+      kind: "lake",
+      bucket,
+      region,
+      endpoint,
+      credentials: {
+        accessKeyId,
+        secretAccessKey,
+        ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}),
+      },
+      requestsPerSecond,
+    };
+  }
   const databaseUrl = values["database-url"] ?? env.DATABASE_URL;
   if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
     throw new ConfigError("--database-url / DATABASE_URL: must be a postgres:// URL");
@@ -153,7 +231,8 @@ export function parseConfig(
     help: values.help ?? false,
     config: {
       network,
-      sourceUrl: url("source-url", values["source-url"] ?? defaults?.source ?? ""),
+      source,
+      sourceUrl,
       rpcUrl: url("rpc-url", values["rpc-url"] ?? defaults?.rpc ?? ""),
       contracts: {
         registry: account("registry", values.registry),
@@ -195,7 +274,14 @@ Commands
 
 Flags
   --network localnet|testnet|mainnet   default localnet (sets --source-url and --rpc-url)
+  --source neardata|lake   where blocks come from (default neardata)
   --source-url URL      neardata-compatible block source (default per network)
+  --source-api-key KEY  neardata API key, sent as a bearer token (or NEARDATA_API_KEY)
+  --source-rps N        most block requests a second (neardata.xyz allows 3 without a key)
+  --lake-bucket NAME    NEAR Lake bucket (default near-lake-data-<network> for mainnet, testnet)
+  --lake-region REGION  its AWS region (default eu-central-1)
+  --lake-endpoint URL   an S3-compatible endpoint instead of AWS (path-style requests)
+                        NEAR Lake reads AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY (AWS_SESSION_TOKEN)
   --rpc-url URL         NEAR JSON-RPC, for reconcile (default per network)
   --registry ACCOUNT    --escrow ACCOUNT    --governance ACCOUNT   contracts to index
   --start-height N      first height when the database is empty

@@ -3,7 +3,7 @@ import { describe, expect, test } from "vitest";
 import type { Contracts } from "../src/decode/contracts.ts";
 import { decodeBlock } from "../src/decode/decode-block.ts";
 import { BlockFormatError, parseStreamerMessage } from "../src/source/streamer-message.ts";
-import { copy, loadFlow } from "./support/fixtures.ts";
+import { copy, loadFlow, loadMainnetBlock } from "./support/fixtures.ts";
 
 const flow = loadFlow();
 const contracts: Contracts = { registry: flow.registry, escrow: null, governance: null };
@@ -394,5 +394,83 @@ describe("escrow and governance schemas", () => {
     expect(escrowEvent?.error).toBe('data[0].amount: expected a u128 decimal string, got "007"');
     const [asGovernance] = decodeAs("governance", [eventLine("deposit", [deposit])]);
     expect(asGovernance?.status).toBe("unknown");
+  });
+});
+
+describe("decodeBlock on a real mainnet block (61321189: four shards, other contracts' logs, failed receipts)", () => {
+  const message = loadMainnetBlock();
+  const only = (account: string): Contracts => ({
+    registry: account,
+    escrow: null,
+    governance: null,
+  });
+  const outcomes = (m: Raw) =>
+    shardsOf(m).flatMap((shard) =>
+      shard.receipt_execution_outcomes.map((o) => ({ shard: shard.shard_id, o })),
+    );
+
+  test("the block parses: height, hash, time and every shard's outcomes", () => {
+    const block = parseStreamerMessage(message);
+    expect(block).toMatchObject({
+      height: 61321189,
+      hash: "DEK7XjDsduvDwVidshcJWGBGby7XLXozPagCgQDKmeae",
+      prevHash: "DWZTEzSszxfKZvGeAZE9zZZUCXTmZGY2dWT139cZUx4b",
+      timestampNs: "1647137534885263529",
+    });
+    expect(block.shards.map((s) => [s.shardId, s.outcomes.length])).toEqual([
+      [0, 6],
+      [1, 3],
+      [2, 1],
+      [3, 8],
+    ]);
+    expect(block.shards[1]?.outcomes.filter((o) => !o.succeeded)).toHaveLength(2);
+  });
+
+  test("only the configured contract's EVENT_JSON lines count: one nft_mint of x.paras.near", () => {
+    const events = decodeBlock(parseStreamerMessage(message), only("x.paras.near"));
+    expect(events).toEqual([
+      expect.objectContaining({
+        receiptId: "AVeR4o6MWKYMhjJV8x6ZNk9U9kQYm1qbiN8bBaQQ4rWG",
+        logIndex: 0,
+        shardId: 3,
+        seq: 0,
+        contract: "x.paras.near",
+        standard: "nep171",
+        version: "1.0.0",
+        event: "nft_mint",
+        data: [{ owner_id: "paras.near", token_ids: ["144351:27"] }],
+        // No gpumarket schema for an NFT standard: kept, never applied.
+        status: "unknown",
+      }),
+    ]);
+    // Plain logs of other contracts (aurora, v2.ref-farming.near) are no events.
+    for (const account of ["aurora", "v2.ref-farming.near", "6679973366195.near"]) {
+      expect(decodeBlock(parseStreamerMessage(message), only(account))).toEqual([]);
+    }
+  });
+
+  test("a failed receipt's logs never count, as on localnet", () => {
+    // aurora's two failed receipts in shard 1 log lines; make those lines events of ours.
+    const edited = copy(message);
+    const failed = outcomes(edited).filter(
+      ({ o }) =>
+        o.execution_outcome.outcome.executor_id === "aurora" &&
+        "Failure" in (o.execution_outcome.outcome.status as Raw),
+    );
+    expect(failed).toHaveLength(2);
+    for (const { o } of failed) {
+      o.execution_outcome.outcome.logs.push(eventLine("provider_registered", [{}]));
+    }
+    expect(decodeBlock(parseStreamerMessage(edited), only("aurora"))).toEqual([]);
+    // The same line in aurora's successful receipt is decoded (and found invalid: empty data).
+    const ok = outcomes(edited).find(
+      ({ o }) =>
+        o.execution_outcome.outcome.executor_id === "aurora" &&
+        "SuccessValue" in (o.execution_outcome.outcome.status as Raw),
+    );
+    ok?.o.execution_outcome.outcome.logs.push(eventLine("provider_registered", [{}]));
+    expect(decodeBlock(parseStreamerMessage(edited), only("aurora"))).toEqual([
+      expect.objectContaining({ event: "provider_registered", status: "invalid" }),
+    ]);
   });
 });

@@ -1,6 +1,6 @@
 /**
- * Where blocks come from. The neardata HTTP source implements it; a NEAR Lake (S3) source can
- * implement the same two calls (its listing tells skipped heights apart the same way).
+ * Where blocks come from: the neardata HTTP source (neardata.ts, localnet serves the same paths)
+ * and NEAR Lake's S3 buckets (lake.ts, whose listings tell skipped heights apart).
  */
 import type { Block } from "./streamer-message.ts";
 
@@ -18,4 +18,6 @@ export interface BlockSource {
    * holds no block; a height above the final head is "not-yet".
    */
   blockAt(height: number, signal?: AbortSignal): Promise<BlockAt>;
+  /** The consumer reads from `height` on (a source that lists ahead starts there). */
+  readFrom?(height: number): void;
 }

@@ -39,6 +39,7 @@ export class BlockStream {
     this.#signal = options.signal;
     this.#next = from;
     this.#fetchFrom = from;
+    source.readFrom?.(from);
   }
 
   /** The height the next item will be for. */

@@ -20,6 +20,20 @@ export function loadFlow(file = "registry-flow.json"): RecordedFlow {
   return JSON.parse(readFileSync(path, "utf8")) as RecordedFlow;
 }
 
+/**
+ * A real NEAR mainnet block (height 61321189, four shards) as a raw StreamerMessage (fixtures
+ * README: where it comes from).
+ */
+export function loadMainnetBlock(): Record<string, unknown> {
+  const path = fileURLToPath(new URL("../fixtures/mainnet-block-61321189.json", import.meta.url));
+  return JSON.parse(readFileSync(path, "utf8")) as Record<string, unknown>;
+}
+
+/** A fixture file's text (test/fixtures/<name>). */
+export function fixtureText(name: string): string {
+  return readFileSync(fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url)), "utf8");
+}
+
 /** A deep copy, for tests that edit a message. */
 export function copy<T>(value: T): T {
   return structuredClone(value);
