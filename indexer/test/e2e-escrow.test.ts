@@ -13,7 +13,12 @@ import type { App } from "../src/app.ts";
 import { reconcile } from "../src/reconcile/reconcile.ts";
 import { Chain, contractWasm, MAX_GAS, ONE_NEAR, RegistryFlows } from "./support/chain.ts";
 import { createTestDatabase, type TestDatabase } from "./support/db.ts";
-import { apiGet, startLiveApp, caughtUp as waitIndexed } from "./support/live.ts";
+import {
+  apiGet,
+  expectSameTablesInOneBatch,
+  startLiveApp,
+  caughtUp as waitIndexed,
+} from "./support/live.ts";
 
 type Json = Record<string, unknown>;
 const SECOND_NS = 1_000_000_000n;
@@ -42,6 +47,8 @@ function jobFields(machine: Attested): Json {
     model_hash: machine.model.weights_sha256,
     input_hash: INPUT_HASH,
     keyset_sha256: machine.keyset,
+    // The escrow (state version 3) wants the highest price the client accepts.
+    max_price_per_unit: PRICE.toString(),
     accept_within_ns: (60n * SECOND_NS).toString(),
     deliver_within_ns: (60n * SECOND_NS).toString(),
   };
@@ -342,6 +349,15 @@ test("jobs, their history and balances follow the escrow exactly", async () => {
   expect(report.differences).toEqual([]);
   expect(report.checked.jobs).toBe(3);
   expect(report.checked.balances).toBeGreaterThanOrEqual(3);
+});
+
+test("indexed again from scratch in one batch, the tables are those of following block by block", async () => {
+  await caughtUp();
+  await expectSameTablesInOneBatch(chain, db, {
+    registry: flows.registry,
+    escrow,
+    governance: null,
+  });
 });
 
 test("bad job queries are answered 400", async () => {

@@ -10,7 +10,12 @@ import { reconcile } from "../src/reconcile/reconcile.ts";
 import { ViewClient } from "../src/reconcile/rpc.ts";
 import { Chain, contractWasm, MAX_GAS, ONE_NEAR } from "./support/chain.ts";
 import { createTestDatabase, type TestDatabase } from "./support/db.ts";
-import { apiGet, startLiveApp, caughtUp as waitIndexed } from "./support/live.ts";
+import {
+  apiGet,
+  expectSameTablesInOneBatch,
+  startLiveApp,
+  caughtUp as waitIndexed,
+} from "./support/live.ts";
 
 type Json = Record<string, unknown>;
 const TOKEN = 10n ** 24n;
@@ -218,6 +223,11 @@ test("an execution paused for gas between actions is queued in the index, then e
     .where("event", "=", "proposal_execution_paused")
     .execute();
   expect(paused).toEqual([{ event: "proposal_execution_paused", status: "applied" }]);
+});
+
+test("indexed again from scratch in one batch, the tables are those of following block by block", async () => {
+  await caughtUp();
+  await expectSameTablesInOneBatch(chain, db, { registry: null, escrow: null, governance: gov });
 });
 
 test("bad governance queries are answered 400", async () => {

@@ -15,7 +15,12 @@ import { reconcile } from "../src/reconcile/reconcile.ts";
 import { Chain, RegistryFlows } from "./support/chain.ts";
 import { createTestDatabase, type TestDatabase } from "./support/db.ts";
 import { dumpTables } from "./support/dump.ts";
-import { apiGet, startLiveApp, caughtUp as waitIndexed } from "./support/live.ts";
+import {
+  apiGet,
+  expectSameTablesInOneBatch,
+  startLiveApp,
+  caughtUp as waitIndexed,
+} from "./support/live.ts";
 
 type Json = Record<string, unknown>;
 const CLI = fileURLToPath(new URL("../src/cli.ts", import.meta.url));
@@ -221,6 +226,15 @@ describe("registry flows on localnet", () => {
         .where("id", "=", ids.m3 ?? "")
         .execute();
     }
+  });
+
+  test("indexed again from scratch in one batch, the tables are those of following block by block", async () => {
+    await caughtUp(app);
+    await expectSameTablesInOneBatch(chain, db, {
+      registry: flows.registry,
+      escrow: null,
+      governance: null,
+    });
   });
 });
 
