@@ -12,6 +12,7 @@ import { configureSandboxBinary } from "../../../sandbox-tests/src/sandbox-env.t
 import {
   HARDWARE,
   keysetArgs,
+  machineKeyProof,
   newEvidence,
   newKeyset,
 } from "../../../sandbox-tests/test/registry/fixtures.ts";
@@ -147,16 +148,18 @@ async function main(): Promise<void> {
     const keyset = newKeyset({
       text: publicKey,
       bytes: Uint8Array.from(keyPair.getPublicKey().data),
+      keyPair,
     });
     const model = keyset.models[0];
     if (model === undefined) throw new Error("the fixture keyset has no model");
-    await run(
+    const challenge = await run(
       provider,
       registry,
       "request_challenge",
       { machine_public_key: publicKey },
       ONE_NEAR / 100n,
     );
+    const { nonce } = challenge.parseResult<{ nonce: string }>();
     const machine = await run(
       provider,
       registry,
@@ -167,6 +170,12 @@ async function main(): Promise<void> {
         hardware: HARDWARE,
         price_per_unit: PRICE.toString(),
         evidence: newEvidence().base64,
+        machine_key_signature: machineKeyProof(
+          keyset.key,
+          provider.accountId,
+          registry.accountId,
+          nonce,
+        ),
       },
       ONE_NEAR / 10n,
     );
@@ -228,6 +237,7 @@ async function main(): Promise<void> {
       keyset_sha256: keysetSha256,
       accept_within_ns: (3600n * SECOND_NS).toString(),
       deliver_within_ns: (3600n * SECOND_NS).toString(),
+      max_price_per_unit: PRICE.toString(),
     };
     const usage = 10n ** 19n;
     const lifecycles: { asset: string; steps: [string, number][] }[] = [];
@@ -425,6 +435,35 @@ async function main(): Promise<void> {
       new Uint8Array(readFileSync(contractWasm("escrow"))),
     );
     breakdown("upgrade (deploy + migrate in one receipt)", result);
+    // Early reclaim: the machine is no longer eligible (deactivated), so the client takes it back.
+    result = await run(alice, escrow, "create_job", jobArgs, ONE_NEAR);
+    const ineligibleId = createdJobId(result);
+    await run(provider, registry, "deactivate_machine", { machine_id: machineId }, ONE_NEAR / 100n);
+    result = await measure(
+      "machine ineligible (+ is_eligible + callback)",
+      alice,
+      escrow,
+      "reclaim_job",
+      {
+        job_id: ineligibleId,
+      },
+    );
+    breakdown("reclaim_job before the deadline, machine ineligible", result);
+    // The registry's withdraw_bond asks the escrow about the provider's delivered jobs.
+    await run(gov, registry, "set_params", { params: { unbonding_period_ns: "1" } });
+    await run(gov, registry, "set_escrow", { escrow: escrow.accountId });
+    await run(provider, registry, "retire_provider", {}, ONE_NEAR / 100n);
+    await worker.provider.fastForward(2);
+    result = await measure(
+      "registry withdraw_bond (+ provider_exposure + on_bond_check)",
+      provider,
+      registry,
+      "withdraw_bond",
+      {},
+      0n,
+      "withdraw_bond",
+    );
+    breakdown("registry withdraw_bond asking the escrow", result);
 
     console.log("| method | case | gas, whole tx (Tgas) | receipts |");
     console.log("|---|---|---:|---:|");

@@ -12,6 +12,7 @@ import {
   keysetArgs,
   MEASUREMENTS,
   type ModelEntry,
+  machineKeyProof,
   measurementIdOf,
   newEvidence,
   newKeyset,
@@ -137,7 +138,7 @@ async function main(): Promise<void> {
     ];
     for (const { size, models } of cases) {
       const keyset = newKeyset(undefined, models);
-      await measure(
+      const challenge = await measure(
         "request_challenge",
         "",
         alice,
@@ -146,6 +147,7 @@ async function main(): Promise<void> {
         { machine_public_key: keyset.key.text },
         { deposit: DEPOSIT },
       );
+      const { nonce } = challenge.parseResult<{ nonce: string }>();
       const evidence = newEvidence(size);
       const added = await measure(
         "add_machine",
@@ -159,6 +161,7 @@ async function main(): Promise<void> {
           hardware: HARDWARE,
           price_per_unit: "1000000000000000000",
           evidence: evidence.base64,
+          machine_key_signature: machineKeyProof(keyset.key, alice.accountId, r.accountId, nonce),
         },
         { deposit: DEPOSIT, gas: 300n * TGAS },
       );
@@ -166,7 +169,7 @@ async function main(): Promise<void> {
     }
     const evidence = newEvidence(8192);
     const rotated = newKeyset();
-    await measure(
+    const rotation = await measure(
       "request_challenge",
       "",
       alice,
@@ -175,13 +178,24 @@ async function main(): Promise<void> {
       { machine_public_key: rotated.key.text },
       { deposit: DEPOSIT },
     );
+    const rotationNonce = rotation.parseResult<{ nonce: string }>().nonce;
     await measure(
       "submit_evidence",
       "evidence 8 KiB, a new keyset (rotation)",
       alice,
       r,
       "submit_evidence",
-      { machine_id: machineId, evidence: evidence.base64, ...keysetArgs(rotated) },
+      {
+        machine_id: machineId,
+        evidence: evidence.base64,
+        ...keysetArgs(rotated),
+        machine_key_signature: machineKeyProof(
+          rotated.key,
+          alice.accountId,
+          r.accountId,
+          rotationNonce,
+        ),
+      },
       { deposit: DEPOSIT, gas: 300n * TGAS },
     );
     const verdict = (approve: boolean) => ({
@@ -272,7 +286,8 @@ async function main(): Promise<void> {
     );
     await measure("retire_provider", "", bob, r, "retire_provider", {}, { deposit: DEPOSIT });
     await worker.provider.fastForward(2);
-    await measure("withdraw_bond", "", bob, r, "withdraw_bond", {});
+    await measure("withdraw_bond", "no escrow wired", bob, r, "withdraw_bond", {});
+    await measure("set_escrow", "", owner, r, "set_escrow", { escrow: "escrow.test.near" });
 
     print();
   } finally {
