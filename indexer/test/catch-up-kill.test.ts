@@ -32,12 +32,13 @@ let reference: TestDatabase;
 let killed: TestDatabase;
 
 beforeAll(async () => {
-  chainProcess = spawn(
+  const server = spawn(
     process.execPath,
     [CHAIN_SERVER, "--machines", "2000", "--providers", "50", "--registry", REGISTRY],
     { stdio: ["ignore", "pipe", "inherit"] },
   );
-  const [line] = (await once(createInterface({ input: chainProcess.stdout! }), "line")) as [string];
+  chainProcess = server;
+  const [line] = (await once(createInterface({ input: server.stdout }), "line")) as [string];
   chain = JSON.parse(line);
   reference = await createTestDatabase();
   killed = await createTestDatabase();
