@@ -8,7 +8,8 @@
  *    identical tables (copy-floor.ts);
  * 2. machine search at 10k and 100k machines: the five searches, 16 concurrent clients from
  *    autocannon in its own process (load.ts), against the API in N processes (`serve
- *    --api-workers N`); floor: the same load against a server answering a fixed body of the same
+ *    --api-workers N`), answer cache off and on (with a commit notification every second, as
+ *    on a live chain); floor: the same load against a server answering a fixed body of the same
  *    size in N processes (static-server.ts);
  * 3. tip lag on localnet with the real registry: transaction final -> visible in the API.
  * Uses DATABASE_URL when set, otherwise an embedded PostgreSQL under indexer/.data/bench.
@@ -24,7 +25,9 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { sql } from "kysely";
+import { AnswerCache } from "../src/api/cache.ts";
 import { createApi, listen } from "../src/api/server.ts";
+import { CURSOR_CHANNEL } from "../src/db/cursor.ts";
 import { type DatabaseHandle, openDatabase } from "../src/db/database.ts";
 import { startEmbeddedPostgres } from "../src/db/embedded.ts";
 import { migrateToLatest } from "../src/db/migrate.ts";
@@ -379,10 +382,18 @@ async function searchBench(dbs: Databases, largeIndexed: boolean): Promise<void>
     for (const n of PROCESSES) {
       for (const cache of [false, true]) {
         const api = await startApi(dbs, name, n, cache);
+        // As on a live chain: a commit (and its notification, which empties the caches) every
+        // second, NEAR's block time.
+        const ticker = openDatabase(dbs.url(name), { max: 1 });
+        const tick = setInterval(() => {
+          sql`SELECT pg_notify(${CURSOR_CHANNEL}, 'tick')`.execute(ticker.db).catch(() => {});
+        }, 1000);
         let r: LoadResult;
         try {
           r = await loadRun(api.url);
         } finally {
+          clearInterval(tick);
+          await ticker.close();
           await stopChild(api.proc);
         }
         if (r.errors > 0 || r.non2xx > 0)
@@ -451,9 +462,13 @@ async function tipLag(dbs: Databases): Promise<void> {
     });
     const controller = new AbortController();
     const run = indexer.run(controller.signal);
+    // The API as `run` serves it by default: answers cached until a commit notifies.
+    const cache = new AnswerCache(db.pool.options, silentLogger);
+    await cache.start();
     const server = createApi({
       db: db.db,
       pool: db.pool,
+      cache,
       log: silentLogger,
       health: { maxLagBlocks: 30 },
     });
@@ -489,6 +504,7 @@ async function tipLag(dbs: Databases): Promise<void> {
     await run;
     server.closeAllConnections();
     server.close();
+    await cache.stop();
     afterFinal.sort((a, b) => a - b);
     afterBlock.sort((a, b) => a - b);
     const p50 = percentile(afterFinal, 50);
