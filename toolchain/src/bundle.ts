@@ -1,6 +1,7 @@
 // Contract TypeScript -> one ES module, with near-sdk-js's own rollup + babel pipeline
 // (its decorator handling and the exporter plugin that turns @NearBindgen methods into
 // exported functions). Its dependencies are resolved from near-sdk-js's install.
+import { realpathSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
@@ -43,11 +44,14 @@ const SDK_SHIMS: Record<string, string> = {
 };
 
 function sdkShims(): Plugin {
-  const sdkDir = `${packageDir("near-sdk-js")}${path.sep}`;
+  // Real paths: rollup reports importers with symlinks resolved (node_modules may be a link).
+  const sdkDir = `${realpathSync(packageDir("near-sdk-js"))}${path.sep}`;
   return {
     name: "gpu-market-sdk-shims",
     resolveId(source, importer) {
-      return importer?.startsWith(sdkDir) ? (SDK_SHIMS[source] ?? null) : null;
+      const shim = SDK_SHIMS[source];
+      if (shim === undefined || importer === undefined) return null;
+      return realpathSync(importer).startsWith(sdkDir) ? shim : null;
     },
   };
 }

@@ -190,7 +190,11 @@ type Rollup = {
 
 beforeAll(async () => {
   workDir = mkdtempSync(path.join(tmpdir(), "clone-deep-"));
-  withReplacement = await loadBundle((await bundleContract(ENTRY)).code, "replacement.mjs");
+  const replaced = (await bundleContract(ENTRY)).code;
+  // The bundle step's replacement, not lodash (its baseClone), is what the contract gets.
+  expect(replaced).toContain("function rawTag(");
+  expect(replaced).not.toContain("baseClone");
+  withReplacement = await loadBundle(replaced, "replacement.mjs");
   const rollup = (await import(pathToFileURL(sdkRequire.resolve("rollup")).href)) as Rollup;
   const { nodeResolve } = (await import(
     pathToFileURL(sdkRequire.resolve("@rollup/plugin-node-resolve")).href
