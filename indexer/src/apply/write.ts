@@ -49,26 +49,31 @@ export function tableInfo(catalog: Catalog, table: string): TableInfo {
   return info;
 }
 
-const columnNames = new WeakMap<TableInfo, Set<string>>();
-
-/** The row's values in column order as text input; a missing or unknown column is a bug. */
-function rowValues(info: TableInfo, row: Row, columns: Column[] = info.columns): (string | null)[] {
-  let names = columnNames.get(info);
-  if (names === undefined) {
-    names = new Set(info.columns.map((c) => c.name));
-    columnNames.set(info, names);
-  }
-  for (const name in row) {
-    if (!names.has(name)) throw new Error(`${info.name} has no column ${name}`);
-  }
-  return columns.map((c) => {
+/** Checks that `row` has exactly the table's columns (a missing or unknown one is a bug). */
+function checkColumns(info: TableInfo, row: Row): void {
+  let count = 0;
+  for (const c of info.columns) {
     if (!(c.name in row)) throw new Error(`a ${info.name} row lacks column ${c.name}`);
-    try {
-      return textValue(row[c.name], c.kind);
-    } catch (error) {
-      throw new Error(`${info.name}.${c.name}: ${(error as Error).message}`);
-    }
-  });
+    count++;
+  }
+  if (Object.keys(row).length !== count) {
+    const unknown = Object.keys(row).find((name) => !info.columns.some((c) => c.name === name));
+    throw new Error(`${info.name} has no column ${unknown}`);
+  }
+}
+
+function valueOf(info: TableInfo, c: Column, row: Row): string | null {
+  try {
+    return textValue(row[c.name], c.kind);
+  } catch (error) {
+    throw new Error(`${info.name}.${c.name}: ${(error as Error).message}`);
+  }
+}
+
+/** The row's values (these columns, in order) as text input. */
+function rowValues(info: TableInfo, row: Row, columns: Column[]): (string | null)[] {
+  checkColumns(info, row);
+  return columns.map((c) => valueOf(info, c, row));
 }
 
 /** COPY rows into a table (every column). */
@@ -78,9 +83,20 @@ export async function insertRows(
   rows: Row[],
 ): Promise<void> {
   if (rows.length === 0) return;
-  let text = "";
-  for (const row of rows) text += copyLine(rowValues(info, row));
-  await copyIn(client, `${info.name} (${info.columns.map((c) => c.name).join(", ")})`, text);
+  const lines: string[] = [];
+  const values: (string | null)[] = new Array(info.columns.length);
+  for (const row of rows) {
+    checkColumns(info, row);
+    for (let i = 0; i < info.columns.length; i++) {
+      values[i] = valueOf(info, info.columns[i] as Column, row);
+    }
+    lines.push(copyLine(values));
+  }
+  await copyIn(
+    client,
+    `${info.name} (${info.columns.map((c) => c.name).join(", ")})`,
+    lines.join(""),
+  );
 }
 
 /** `s.k1 = t.k1::type AND ...` over unnest'ed text arrays named like the columns. */
