@@ -4,6 +4,7 @@
  * 64-byte frames (what a token stream produces). Prints per-operation times (median of N).
  * Run: npm run bench -w @gpu-market/protocol
  */
+import { loadavg } from "node:os";
 import { performance } from "node:perf_hooks";
 import {
   type ChatRequest,
@@ -29,19 +30,27 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
 }
 
-async function time(fn: () => Promise<unknown> | unknown): Promise<number> {
+/** Median wall time and mean CPU time (user + system) per call, in ms. */
+async function time(fn: () => Promise<unknown> | unknown): Promise<{ wall: number; cpu: number }> {
   const samples: number[] = [];
+  const cpuStart = process.cpuUsage();
   for (let i = 0; i < ROUNDS; i++) {
     const start = performance.now();
     await fn();
     samples.push(performance.now() - start);
   }
-  return median(samples);
+  const cpu = process.cpuUsage(cpuStart);
+  return { wall: median(samples), cpu: (cpu.user + cpu.system) / 1000 / ROUNDS };
 }
+
+const show = (t: { wall: number; cpu: number }) =>
+  `${t.wall.toFixed(3)} ms (cpu ${t.cpu.toFixed(3)} ms)`;
 
 const machine = generateMachineSecrets();
 const key = encryptionPublicKey(machine.encryption);
-console.log(`protocol crypto bench: median of ${ROUNDS} rounds, Node ${process.version}`);
+console.log(
+  `protocol crypto bench: median wall time of ${ROUNDS} rounds (and mean CPU time), Node ${process.version}, load ${loadavg()[0]?.toFixed(1)}`,
+);
 for (const size of [1024, 10 * 1024, 100 * 1024]) {
   const request: ChatRequest = {
     model: "tiny",
@@ -52,7 +61,7 @@ for (const size of [1024, 10 * 1024, 100 * 1024]) {
   const seal = await time(() => sealRequest(binding, key, request));
   const open = await time(() => openRequest(binding, sealed.envelope, machine.encryption));
   console.log(
-    `  request ${String(size / 1024).padStart(3)} KB: seal ${seal.toFixed(3)} ms, open ${open.toFixed(3)} ms, envelope ${sealed.envelope.length} B`,
+    `  request ${String(size / 1024).padStart(3)} KB: seal ${show(seal)}, open ${show(open)}, envelope ${sealed.envelope.length} B`,
   );
 }
 const responseKey = new Uint8Array(32).fill(1);
@@ -74,5 +83,5 @@ const sealAnswer = await time(() => {
 });
 const openAnswer = await time(() => openResponse(file, responseKey, "ab".repeat(32)));
 console.log(
-  `  answer 10 KB in ${frames} frames: seal ${sealAnswer.toFixed(3)} ms, open ${openAnswer.toFixed(3)} ms, file ${file.length} B`,
+  `  answer 10 KB in ${frames} frames: seal ${show(sealAnswer)}, open ${show(openAnswer)}, file ${file.length} B`,
 );

@@ -75,6 +75,9 @@ describe("request envelope (HPKE X25519 / HKDF-SHA256 / ChaCha20-Poly1305)", () 
     const spaced = Buffer.from(JSON.stringify(json, null, 1));
     expect(() => parseEnvelope(spaced)).toThrow(/canonical/);
     expect(() => parseEnvelope(Buffer.from("{}"))).toThrow(/expected/);
+    // Node's base64 decoder skips characters it does not know; the envelope must not.
+    const skipped = Buffer.from(JSON.stringify({ ...json, ciphertext: `${json.ciphertext}*` }));
+    await rejectsWith(openRequest(binding, skipped, machine.encryption), "bad_envelope");
     expect(() => parseEnvelope(Buffer.from([0xff, 0xfe]))).toThrow(/UTF-8 JSON/);
     expect(() => parseEnvelope(new Uint8Array(8 * 1024 * 1024 + 1))).toThrow(/at most/);
   });
