@@ -62,7 +62,7 @@ function checkColumns(info: TableInfo, row: Row): void {
   }
 }
 
-function valueOf(info: TableInfo, c: Column, row: Row): string | null {
+function columnText(info: TableInfo, c: Column, row: Row): string | null {
   try {
     return textValue(row[c.name], c.kind);
   } catch (error) {
@@ -73,7 +73,7 @@ function valueOf(info: TableInfo, c: Column, row: Row): string | null {
 /** The row's values (these columns, in order) as text input. */
 function rowValues(info: TableInfo, row: Row, columns: Column[]): (string | null)[] {
   checkColumns(info, row);
-  return columns.map((c) => valueOf(info, c, row));
+  return columns.map((c) => columnText(info, c, row));
 }
 
 /** COPY rows into a table (every column). */
@@ -88,7 +88,7 @@ export async function insertRows(
   for (const row of rows) {
     checkColumns(info, row);
     for (let i = 0; i < info.columns.length; i++) {
-      values[i] = valueOf(info, info.columns[i] as Column, row);
+      values[i] = columnText(info, info.columns[i] as Column, row);
     }
     lines.push(copyLine(values));
   }
