@@ -436,7 +436,7 @@ async function searchBench(dbs: Databases, largeIndexed: boolean): Promise<void>
     const ratio =
       floor === undefined
         ? ""
-        : `, ${((100 * r.rps) / floor.rps).toFixed(0)}% of the floor's requests/s with ${n} process(es)`;
+        : `; ${((100 * r.rps) / floor.rps).toFixed(0)}% of the floor's requests/s and ${(r.p99 / floor.p99).toFixed(1)}x its p99 (${floor.p99.toFixed(1)} ms) with ${n} process(es)`;
     const met = r.p99 <= 20 && r.rps >= 1500;
     print(
       `TARGET search at ${LARGE} machines, p99 <= 20 ms and >= 1500 requests/s, cache ${cache ? "on" : "off"}: best with ${n} process(es): ${describeLoad(r)}${ratio}: ${verdict(met)}`,
