@@ -209,6 +209,7 @@ async function catchUpBench(dbs: Databases): Promise<void> {
       `catch-up chain: ${chain.final} blocks, ${chain.events} events (${LARGE} machines), served by its own process`,
     );
     const rates: number[] = [];
+    const floorRates: number[] = [];
     const ratios: number[] = [];
     for (let run = 1; run <= RUNS; run++) {
       const db = await dbs.create("bench_large");
@@ -235,6 +236,7 @@ async function catchUpBench(dbs: Databases): Promise<void> {
       await floorDb.close();
       const ratio = c.seconds / floor.seconds;
       rates.push(rate);
+      floorRates.push(chain.events / floor.seconds);
       ratios.push(ratio);
       print(
         `catch-up run ${run} (load ${loadBefore} -> ${load()}): ${c.seconds.toFixed(1)} s, ` +
@@ -249,7 +251,7 @@ async function catchUpBench(dbs: Databases): Promise<void> {
     const rate = median(rates);
     const ratio = median(ratios);
     print(
-      `TARGET catch-up >= 7000 events/s: median ${rate.toFixed(0)} events/s over ${RUNS} run(s): ${verdict(rate >= 7000)}`,
+      `TARGET catch-up >= 7000 events/s: median ${rate.toFixed(0)} events/s over ${RUNS} run(s) (the COPY floor: median ${median(floorRates).toFixed(0)} events/s): ${verdict(rate >= 7000)}`,
     );
     print(
       `TARGET catch-up within 3x the COPY floor: median ${ratio.toFixed(2)}x: ${verdict(ratio <= 3)}`,
