@@ -185,6 +185,8 @@ describe("market.infer", () => {
       keyset_sha256: (s.machine.machine as unknown as { keyset_sha256: string }).keyset_sha256,
       accept_within_ns: "120000000000",
       deliver_within_ns: "600000000000",
+      // The machine's price as read: the escrow refuses a job repriced before its callback.
+      max_price_per_unit: "1000",
     });
     // The prompt never leaves in the clear.
     expect(envelope.toString()).not.toContain("Hi");

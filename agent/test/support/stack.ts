@@ -362,6 +362,8 @@ export async function createJob(
       keyset_sha256: machine.keysetSha256,
       accept_within_ns: (BigInt(options.acceptWithinS ?? 120) * 1_000_000_000n).toString(),
       deliver_within_ns: (300n * 1_000_000_000n).toString(),
+      // Every test machine is registered at PRICE: the escrow requires the price the client accepts.
+      max_price_per_unit: PRICE.toString(),
     },
     { deposit: options.maxAmount, gas: 200n * TGAS },
   );
