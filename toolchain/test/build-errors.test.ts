@@ -34,24 +34,24 @@ async function buildError(name: string): Promise<BuildError> {
 }
 
 describe("build errors", () => {
-  it("a syntax error fails the bundle step with the parser's message and position", async () => {
+  it("a syntax error fails the typecheck step (near-sdk-js's check runs before bundling)", async () => {
     writeContract(
       "broken",
       'import { near } from "near-sdk-js";\nexport function f() {\n  near.log("x"\n}\n',
     );
     const error = await buildError("broken");
     expect(error.contract).toBe("broken");
-    expect(error.step).toBe("bundle");
-    expect(error.message).toMatch(/^contract broken: bundle failed: .*index\.ts.*\(4:0\)/s);
+    expect(error.step).toBe("typecheck");
+    expect(error.message).toMatch(/^contract broken: typecheck failed: .*index\.ts/s);
   });
 
-  it("an unresolvable import fails the bundle step", async () => {
+  it("an unresolvable import fails the typecheck step", async () => {
     writeContract(
       "orphan",
       'import { helper } from "./missing.ts";\nexport function f() { helper(); }\n',
     );
     const error = await buildError("orphan");
-    expect(error.step).toBe("bundle");
+    expect(error.step).toBe("typecheck");
     expect(error.message).toMatch(/missing\.ts/);
   });
 

@@ -160,7 +160,7 @@ describe("npm start", () => {
         /input encrypted to keyset [0-9a-f]{6}…[0-9a-f]{6} · \d+ prompt \+ \d+ completion tokens · [0-9.]+ tok\/s/,
       );
       expect(await page.locator("[data-testid=job-inference]").allTextContents()).toContainEqual(
-        expect.stringContaining("failed: bad_request"),
+        expect.stringContaining("failed: bad request"),
       );
       const machineZero = page.locator(
         '[data-testid=machine-row][data-machine-id="0"] [data-testid=throughput]',
