@@ -6,10 +6,10 @@
 //
 // The run happens in V8 as NEAR would run the contract: in NEAR's initial memory (the
 // contract declares it, flags.ts; the allocator's heap ends where it ends), host functions
-// are refused (loading must not depend on a call's
-// context), and the run must leave the memory size and every global as a call would find
-// them. The stack and the bytecode are dead after loading and are left out; runs of zeros
-// are left out too (a fresh memory is zero).
+// are refused (loading must not depend on a call's context), and the run must leave the
+// memory size and every global as a call would find them. The stack and the bytecode are
+// dead after loading and are left out; runs of zeros are left out too (a fresh memory is
+// zero).
 import binaryen from "binaryen";
 import { NEAR_INITIAL_MEMORY_PAGES, NEAR_MAX_MEMORY_PAGES } from "./flags.ts";
 

@@ -168,11 +168,11 @@ async function main(): Promise<void> {
       1n,
     );
 
-    // Blobs
+    // Blobs, stored by the proposer (only a blob's payer may propose it)
     const registryBlob = await run(
       "store_blob",
       `registry, ${registryWasm.length} bytes`,
-      carol,
+      alice,
       gov,
       "store_blob",
       registryWasm,
@@ -182,7 +182,7 @@ async function main(): Promise<void> {
     const selfBlob = await run(
       "store_blob",
       `governance, ${governanceWasm.length} bytes`,
-      carol,
+      alice,
       gov,
       "store_blob",
       governanceWasm,
@@ -295,7 +295,7 @@ async function main(): Promise<void> {
     const removed = await run(
       "remove_blob",
       "registry blob, after its proposal executed",
-      carol,
+      alice,
       gov,
       "remove_blob",
       { code_sha256: registrySha },

@@ -214,8 +214,19 @@ test(`${STEPS} random operations keep the books and every balance exact`, async 
         method: "resolve_dispute",
         args: { job_id: job.id, provider_amount: paid.toString() },
       });
-      expect(result.failed).toBe(false);
-      close(job, paid);
+      if (result.failed) {
+        // On a loaded machine the 4 s arbitration window can close first: then the delivery
+        // stands and anyone settles it at the amount the receipt made due.
+        expect(result.receiptFailureMessages.join("\n")).toMatch(/arbitration window closed/);
+        const settled = await callRaw(bob, escrow, {
+          method: "settle_job",
+          args: { job_id: job.id },
+        });
+        expect(settled.failed, settled.receiptFailureMessages.join("\n")).toBe(false);
+        close(job, BigInt(job.amount_due ?? "0"));
+      } else {
+        close(job, paid);
+      }
     } else if (roll < 0.74) {
       const job = pick(rng, [...by("requested"), ...by("accepted")]);
       if (job === undefined) continue;
