@@ -45,6 +45,9 @@ export interface EscrowParams {
   min_deliver_ns: string;
   max_deliver_ns: string;
   max_page_size: number;
+  /** Bounds of a session's lifetime (expires_within_ns at open_session). */
+  min_session_ns: string;
+  max_session_ns: string;
 }
 
 /**
@@ -54,6 +57,7 @@ export interface EscrowParams {
  */
 export interface ProviderExposure {
   account_id: string;
+  /** Delivered or disputed jobs, and sessions (open, closing or disputed). */
   open_jobs: number;
   last_closed_at: string | null;
 }
@@ -114,6 +118,73 @@ export interface Job {
   /** Set when the provider gave the job back unserved (fail_job; refund_reason "provider_failed"). */
   failure_code: FailureCode | null;
   settled_by: SettledBy | null;
+}
+
+/**
+ * An inference session: a budget escrowed once for many requests to one machine, paid off-chain by
+ * vouchers signed with the client's ed25519 key (inference-messages.ts). open: serving, the
+ * provider may claim vouchers; closing: closed by the provider, or by the client after expires_at,
+ * the provider may still claim and the client dispute until dispute_deadline; disputed: the
+ * arbiter splits the budget until arbitration_deadline; settled (the last voucher claimed is
+ * paid), resolved (the arbiter's split).
+ */
+export type SessionStatus = "open" | "closing" | "disputed" | "settled" | "resolved";
+
+/** Who closed a session with its last claimed voucher. */
+export type SessionSettledBy = "counterparty" | "dispute_window" | "arbitration_timeout";
+
+export interface Session {
+  id: string;
+  /** Who opened it and holds the client key: the payer itself or a spender of its allowance. */
+  client: string;
+  payer: string;
+  /** The key that signs vouchers, "ed25519:<base58>". */
+  client_key: string;
+  machine_id: string;
+  /** Snapshots taken from the registry when the session was opened. */
+  provider: string;
+  machine_public_key: string;
+  price_per_unit: string;
+  fee_bps: number;
+  keyset_sha256: string;
+  encryption_key: string;
+  asset: Asset;
+  budget: string;
+  /** The last voucher the provider claimed: its amount, nonce ("0": none yet) and signature. */
+  claimed: string;
+  nonce: string;
+  voucher_signature: string | null;
+  status: SessionStatus;
+  opened_at: string;
+  expires_at: string;
+  closed_by: "provider" | "client" | null;
+  closing_at: string | null;
+  dispute_deadline: string | null;
+  disputed_at: string | null;
+  dispute_reason: string | null;
+  arbitration_deadline: string | null;
+  resolution_note: string | null;
+  slash_requested: boolean;
+  /** Set when the session is settled or resolved: what each party was credited. */
+  provider_payout: string | null;
+  fee: string | null;
+  client_refund: string | null;
+  closed_at: string | null;
+  settled_by: SessionSettledBy | null;
+}
+
+/** A session asked for but not opened yet: carried to the registry's answer. */
+export interface SessionRequest {
+  client: string;
+  payer: string;
+  machine_id: string;
+  client_key: string;
+  asset: Asset;
+  budget: string;
+  keyset_sha256: string;
+  max_price_per_unit: string;
+  expires_within_ns: string;
+  source: FundingSource;
 }
 
 /** What deliver_job takes besides the job id: the receipt fields the machine key signed. */
@@ -228,6 +299,27 @@ export type EscrowEvent =
   | { event: "job_failed"; data: Job }
   | { event: "job_disputed"; data: Job }
   | { event: "dispute_resolved"; data: Job }
+  | { event: "session_pending"; data: SessionRequest & { allowance: Allowance | null } }
+  | { event: "session_opened"; data: Session }
+  | {
+      event: "session_rejected";
+      data: SessionRequest & { reason: string; refunded_to: string; allowance: Allowance | null };
+    }
+  | { event: "session_claimed"; data: Session }
+  | { event: "session_closing"; data: Session }
+  | { event: "session_disputed"; data: Session }
+  | { event: "session_settled"; data: Session }
+  | { event: "session_resolved"; data: Session }
+  | {
+      event: "session_slash_requested";
+      data: {
+        session_id: string;
+        provider: string;
+        machine_id: string;
+        arbiter: string;
+        reason: string;
+      };
+    }
   | {
       event: "slash_requested";
       data: {

@@ -15,6 +15,8 @@ export const RECEIPT_VERSION = "gpumarket/v1/receipt";
 export const FAILURE_VERSION = "gpumarket/v1/failure";
 export const GPU_NONCE_DOMAIN = "gpumarket/v1/gpu-nonce";
 export const MACHINE_KEY_PROOF_VERSION = "gpumarket/v1/machine-key";
+export const VOUCHER_VERSION = "gpumarket/v1/voucher";
+export const SESSION_RECEIPT_VERSION = "gpumarket/v1/session-receipt";
 
 /** A model a machine serves: its name (as the backend knows it) and the sha256 of its weights files. */
 export interface ModelEntry {
@@ -169,5 +171,66 @@ export function failureBytes(notice: FailureNotice): Uint8Array {
     escrow: notice.escrow,
     job_id: notice.job_id,
     code: notice.code,
+  });
+}
+
+/**
+ * What a session's client key signs (sha256 of the canonical bytes) to pay for inference off-chain:
+ * the escrow and session, the cumulative amount the client agrees the provider may claim from the
+ * session's budget (u128 decimal, base units of the session's asset) and a nonce (u64 decimal)
+ * that grows with every voucher. The provider claims with the voucher of its choice; the escrow
+ * takes only a nonce above the last one it recorded, so a voucher cannot be replayed.
+ */
+export interface SessionVoucher {
+  escrow: string;
+  session_id: string;
+  amount: string;
+  nonce: string;
+}
+
+export function voucherBytes(voucher: SessionVoucher): Uint8Array {
+  return canonicalBytes({
+    version: VOUCHER_VERSION,
+    escrow: voucher.escrow,
+    session_id: voucher.session_id,
+    amount: voucher.amount,
+    nonce: voucher.nonce,
+  });
+}
+
+/**
+ * What the machine key signs (sha256 of the canonical bytes) for each request it answers in a
+ * session: the same fields as a job's receipt, the session instead of the job, and `charged`, the
+ * session's cumulative cost after this request (u128 decimal) under the voucher of `nonce`. The
+ * client checks it before signing its next voucher; in a dispute it shows what was served.
+ */
+export interface SessionReceipt {
+  escrow: string;
+  session_id: string;
+  request_id: string;
+  model: string;
+  weights_sha256: string;
+  request_sha256: string;
+  response_sha256: string;
+  prompt_tokens: string;
+  completion_tokens: string;
+  charged: string;
+  nonce: string;
+}
+
+export function sessionReceiptBytes(receipt: SessionReceipt): Uint8Array {
+  return canonicalBytes({
+    version: SESSION_RECEIPT_VERSION,
+    escrow: receipt.escrow,
+    session_id: receipt.session_id,
+    request_id: receipt.request_id,
+    model: receipt.model,
+    weights_sha256: receipt.weights_sha256,
+    request_sha256: receipt.request_sha256,
+    response_sha256: receipt.response_sha256,
+    prompt_tokens: receipt.prompt_tokens,
+    completion_tokens: receipt.completion_tokens,
+    charged: receipt.charged,
+    nonce: receipt.nonce,
   });
 }

@@ -13,6 +13,8 @@ const DURATIONS = [
   "max_accept_ns",
   "min_deliver_ns",
   "max_deliver_ns",
+  "min_session_ns",
+  "max_session_ns",
 ] as const;
 
 const PARAM_NAMES = ["fee_bps", "max_page_size", ...DURATIONS] as const;
@@ -50,6 +52,11 @@ export function mergeParams(base: EscrowParams, value: unknown, field: string): 
   if (BigInt(next.min_deliver_ns) > BigInt(next.max_deliver_ns)) {
     fail(
       `${field}: min_deliver_ns ${next.min_deliver_ns} exceeds max_deliver_ns ${next.max_deliver_ns}`,
+    );
+  }
+  if (BigInt(next.min_session_ns) > BigInt(next.max_session_ns)) {
+    fail(
+      `${field}: min_session_ns ${next.min_session_ns} exceeds max_session_ns ${next.max_session_ns}`,
     );
   }
   return next;

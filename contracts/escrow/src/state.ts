@@ -73,4 +73,6 @@ export const DEFAULT_PARAMS: EscrowParams = {
   min_deliver_ns: (60n * SECOND_NS).toString(),
   max_deliver_ns: (7n * 86_400n * SECOND_NS).toString(),
   max_page_size: 100,
+  min_session_ns: (60n * SECOND_NS).toString(),
+  max_session_ns: (7n * 86_400n * SECOND_NS).toString(),
 };
