@@ -3,7 +3,7 @@
  * nothing spent; what a refused job had taken from its period is given back to that period only.
  */
 import { near } from "near-sdk-js";
-import type { Allowance, JobRequest } from "../../common/src/escrow-types.ts";
+import type { Allowance } from "../../common/src/escrow-types.ts";
 import { readRecord, writeRecord } from "../../common/src/store.ts";
 import { allowanceKey } from "./keys.ts";
 
@@ -27,12 +27,23 @@ export function currentPeriod(allowance: Allowance): Allowance {
   return { ...allowance, period_start: (start + elapsedPeriods * period).toString(), spent: "0" };
 }
 
+/** Whose allowance a request spends: the payer's, for the client (the spender). */
+export interface AllowanceUse {
+  payer: string;
+  client: string;
+  asset: string;
+}
+
 /**
- * Gives a refused job's amount back to the allowance it was spent from, if that allowance and its
- * period (`spentInPeriod`) are still the current ones; returns the allowance saved, or null.
+ * Gives a refused request's `amount` back to the allowance it was spent from, if that allowance and
+ * its period (`spentInPeriod`) are still the current ones; returns the allowance saved, or null.
  */
-export function returnToAllowance(request: JobRequest, spentInPeriod: string): Allowance | null {
-  const stored = getAllowance(request.payer, request.client, request.asset);
+export function returnToAllowance(
+  use: AllowanceUse,
+  amount: bigint,
+  spentInPeriod: string,
+): Allowance | null {
+  const stored = getAllowance(use.payer, use.client, use.asset);
   if (stored === null) {
     return null;
   }
@@ -40,7 +51,7 @@ export function returnToAllowance(request: JobRequest, spentInPeriod: string): A
   if (allowance.period_start !== spentInPeriod) {
     return null;
   }
-  const spent = BigInt(allowance.spent) - BigInt(request.max_amount);
+  const spent = BigInt(allowance.spent) - amount;
   allowance.spent = (spent > 0n ? spent : 0n).toString();
   saveAllowance(allowance);
   return allowance;

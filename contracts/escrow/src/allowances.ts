@@ -10,7 +10,12 @@ import { emitEvent } from "../../common/src/events.ts";
 import { readRecord, removeRecord, writeRecord } from "../../common/src/store.ts";
 import { parseU64, parseU128 } from "../../common/src/u128.ts";
 import { requireAccountId } from "../../common/src/validate.ts";
-import { currentPeriod, getAllowance, saveAllowance } from "./allowance-store.ts";
+import {
+  type AllowanceUse,
+  currentPeriod,
+  getAllowance,
+  saveAllowance,
+} from "./allowance-store.ts";
 import { parseAsset, parseUsableAsset } from "./assets.ts";
 import { escrowFromBalance } from "./balances.ts";
 import { askRegistry, requireStorageForJob } from "./create.ts";
@@ -88,6 +93,43 @@ export function listAllowances(owner: string, from: number, limit: number): Allo
 }
 
 /**
+ * Takes `amount` from what is left of the payer's allowance for the client in the current period;
+ * null (nothing changed) when it is more than what is left.
+ */
+function trySpend(use: AllowanceUse, amount: bigint): Allowance | null {
+  const stored =
+    getAllowance(use.payer, use.client, use.asset) ??
+    fail(`${use.payer} has given ${use.client} no allowance in ${use.asset}`);
+  const allowance = currentPeriod(stored);
+  const spent = BigInt(allowance.spent) + amount;
+  if (spent > BigInt(allowance.limit)) {
+    return null;
+  }
+  allowance.spent = spent.toString();
+  saveAllowance(allowance);
+  return allowance;
+}
+
+/**
+ * A spender's session paid by the owner: within the allowance the budget is locked from the owner's
+ * balance; above it the call fails (sessions have no approval queue: ask for a smaller budget, or
+ * the owner raises the allowance).
+ */
+export function spendForSession(use: AllowanceUse, amount: bigint): Allowance {
+  const allowance = trySpend(use, amount);
+  if (allowance === null) {
+    const left = viewAllowance(use.payer, use.client, use.asset);
+    const remaining = left === null ? 0n : BigInt(left.limit) - BigInt(left.spent);
+    fail(
+      `budget: ${amount} is more than the ${remaining} ${use.asset} left of ${use.payer}'s ` +
+        `allowance for ${use.client} this period`,
+    );
+  }
+  escrowFromBalance(use.payer, use.asset, amount);
+  return allowance;
+}
+
+/**
  * A spender's job paid by the owner: within the allowance, the funds are locked and the registry
  * asked; above it, an approval request is stored for the owner instead.
  */
@@ -95,15 +137,9 @@ export function spendOrRequestApproval(
   state: EscrowState,
   request: JobRequest,
 ): { allowance: Allowance } | { approval: Approval } {
-  const stored =
-    getAllowance(request.payer, request.client, request.asset) ??
-    fail(`${request.payer} has given ${request.client} no allowance in ${request.asset}`);
-  const allowance = currentPeriod(stored);
   const amount = BigInt(request.max_amount);
-  const spent = BigInt(allowance.spent) + amount;
-  if (spent <= BigInt(allowance.limit)) {
-    allowance.spent = spent.toString();
-    saveAllowance(allowance);
+  const allowance = trySpend(request, amount);
+  if (allowance !== null) {
     escrowFromBalance(request.payer, request.asset, amount);
     return { allowance };
   }

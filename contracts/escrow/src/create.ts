@@ -6,23 +6,19 @@
  * machine does not serve the model).
  */
 import { near, type PromiseIndex } from "near-sdk-js";
-import { decodeBase58 } from "../../common/src/encoding.ts";
 import { fail } from "../../common/src/errors.ts";
 import type { Allowance, FundingSource, Job, JobRequest } from "../../common/src/escrow-types.ts";
 import { NEAR_ASSET } from "../../common/src/escrow-types.ts";
 import { emitEvent } from "../../common/src/events.ts";
-import { parseEncryptionKey } from "../../common/src/inference-messages.ts";
 import type { Eligibility } from "../../common/src/registry-types.ts";
 import { parseU64, parseU128 } from "../../common/src/u128.ts";
-import { requireHex, typeName } from "../../common/src/validate.ts";
+import { requireHex } from "../../common/src/validate.ts";
 import { returnToAllowance } from "./allowance-store.ts";
 import { creditFromEscrow, escrowIncoming, escrowOutgoing } from "./balances.ts";
+import { askEligibility, type EligibilityAsk, eligibilityRejection } from "./eligibility.ts";
 import { insertJob } from "./jobs.ts";
-import { type EscrowState, GAS, STORAGE_BYTES, TGAS } from "./state.ts";
+import { type EscrowState, STORAGE_BYTES } from "./state.ts";
 import { canCharge, chargeStorage } from "./storage.ts";
-
-/** Gas this call itself still needs after scheduling the promises. */
-const GAS_MARGIN = 10n * TGAS;
 
 /** The fields every job request carries, whatever pays for it. */
 export const JOB_FIELDS = [
@@ -110,34 +106,18 @@ export function requireStorageForJob(payer: string): void {
 }
 
 /**
- * Asks the registry about the machine, with on_eligibility as the callback; returns its promise.
- * `allowancePeriod`: the allowance period the amount was spent from, given back on refusal.
+ * Asks the registry about the job's machine, with on_eligibility as the callback; returns its
+ * promise. `allowancePeriod`: the allowance period the amount was spent from, given back on refusal.
  */
 export function askRegistry(
   state: EscrowState,
   request: JobRequest,
   allowancePeriod: string | null = null,
 ): PromiseIndex {
-  const needed = GAS.eligibility + GAS.eligibilityCallback + GAS_MARGIN;
-  const left = near.prepaidGas() - near.usedGas();
-  if (left < needed) {
-    fail(`not enough gas: ${left} left, creating a job needs at least ${needed} more`);
-  }
-  const eligibility = near.promiseCreate(
-    state.registry,
-    "is_eligible",
-    JSON.stringify({ machine_id: request.machine_id }),
-    0n,
-    GAS.eligibility,
-  );
-  return near.promiseThen(
-    eligibility,
-    near.currentAccountId(),
-    "on_eligibility",
-    JSON.stringify({ request, allowance_period: allowancePeriod }),
-    0n,
-    GAS.eligibilityCallback,
-  );
+  return askEligibility(state, request.machine_id, "on_eligibility", "creating a job", {
+    request,
+    allowance_period: allowancePeriod,
+  });
 }
 
 /** Emits job_pending for funds locked in this call and hands the registry's answer back. */
@@ -150,72 +130,6 @@ export function startJob(
   const promise = askRegistry(state, request, allowance?.period_start ?? null);
   emitEvent({ event: "job_pending", data: { ...request, allowance } });
   near.promiseReturn(promise);
-}
-
-/** Why the registry's answer does not allow the job, or null when it does. */
-function rejection(request: JobRequest, answer: unknown): string | null {
-  if (typeof answer !== "object" || answer === null) {
-    return `the registry answered ${typeName(answer)} instead of an eligibility`;
-  }
-  const e = answer as Partial<Eligibility>;
-  if (e.eligible !== true) {
-    return `machine ${request.machine_id} is not eligible: ${e.reason ?? "no reason given"}`;
-  }
-  if (e.machine_id !== request.machine_id) {
-    return `the registry answered for machine ${String(e.machine_id)}`;
-  }
-  if (typeof e.provider !== "string" || typeof e.price_per_unit !== "string") {
-    return "the registry's answer lacks the provider or the price";
-  }
-  if (typeof e.machine_public_key !== "string" || !e.machine_public_key.startsWith("ed25519:")) {
-    return "the registry's answer lacks an ed25519 machine key";
-  }
-  if (!/^(0|[1-9][0-9]{0,38})$/.test(e.price_per_unit)) {
-    return `the registry's price ${e.price_per_unit} is not a u128`;
-  }
-  if (
-    request.max_price_per_unit !== null &&
-    BigInt(e.price_per_unit) > BigInt(request.max_price_per_unit)
-  ) {
-    return `price per unit ${e.price_per_unit} is above max_price_per_unit ${request.max_price_per_unit}`;
-  }
-  if (
-    decodeBase58(e.machine_public_key.slice("ed25519:".length), "machine_public_key").length !== 32
-  ) {
-    return "the machine key is not 32 bytes";
-  }
-  return keysetRejection(request, e) ?? storageRejection(request);
-}
-
-/** Why the machine's attested keyset does not fit the request (encrypted to it, for its model). */
-function keysetRejection(request: JobRequest, e: Partial<Eligibility>): string | null {
-  const machine = `machine ${request.machine_id}`;
-  if (typeof e.keyset_sha256 !== "string") {
-    return `${machine} has no attested keyset (encryption key and models): it cannot take jobs`;
-  }
-  if (e.keyset_sha256 !== request.keyset_sha256) {
-    return (
-      `the machine's keyset changed: ${machine} now attests keyset ${e.keyset_sha256}, ` +
-      `the request was encrypted to ${request.keyset_sha256}; encrypt again`
-    );
-  }
-  try {
-    parseEncryptionKey(e.encryption_key, "encryption_key");
-  } catch (error) {
-    return `the registry's answer has no valid encryption key: ${(error as Error).message}`;
-  }
-  const models = Array.isArray(e.models) ? e.models : [];
-  if (!models.some((model) => model?.weights_sha256 === request.model_hash)) {
-    return `${machine} does not serve model ${request.model_hash} (no attested model has these weights)`;
-  }
-  return null;
-}
-
-function storageRejection(request: JobRequest): string | null {
-  if (!canCharge(request.payer, STORAGE_BYTES.job)) {
-    return `${request.payer} no longer has the storage balance a job needs`;
-  }
-  return null;
 }
 
 /**
@@ -232,7 +146,7 @@ function refund(request: JobRequest, reason: string, allowancePeriod: string | n
   }
   const allowance =
     request.source === "allowance" && allowancePeriod !== null
-      ? returnToAllowance(request, allowancePeriod)
+      ? returnToAllowance(request, amount, allowancePeriod)
       : null;
   emitEvent({
     event: "job_rejected",
@@ -296,6 +210,18 @@ function createJob(state: EscrowState, request: JobRequest, answer: Eligibility)
   return job;
 }
 
+function jobAsk(request: JobRequest): EligibilityAsk {
+  return {
+    machine_id: request.machine_id,
+    payer: request.payer,
+    keyset_sha256: request.keyset_sha256,
+    max_price_per_unit: request.max_price_per_unit,
+    model_hash: request.model_hash,
+    storage_bytes: STORAGE_BYTES.job,
+    what: "job",
+  };
+}
+
 export type EligibilityOutcome = Job | { rejected: true; reason: string };
 
 /**
@@ -311,7 +237,7 @@ export function onEligibility(
   let answer: unknown = null;
   try {
     answer = JSON.parse(near.promiseResult(0));
-    reason = rejection(request, answer);
+    reason = eligibilityRejection(jobAsk(request), answer);
   } catch (error) {
     reason = `the registry call failed: ${error instanceof Error ? error.message : String(error)}`;
   }

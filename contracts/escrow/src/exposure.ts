@@ -1,6 +1,6 @@
 /**
- * Per provider, its jobs a dispute may still find bad (delivered or disputed, not closed) and when
- * the last of them closed. The registry's withdraw_bond asks (provider_exposure) and keeps the bond
+ * Per provider, its jobs a dispute may still find bad (delivered or disputed, not closed) and its
+ * sessions (from open to settled or resolved), and when the last of them closed. The registry's withdraw_bond asks (provider_exposure) and keeps the bond
  * while any is open and for one unbonding period after, so a slash that a dispute asks for still
  * finds the bond. Jobs created before state version 3 (ids below exposure_from_job_id) are not
  * counted: they were delivered, or may be, without this record.
@@ -25,23 +25,31 @@ function counted(state: EscrowState, job: Job): boolean {
   return BigInt(job.id) >= BigInt(state.exposure_from_job_id);
 }
 
-/** The job was delivered: one more open job for its provider. */
-export function exposureOpened(state: EscrowState, job: Job): void {
-  if (!counted(state, job)) {
-    return;
-  }
-  const exposure = providerExposure(job.provider);
+/** One more piece of work a dispute may still find bad: a job delivered, or a session opened. */
+export function exposureAdded(provider: string): void {
+  const exposure = providerExposure(provider);
   exposure.open_jobs += 1;
-  writeRecord(exposureKey(job.provider), exposure);
+  writeRecord(exposureKey(provider), exposure);
 }
 
-/** A delivered or disputed job closed (settled or resolved). */
-export function exposureClosed(state: EscrowState, job: Job): void {
-  if (!counted(state, job)) {
-    return;
-  }
-  const exposure = providerExposure(job.provider);
+/** A delivered or disputed job, or a session, closed (settled or resolved). */
+export function exposureRemoved(provider: string): void {
+  const exposure = providerExposure(provider);
   exposure.open_jobs = Math.max(0, exposure.open_jobs - 1);
   exposure.last_closed_at = near.blockTimestamp().toString();
-  writeRecord(exposureKey(job.provider), exposure);
+  writeRecord(exposureKey(provider), exposure);
+}
+
+/** The job was delivered. */
+export function exposureOpened(state: EscrowState, job: Job): void {
+  if (counted(state, job)) {
+    exposureAdded(job.provider);
+  }
+}
+
+/** A delivered or disputed job closed. */
+export function exposureClosed(state: EscrowState, job: Job): void {
+  if (counted(state, job)) {
+    exposureRemoved(job.provider);
+  }
 }

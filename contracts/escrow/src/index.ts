@@ -1,7 +1,8 @@
 /**
  * The GPU market escrow: jobs paid in NEAR or allowed NEP-141 tokens, encrypted to the machine's
- * attested keyset and delivered with a receipt signed by the attested machine key; settlement,
- * disputes, prepaid balances and spending allowances. Each method validates its arguments and
+ * attested keyset and delivered with a receipt signed by the attested machine key; sessions, one
+ * budget for many requests paid off-chain by the client's signed vouchers; settlement, disputes,
+ * prepaid balances and spending allowances. Each method validates its arguments and
  * delegates to the module of its concern; see README.md for every method.
  */
 import { call, initialize, NearBindgen, near, view } from "near-sdk-js";
@@ -16,6 +17,8 @@ import type {
   Job,
   JobRequest,
   ProviderExposure,
+  Session,
+  SessionRequest,
   StorageBalance,
 } from "../../common/src/escrow-types.ts";
 import { NEAR_ASSET } from "../../common/src/escrow-types.ts";
@@ -38,6 +41,7 @@ import {
   rejectApproval,
   removeAllowance,
   setAllowance,
+  spendForSession,
   spendOrRequestApproval,
   viewAllowance,
 } from "./allowances.ts";
@@ -71,7 +75,14 @@ import { deliverJob, failJob, onDeliver } from "./delivery.ts";
 import { disputeJob, requestSlash, resolveDispute } from "./disputes.ts";
 import { providerExposure } from "./exposure.ts";
 import { getJob, JOB_STATUSES, jobsByIds, listJobs, parseJobId, requireJob } from "./jobs.ts";
-import { clientJobs, machineJobs, providerJobs, statusJobs } from "./keys.ts";
+import {
+  clientJobs,
+  clientSessions,
+  machineJobs,
+  providerJobs,
+  providerSessions,
+  statusJobs,
+} from "./keys.ts";
 import {
   acceptJob,
   cancelJob,
@@ -82,6 +93,25 @@ import {
   settleJob,
 } from "./lifecycle.ts";
 import { mergeParams } from "./params.ts";
+import {
+  claimSession,
+  closeSession,
+  disputeSession,
+  requestSessionSlash,
+  resolveSession,
+  settleSession,
+} from "./session-lifecycle.ts";
+import {
+  askRegistryForSession,
+  onSessionEligibility,
+  parseSessionRequest,
+  requireStorageForSession,
+  SESSION_FIELDS,
+  type SessionOutcome,
+  startSession,
+} from "./session-open.ts";
+import { getSession, parseSessionId, requireSession, sessionsByIds } from "./session-store.ts";
+import { parseVoucher, parseVoucherObject, VOUCHER_FIELDS } from "./session-vouchers.ts";
 import { CONTRACT_VERSION, DEFAULT_PARAMS, type EscrowState, LIMITS } from "./state.ts";
 import { storageBalanceOf, storageBounds, storageDeposit, storageWithdraw } from "./storage.ts";
 import { migrateState, upgradeSelf } from "./upgrade.ts";
@@ -127,6 +157,7 @@ class EscrowContract implements EscrowState {
   next_job_id = "0";
   next_approval_id = "0";
   exposure_from_job_id = "0";
+  next_session_id = "0";
 
   @initialize({})
   init(value: unknown): void {
@@ -259,8 +290,9 @@ class EscrowContract implements EscrowState {
   }
 
   /**
-   * NEP-141 receiver. msg is {"action":"deposit"} or {"action":"create_job","job":{...}}; returns
-   * the unused amount (all of it when the job is not created), which the token refunds.
+   * NEP-141 receiver. msg is {"action":"deposit"}, {"action":"create_job","job":{...}} or
+   * {"action":"open_session","session":{...}}; returns the unused amount (all of it when the job
+   * is not created or the session not opened), which the token refunds.
    */
   @call({})
   ft_on_transfer(value: unknown): string | undefined {
@@ -276,10 +308,17 @@ class EscrowContract implements EscrowState {
     try {
       parsed = JSON.parse(text);
     } catch {
-      fail('msg: not JSON; expected {"action":"deposit"} or {"action":"create_job","job":{...}}');
+      fail(
+        'msg: not JSON; expected {"action":"deposit"}, {"action":"create_job","job":{...}} or ' +
+          '{"action":"open_session","session":{...}}',
+      );
     }
     const msg = requireObject(parsed, "msg");
-    const action = requireEnum(msg.action, "msg.action", ["deposit", "create_job"] as const);
+    const action = requireEnum(msg.action, "msg.action", [
+      "deposit",
+      "create_job",
+      "open_session",
+    ] as const);
     if (action === "deposit") {
       requireOnlyKeys(msg, "msg", ["action"]);
       requireRegistered(sender, "a balance");
@@ -287,6 +326,22 @@ class EscrowContract implements EscrowState {
       const balance = entry(sender, token);
       emitEvent({ event: "deposit", data: { ...balance, deposited: amount.toString() } });
       return "0";
+    }
+    if (action === "open_session") {
+      requireOnlyKeys(msg, "msg", ["action", "session"]);
+      const fields = requireObject(msg.session, "msg.session");
+      requireOnlyKeys(fields, "msg.session", SESSION_FIELDS);
+      const request = parseSessionRequest(this, fields, {
+        client: sender,
+        payer: sender,
+        asset: token,
+        budget: amount,
+        source: "token",
+      });
+      // No state changes here: if anything later fails, the token refunds and nothing is left behind.
+      requireStorageForSession(sender);
+      near.promiseReturn(askRegistryForSession(this, request, null));
+      return undefined;
     }
     requireOnlyKeys(msg, "msg", ["action", "job"]);
     const job = requireObject(msg.job, "msg.job");
@@ -449,6 +504,107 @@ class EscrowContract implements EscrowState {
     return requestSlash(this, requireJob(parseJobId(args.job_id, "job_id")), args);
   }
 
+  // Sessions
+
+  /**
+   * Paid by the attached NEAR, or (no deposit) from the caller's balance in `asset` up to `budget`,
+   * or by `payer`'s balance through an allowance the payer gave the caller. Its result is
+   * on_session_eligibility's: the session, or why it was refused.
+   */
+  @call({ payableFunction: true })
+  open_session(value: unknown): void {
+    const args = argsOf("open_session", value, [...SESSION_FIELDS, "budget", "asset", "payer"]);
+    const caller = near.predecessorAccountId();
+    const attached = near.attachedDeposit();
+    const payer = args.payer === undefined ? caller : requireAccountId(args.payer, "payer");
+    if (attached > 0n) {
+      if (payer !== caller) {
+        fail("payer: a session paid by another account's allowance takes no deposit");
+      }
+      if (args.asset !== undefined && args.asset !== NEAR_ASSET) {
+        fail("asset: a session paid with attached NEAR is in NEAR");
+      }
+      if (args.budget !== undefined && parseU128(args.budget, "budget") !== attached) {
+        fail(`budget: ${String(args.budget)} differs from the attached deposit ${attached}`);
+      }
+      const request = parseSessionRequest(this, args, {
+        client: caller,
+        payer,
+        asset: NEAR_ASSET,
+        budget: attached,
+        source: "attached",
+      });
+      escrowIncoming(NEAR_ASSET, attached);
+      startSession(this, request, null);
+      return;
+    }
+    if (args.asset === undefined || args.budget === undefined) {
+      fail("attach NEAR, or give asset and budget to pay from a balance");
+    }
+    const request = parseSessionRequest(this, args, {
+      client: caller,
+      payer,
+      asset: parseUsableAsset(args.asset, "asset"),
+      budget: parseU128(args.budget, "budget"),
+      source: payer === caller ? "balance" : "allowance",
+    });
+    if (payer === caller) {
+      escrowFromBalance(caller, request.asset, BigInt(request.budget));
+      startSession(this, request, null);
+      return;
+    }
+    startSession(this, request, spendForSession(request, BigInt(request.budget)));
+  }
+
+  @call({ privateFunction: true })
+  on_session_eligibility(value: unknown): SessionOutcome | string {
+    const args = requireObject(value, "args");
+    const period = typeof args.allowance_period === "string" ? args.allowance_period : null;
+    return onSessionEligibility(this, args.request as SessionRequest, period);
+  }
+
+  @call({})
+  claim_session(value: unknown): Session {
+    const args = argsOf("claim_session", value, ["session_id", ...VOUCHER_FIELDS]);
+    const session = requireSession(parseSessionId(args.session_id, "session_id"));
+    return claimSession(session, parseVoucher(args, ""));
+  }
+
+  @call({})
+  close_session(value: unknown): Session {
+    const args = argsOf("close_session", value, ["session_id", "voucher"]);
+    const session = requireSession(parseSessionId(args.session_id, "session_id"));
+    const voucher = args.voucher === undefined ? null : parseVoucherObject(args.voucher);
+    return closeSession(this, session, voucher);
+  }
+
+  @call({})
+  settle_session(value: unknown): Session {
+    const args = argsOf("settle_session", value, ["session_id"]);
+    return settleSession(this, requireSession(parseSessionId(args.session_id, "session_id")));
+  }
+
+  @call({})
+  dispute_session(value: unknown): Session {
+    const args = argsOf("dispute_session", value, ["session_id", "reason"]);
+    const session = requireSession(parseSessionId(args.session_id, "session_id"));
+    return disputeSession(this, session, args);
+  }
+
+  @call({})
+  resolve_session(value: unknown): Session {
+    const args = argsOf("resolve_session", value, ["session_id", "provider_amount", "note"]);
+    const session = requireSession(parseSessionId(args.session_id, "session_id"));
+    return resolveSession(this, session, args);
+  }
+
+  @call({})
+  request_session_slash(value: unknown): Session {
+    const args = argsOf("request_session_slash", value, ["session_id", "reason"]);
+    const session = requireSession(parseSessionId(args.session_id, "session_id"));
+    return requestSessionSlash(this, session, args);
+  }
+
   // Allowances
 
   @call({})
@@ -488,6 +644,7 @@ class EscrowContract implements EscrowState {
       next_job_id: this.next_job_id,
       next_approval_id: this.next_approval_id,
       exposure_from_job_id: this.exposure_from_job_id,
+      next_session_id: this.next_session_id,
     };
   }
 
@@ -535,6 +692,26 @@ class EscrowContract implements EscrowState {
     const { args, from, limit } = pageArgs("jobs_by_status", value, this, ["status"]);
     const status = requireEnum(args.status, "status", JOB_STATUSES);
     return jobsByIds(statusJobs(status).page(from, limit));
+  }
+
+  @view({})
+  session(value: unknown): Session | null {
+    const args = argsOf("session", value, ["session_id"]);
+    return getSession(parseSessionId(args.session_id, "session_id"));
+  }
+
+  @view({})
+  sessions_by_client(value: unknown): Session[] {
+    const { args, from, limit } = pageArgs("sessions_by_client", value, this, ["account_id"]);
+    const account = requireAccountId(args.account_id, "account_id");
+    return sessionsByIds(clientSessions(account).page(from, limit));
+  }
+
+  @view({})
+  sessions_by_provider(value: unknown): Session[] {
+    const { args, from, limit } = pageArgs("sessions_by_provider", value, this, ["account_id"]);
+    const account = requireAccountId(args.account_id, "account_id");
+    return sessionsByIds(providerSessions(account).page(from, limit));
   }
 
   @view({})

@@ -11,6 +11,7 @@ export const approvalKey = (id: string): string => `q:${id}`;
 export const tokenKey = (token: string): string => `tk:${token}`;
 /** A provider's delivered or disputed jobs not closed yet (exposure.ts). */
 export const exposureKey = (provider: string): string => `pe:${provider}`;
+export const sessionKey = (id: string): string => `x:${id}`;
 
 export const clientJobs = (account: string): DenseSet => new DenseSet(`JC:${account}`);
 export const providerJobs = (account: string): DenseSet => new DenseSet(`JP:${account}`);
@@ -20,3 +21,5 @@ export const accountBalanceSet = (account: string): DenseSet => new DenseSet(`BA
 export const allowanceSet = (owner: string): DenseSet => new DenseSet(`AL:${owner}`);
 export const approvalSet = (owner: string): DenseSet => new DenseSet(`AP:${owner}`);
 export const tokenSet = (): DenseSet => new DenseSet("TK");
+export const clientSessions = (account: string): DenseSet => new DenseSet(`XC:${account}`);
+export const providerSessions = (account: string): DenseSet => new DenseSet(`XP:${account}`);

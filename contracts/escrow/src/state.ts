@@ -6,8 +6,9 @@ import type { EscrowParams } from "../../common/src/escrow-types.ts";
  * jobs carry the keyset and the delivery receipt's fields (older job records are read with them
  * null, see jobs.ts), job requests carry keyset_sha256. Version 3: providers' exposure records
  * (`pe:`) counted for jobs from `exposure_from_job_id` on; job requests need max_price_per_unit.
+ * Version 4: inference sessions (`x:` records, `next_session_id`), params min/max_session_ns.
  */
-export const CONTRACT_VERSION = 3;
+export const CONTRACT_VERSION = 4;
 
 export interface EscrowState {
   version: number;
@@ -20,6 +21,7 @@ export interface EscrowState {
   next_approval_id: string;
   /** The first job whose delivery counts in its provider's exposure (exposure.ts). */
   exposure_from_job_id: string;
+  next_session_id: string;
 }
 
 export const SECOND_NS = 1_000_000_000n;
@@ -47,6 +49,7 @@ export const STORAGE_BYTES = {
   job: 6000n,
   allowance: 600n,
   approval: 1500n,
+  session: 5000n,
 } as const;
 
 export const GAS = {

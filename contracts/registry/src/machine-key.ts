@@ -4,30 +4,17 @@
  */
 import { near } from "near-sdk-js";
 import { ed25519Verify } from "../../../toolchain/contract-lib/ed25519.ts";
-import { decodeBase58, fromHex } from "../../common/src/encoding.ts";
+import { parseEd25519Key } from "../../common/src/ed25519-key.ts";
+import { fromHex } from "../../common/src/encoding.ts";
 import { fail } from "../../common/src/errors.ts";
 import {
   MACHINE_KEY_PROOF_VERSION,
   machineKeyProofBytes,
 } from "../../common/src/inference-messages.ts";
-import { requireHex, requireString } from "../../common/src/validate.ts";
+import { requireHex } from "../../common/src/validate.ts";
 
-const PREFIX = "ed25519:";
-
-export function parseMachineKey(
-  value: unknown,
-  field: string,
-): { text: string; bytes: Uint8Array } {
-  const text = requireString(value, field, PREFIX.length + 32, PREFIX.length + 44);
-  if (!text.startsWith(PREFIX)) {
-    fail(`${field}: expected "ed25519:<base58>", got "${text}"`);
-  }
-  const bytes = decodeBase58(text.slice(PREFIX.length), field);
-  if (bytes.length !== 32) {
-    fail(`${field}: an ed25519 key is 32 bytes, this one is ${bytes.length}`);
-  }
-  return { text, bytes };
-}
+/** The machine key as registered (add_machine, submit_evidence). */
+export const parseMachineKey = parseEd25519Key;
 
 /**
  * Fails unless `value` (args.machine_key_signature) is `key`'s ed25519 signature over sha256 of the

@@ -453,3 +453,120 @@ export interface Totals {
 export async function totalsOf(world: World, asset: string): Promise<Totals> {
   return (await world.escrow.view("asset_totals", { asset })) as Totals;
 }
+
+// Sessions
+
+export const SESSION_STORAGE_FEE = 5000n * BYTE_COST;
+
+export interface SessionView {
+  id: string;
+  client: string;
+  payer: string;
+  client_key: string;
+  machine_id: string;
+  provider: string;
+  machine_public_key: string;
+  price_per_unit: string;
+  fee_bps: number;
+  keyset_sha256: string;
+  encryption_key: string;
+  asset: string;
+  budget: string;
+  claimed: string;
+  nonce: string;
+  voucher_signature: string | null;
+  status: string;
+  opened_at: string;
+  expires_at: string;
+  closed_by: string | null;
+  dispute_deadline: string | null;
+  arbitration_deadline: string | null;
+  provider_payout: string | null;
+  fee: string | null;
+  client_refund: string | null;
+  settled_by: string | null;
+  slash_requested: boolean;
+}
+
+/** A client's session key: the key pair and its "ed25519:<base58>" spelling. */
+export interface SessionKey {
+  keyPair: KeyPair;
+  publicKey: string;
+}
+
+export function newSessionKey(): SessionKey {
+  const keyPair = KeyPair.fromRandom("ed25519");
+  return { keyPair, publicKey: keyPair.getPublicKey().toString() };
+}
+
+/** The fields of a session on `machine` with `key`, at most the test price, for a minute. */
+export function sessionFields(
+  machine: TestMachine,
+  key: SessionKey,
+  overrides: Record<string, unknown> = {},
+) {
+  return {
+    machine_id: machine.id,
+    client_key: key.publicKey,
+    keyset_sha256: machine.keysetSha256,
+    max_price_per_unit: PRICE.toString(),
+    expires_within_ns: (60n * SECOND_NS).toString(),
+    ...overrides,
+  };
+}
+
+/** The session a successful open_session (or ft_transfer_call) opened. */
+export function openedSession(result: TransactionResult): SessionView {
+  expect(result.failed, result.receiptFailureMessages.join("\n")).toBe(false);
+  const opened = result.logs
+    .filter((line) => line.startsWith("EVENT_JSON:"))
+    .map((line) => JSON.parse(line.slice("EVENT_JSON:".length)))
+    .find((event) => event.event === "session_opened");
+  expect(opened, `no session_opened in ${result.logs.join("\n")}`).toBeDefined();
+  return opened.data[0] as SessionView;
+}
+
+export async function openNearSession(
+  world: World,
+  client: NearAccount,
+  key: SessionKey,
+  budget: bigint,
+  overrides: Record<string, unknown> = {},
+): Promise<SessionView> {
+  const result = await callRaw(client, world.escrow, {
+    method: "open_session",
+    args: sessionFields(world.machine, key, overrides),
+    deposit: budget,
+    gas: MAX_GAS,
+  });
+  return openedSession(result);
+}
+
+export async function sessionOf(world: World, id: string): Promise<SessionView> {
+  return (await world.escrow.view("session", { session_id: id })) as SessionView;
+}
+
+export function voucherDigest(escrow: string, sessionId: string, amount: bigint, nonce: bigint) {
+  return documentDigest({
+    version: "gpumarket/v1/voucher",
+    escrow,
+    session_id: sessionId,
+    amount: amount.toString(),
+    nonce: nonce.toString(),
+  });
+}
+
+/** claim_session's voucher fields, signed by `key`. */
+export function voucher(
+  world: World,
+  sessionId: string,
+  key: SessionKey,
+  amount: bigint,
+  nonce: bigint,
+): { amount: string; nonce: string; signature: string } {
+  return {
+    amount: amount.toString(),
+    nonce: nonce.toString(),
+    signature: sign(key.keyPair, voucherDigest(world.escrow.accountId, sessionId, amount, nonce)),
+  };
+}
