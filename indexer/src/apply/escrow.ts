@@ -1,6 +1,7 @@
 /**
  * Applies escrow events (contracts/escrow) to its rows (state.ts). Jobs are written as each event carries
- * them, with every event kept in job_history. Credited balances follow the contract's books:
+ * them, with every event kept in job_history; sessions likewise (sessions.ts). Credited balances
+ * follow the contract's books (escrow-books.ts):
  * deposit, withdraw and withdraw_failed carry the new balance itself; the other changes are
  * derived exactly as the contract makes them:
  * - job_pending paid from a balance (source balance or allowance): the payer's balance loses
@@ -8,24 +9,33 @@
  * - job_rejected of a balance-funded request: max_amount comes back to the payer's balance (and
  *   to the allowance it was spent from, which the event carries);
  * - a job closing (closed_at set for the first time): provider_payout to the provider, fee to the
- *   treasury of that moment, client_refund to the payer.
+ *   treasury of that moment, client_refund to the payer;
+ * - sessions: the same for session_pending, session_rejected and a session's close (sessions.ts).
  * A debit that would take a balance below zero means the index missed something: ConsistencyError.
  */
-import type { Allowance, EscrowEventData, EscrowEventName, Job } from "../decode/escrow-events.ts";
+import type { EscrowEventData, EscrowEventName, Job } from "../decode/escrow-events.ts";
 import { type ApplyContext, ConsistencyError } from "./context.ts";
+import {
+  credit,
+  creditClose,
+  debit,
+  requireState,
+  saveAllowance,
+  setBalance,
+} from "./escrow-books.ts";
+import { sessionHandlers } from "./sessions.ts";
 import type { Row } from "./state.ts";
 
 type Handler<N extends EscrowEventName> = (ctx: ApplyContext, data: EscrowEventData<N>) => void;
 
-function requireState(ctx: ApplyContext): Row {
-  const row = ctx.s.get("escrow_state", [ctx.contract]);
-  if (row === null) {
-    throw new ConsistencyError(
-      `escrow ${ctx.contract} has no escrow_initialized event in the index`,
-    );
-  }
-  return row;
-}
+/**
+ * The session lifetime params an escrow migrated to version 4 starts with (the contract's
+ * DEFAULT_PARAMS, contracts/escrow/src/state.ts: 60 s and 7 days), which no event states.
+ */
+const SESSION_PARAM_DEFAULTS = {
+  min_session_ns: (60n * 1_000_000_000n).toString(),
+  max_session_ns: (7n * 86_400n * 1_000_000_000n).toString(),
+};
 
 function updateState(
   ctx: ApplyContext,
@@ -39,52 +49,6 @@ function updateState(
 ): void {
   const row = requireState(ctx);
   ctx.s.put("escrow_state", [ctx.contract], { ...row, ...values, updated_height: ctx.height });
-}
-
-function setBalance(ctx: ApplyContext, account: string, asset: string, amount: string): void {
-  if (amount === "0") {
-    ctx.s.remove("balances", [account, asset]);
-    return;
-  }
-  ctx.s.put("balances", [account, asset], {
-    account_id: account,
-    asset,
-    amount,
-    updated_height: ctx.height,
-  });
-}
-
-function balanceOf(ctx: ApplyContext, account: string, asset: string): bigint {
-  return BigInt((ctx.s.get("balances", [account, asset])?.amount as string | undefined) ?? "0");
-}
-
-function credit(ctx: ApplyContext, account: string, asset: string, amount: string | null): void {
-  if (amount === null || amount === "0") return;
-  setBalance(ctx, account, asset, (balanceOf(ctx, account, asset) + BigInt(amount)).toString());
-}
-
-/** Checks that `account` holds `amount`, then takes it. */
-function debit(ctx: ApplyContext, account: string, asset: string, amount: string): void {
-  const held = balanceOf(ctx, account, asset);
-  if (held < BigInt(amount)) {
-    throw new ConsistencyError(
-      `${account} pays ${amount} ${asset} from a balance of ${held} in the index`,
-    );
-  }
-  setBalance(ctx, account, asset, (held - BigInt(amount)).toString());
-}
-
-function saveAllowance(ctx: ApplyContext, a: Allowance): void {
-  ctx.s.put("allowances", [a.owner, a.spender, a.asset], {
-    owner: a.owner,
-    spender: a.spender,
-    asset: a.asset,
-    limit_amount: a.limit,
-    period_ns: a.period_ns,
-    period_start: a.period_start,
-    spent: a.spent,
-    updated_height: ctx.height,
-  });
 }
 
 /** A NEP-145 storage balance as the event carries it. */
@@ -159,7 +123,6 @@ function jobEvent(ctx: ApplyContext, job: Job, event: string): void {
     throw new ConsistencyError(`the event names job ${job.id}, which the index does not have`);
   }
   const closing = job.closed_at !== null && (previous === null || previous.closed_at === null);
-  const treasury = closing ? (requireState(ctx).treasury as string) : "";
   ctx.s.put("jobs", [job.id], jobRow(job, ctx.height));
   ctx.s.append("job_history", {
     receipt_id: ctx.receiptId,
@@ -171,11 +134,7 @@ function jobEvent(ctx: ApplyContext, job: Job, event: string): void {
     status: job.status,
     data: job,
   });
-  if (closing) {
-    credit(ctx, job.provider, job.asset, job.provider_payout);
-    credit(ctx, treasury, job.asset, job.fee);
-    credit(ctx, job.payer, job.asset, job.client_refund);
-  }
+  if (closing) creditClose(ctx, job);
 }
 
 function jobHandler(event: string) {
@@ -228,7 +187,13 @@ export const escrowHandlers: { [N in EscrowEventName]: Handler<N> } = {
     ctx.s.remove("escrow_tokens", [d.token]);
   },
   contract_upgrade_started: (ctx, d) => updateState(ctx, { last_code_sha256: d.code_sha256 }),
-  contract_migrated: (ctx, d) => updateState(ctx, { contract_version: d.to_version }),
+  contract_migrated: (ctx, d) => {
+    const params = requireState(ctx).params as Record<string, unknown>;
+    updateState(ctx, {
+      contract_version: d.to_version,
+      params: d.to_version >= 4 ? { ...SESSION_PARAM_DEFAULTS, ...params } : params,
+    });
+  },
   storage_deposit: saveStorage,
   storage_withdraw: saveStorage,
   deposit: (ctx, d) => setBalance(ctx, d.account_id, d.asset, d.amount),
@@ -280,6 +245,7 @@ export const escrowHandlers: { [N in EscrowEventName]: Handler<N> } = {
   job_failed: jobHandler("job_failed"),
   job_disputed: jobHandler("job_disputed"),
   dispute_resolved: jobHandler("dispute_resolved"),
+  ...sessionHandlers,
   slash_requested: (ctx, d) => {
     const job = ctx.s.get("jobs", [d.job_id]);
     if (job === null) {

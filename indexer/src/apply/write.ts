@@ -23,6 +23,8 @@ export const WRITE_ORDER = [
   "escrow_tokens",
   "jobs",
   "job_history",
+  "sessions",
+  "session_history",
   "balances",
   "allowances",
   "approvals",

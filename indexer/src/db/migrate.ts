@@ -7,6 +7,7 @@ import * as m0003 from "./migrations/0003-governance.ts";
 import * as m0004 from "./migrations/0004-machine-keysets.ts";
 import * as m0005 from "./migrations/0005-inference-jobs.ts";
 import * as m0006 from "./migrations/0006-cursor-final-height.ts";
+import * as m0007 from "./migrations/0007-sessions.ts";
 
 const MIGRATIONS: Record<string, Migration> = {
   "0001-core-and-registry": m0001,
@@ -15,6 +16,7 @@ const MIGRATIONS: Record<string, Migration> = {
   "0004-machine-keysets": m0004,
   "0005-inference-jobs": m0005,
   "0006-cursor-final-height": m0006,
+  "0007-sessions": m0007,
 };
 
 class StaticProvider implements MigrationProvider {

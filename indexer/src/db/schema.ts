@@ -237,6 +237,53 @@ export interface JobHistoryTable {
   data: Json;
 }
 
+export interface SessionsTable {
+  id: Num;
+  client: string;
+  payer: string;
+  client_key: string;
+  machine_id: Num;
+  provider: string;
+  machine_public_key: string;
+  price_per_unit: Num;
+  fee_bps: number;
+  keyset_sha256: string;
+  encryption_key: string;
+  asset: string;
+  budget: Num;
+  claimed: Num;
+  nonce: Num;
+  voucher_signature: string | null;
+  status: string;
+  opened_at: Num;
+  expires_at: Num;
+  closed_by: string | null;
+  closing_at: NumOrNull;
+  dispute_deadline: NumOrNull;
+  disputed_at: NumOrNull;
+  dispute_reason: string | null;
+  arbitration_deadline: NumOrNull;
+  resolution_note: string | null;
+  slash_requested: boolean;
+  provider_payout: NumOrNull;
+  fee: NumOrNull;
+  client_refund: NumOrNull;
+  closed_at: NumOrNull;
+  settled_by: string | null;
+  updated_height: Num;
+}
+
+export interface SessionHistoryTable {
+  receipt_id: string;
+  log_index: number;
+  session_id: Num;
+  block_height: Num;
+  block_timestamp: Num;
+  event: string;
+  status: string;
+  data: Json;
+}
+
 export interface BalancesTable {
   account_id: string;
   asset: string;
@@ -362,6 +409,8 @@ export interface Database {
   escrow_tokens: EscrowTokensTable;
   jobs: JobsTable;
   job_history: JobHistoryTable;
+  sessions: SessionsTable;
+  session_history: SessionHistoryTable;
   balances: BalancesTable;
   allowances: AllowancesTable;
   approvals: ApprovalsTable;

@@ -12,6 +12,8 @@ export const DERIVED_TABLES = [
   "escrow_tokens",
   "jobs",
   "job_history",
+  "sessions",
+  "session_history",
   "balances",
   "allowances",
   "approvals",

@@ -1,7 +1,10 @@
 /**
  * Schemas of the escrow's gpumarket 1.0.0 events, from contracts/common/src/escrow-types.ts.
  * Each event's `data` is an array of exactly these objects. The fields escrow version 2 added
- * (keyset, receipt, failure) are optional, so events of version 1 still decode (as null).
+ * (keyset, receipt, failure) are optional, so events of version 1 still decode (as null); so are
+ * the session lifetime params of version 4 (params of earlier versions lack them). Sessions
+ * (version 4) are new events, checked as strictly as the contract writes them: keys, hashes and
+ * signatures in their one spelling.
  */
 import { FAILURE_CODES } from "../../../contracts/common/src/inference-messages.ts";
 import {
@@ -10,6 +13,8 @@ import {
   count,
   extend,
   type Infer,
+  intIn,
+  matching,
   nullable,
   object,
   oneOf,
@@ -28,6 +33,8 @@ const params = object({
   min_deliver_ns: u64,
   max_deliver_ns: u64,
   max_page_size: count,
+  min_session_ns: optional(u64),
+  max_session_ns: optional(u64),
 });
 
 const jobShape = {
@@ -125,6 +132,62 @@ const approvalShape = { id: u64, request, requested_at: u64 };
 const balanceShape = { account_id: str, asset: str, amount: u128 };
 const storageShape = { account_id: str, amount: u128, total: u128, available: u128 };
 
+const ED25519_KEY = matching(/^ed25519:[1-9A-HJ-NP-Za-km-z]{32,44}$/, '"ed25519:<base58>"');
+const SHA256_HEX = matching(/^[0-9a-f]{64}$/, "64 lowercase hex digits");
+const SIGNATURE_HEX = matching(/^[0-9a-f]{128}$/, "128 lowercase hex digits");
+const ENCRYPTION_KEY = matching(/^x25519:[0-9a-f]{64}$/, '"x25519:" and 64 lowercase hex digits');
+
+const sessionShape = {
+  id: u64,
+  client: str,
+  payer: str,
+  client_key: ED25519_KEY,
+  machine_id: u64,
+  provider: str,
+  machine_public_key: ED25519_KEY,
+  price_per_unit: u128,
+  fee_bps: intIn(0, 10_000),
+  keyset_sha256: SHA256_HEX,
+  encryption_key: ENCRYPTION_KEY,
+  asset: str,
+  budget: u128,
+  claimed: u128,
+  nonce: u64,
+  voucher_signature: nullable(SIGNATURE_HEX),
+  status: oneOf("open", "closing", "disputed", "settled", "resolved"),
+  opened_at: u64,
+  expires_at: u64,
+  closed_by: nullable(oneOf("provider", "client")),
+  closing_at: nullable(u64),
+  dispute_deadline: nullable(u64),
+  disputed_at: nullable(u64),
+  dispute_reason: nullable(str),
+  arbitration_deadline: nullable(u64),
+  resolution_note: nullable(str),
+  slash_requested: bool,
+  provider_payout: nullable(u128),
+  fee: nullable(u128),
+  client_refund: nullable(u128),
+  closed_at: nullable(u64),
+  settled_by: nullable(oneOf("counterparty", "dispute_window", "arbitration_timeout")),
+};
+export const session = object(sessionShape);
+export type Session = Infer<typeof session>;
+
+/** A session asked for: sessions have no approval queue, so never the "approval" source. */
+const sessionRequestShape = {
+  client: str,
+  payer: str,
+  machine_id: u64,
+  client_key: ED25519_KEY,
+  asset: str,
+  budget: u128,
+  keyset_sha256: SHA256_HEX,
+  max_price_per_unit: u128,
+  expires_within_ns: u64,
+  source: oneOf("attached", "token", "balance", "allowance"),
+};
+
 export const escrowEvents = {
   escrow_initialized: object({
     owner: str,
@@ -166,6 +229,25 @@ export const escrowEvents = {
   job_failed: job,
   job_disputed: job,
   dispute_resolved: job,
+  session_pending: extend(sessionRequestShape, { allowance: nullable(allowance) }),
+  session_opened: session,
+  session_rejected: extend(sessionRequestShape, {
+    reason: str,
+    refunded_to: str,
+    allowance: nullable(allowance),
+  }),
+  session_claimed: session,
+  session_closing: session,
+  session_disputed: session,
+  session_settled: session,
+  session_resolved: session,
+  session_slash_requested: object({
+    session_id: u64,
+    provider: str,
+    machine_id: u64,
+    arbiter: str,
+    reason: str,
+  }),
   slash_requested: object({
     job_id: u64,
     provider: str,

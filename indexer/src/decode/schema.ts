@@ -47,6 +47,19 @@ export const u128 = decimalIn(U128_MAX, "u128");
 /** u64 as a canonical decimal string (timestamps in ns, ids). */
 export const u64 = decimalIn(U64_MAX, "u64");
 
+/** A string matching `pattern` (described as `what` in the error). */
+export function matching(pattern: RegExp, what: string): Check<string> {
+  return (v, p) => (typeof v === "string" && pattern.test(v) ? v : fail(p, what, v));
+}
+
+/** An integer from `min` to `max` (basis points and the like). */
+export function intIn(min: number, max: number): Check<number> {
+  return (v, p) =>
+    typeof v === "number" && Number.isSafeInteger(v) && v >= min && v <= max
+      ? v
+      : fail(p, `an integer from ${min} to ${max}`, v);
+}
+
 export function oneOf<const T extends string>(...values: T[]): Check<T> {
   return (v, p) =>
     typeof v === "string" && (values as string[]).includes(v)

@@ -17,6 +17,8 @@ const TABLES: Record<string, string> = {
   escrow_tokens: "token",
   jobs: "id",
   job_history: "block_height, receipt_id, log_index",
+  sessions: "id",
+  session_history: "block_height, receipt_id, log_index",
   balances: "account_id, asset",
   allowances: "owner, spender, asset",
   approvals: "id",
