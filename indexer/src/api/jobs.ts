@@ -6,7 +6,7 @@
 import type { Kysely } from "kysely";
 import type { Database } from "../db/schema.ts";
 import { asOf } from "./as-of.ts";
-import { paginate, type Query, QueryError } from "./params.ts";
+import { paginate, type Query, u64Id } from "./params.ts";
 import { jobTokensPerSecond } from "./throughput.ts";
 
 const STATUSES = [
@@ -19,13 +19,6 @@ const STATUSES = [
   "refunded",
 ] as const;
 const ASSET = /^(NEAR|[a-z0-9._-]{2,64})$/;
-
-function u64Id(value: string, what: string): string {
-  if (!/^\d{1,20}$/.test(value) || BigInt(value) >= 1n << 64n) {
-    throw new QueryError(`${what}: must be a u64 decimal integer, got ${JSON.stringify(value)}`);
-  }
-  return value;
-}
 
 /** Newest first (id descending). */
 export async function listJobs(db: Kysely<Database>, query: Query) {

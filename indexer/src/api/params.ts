@@ -141,6 +141,14 @@ export class Query {
   }
 }
 
+/** An id from the path or a cursor: a u64 decimal integer. */
+export function u64Id(value: string, what: string): string {
+  if (!/^\d{1,20}$/.test(value) || BigInt(value) >= 1n << 64n) {
+    throw new QueryError(`${what}: must be a u64 decimal integer, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
 export function encodeCursor(values: string[]): string {
   return Buffer.from(JSON.stringify(values), "utf8").toString("base64url");
 }

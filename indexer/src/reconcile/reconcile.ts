@@ -411,6 +411,58 @@ async function reconcileEscrow(
       if (!known.has(String(job.id))) c.missing("jobs", String(job.id), "database");
     }
   }
+  await reconcileSessions(db, view, escrow, info, sample, c);
+}
+
+/**
+ * Sessions (escrow version 4) against the `session` view; with --all, every session the chain
+ * lists for a provider the index knows (registry providers and sessions' providers) must be in the
+ * database too. An escrow before version 4 has no session views and is not asked.
+ */
+async function reconcileSessions(
+  db: Kysely<Database>,
+  view: ViewClient,
+  escrow: string,
+  info: Json,
+  sample: number | null,
+  c: Comparer,
+): Promise<void> {
+  const sessions = await db
+    .selectFrom("sessions")
+    .selectAll()
+    .orderBy(sample === null ? sql`id` : sql`random()`)
+    .limit(sample ?? 1_000_000_000)
+    .execute();
+  for (const session of sessions) {
+    const chain = await view.view<Json | null>(escrow, "session", { session_id: session.id });
+    if (chain === null) {
+      c.missing("sessions", session.id, "chain");
+      continue;
+    }
+    const { updated_height: _height, ...fields } = session;
+    c.fields("sessions", session.id, fields, chain, Object.keys(fields));
+  }
+  if (sample !== null || Number(info.version ?? 0) < 4) return;
+  const known = new Set(sessions.map((s) => s.id));
+  const providers = await db
+    .selectFrom("providers")
+    .select("account_id")
+    .union(db.selectFrom("sessions").select("provider as account_id"))
+    .execute();
+  const pageSize = Number((info.params as Json | undefined)?.max_page_size ?? 50);
+  for (const { account_id } of providers) {
+    for (let from = 0; ; from += pageSize) {
+      const page = await view.view<Json[]>(escrow, "sessions_by_provider", {
+        account_id,
+        from_index: from,
+        limit: pageSize,
+      });
+      for (const s of page) {
+        if (!known.has(String(s.id))) c.missing("sessions", String(s.id), "database");
+      }
+      if (page.length < pageSize) break;
+    }
+  }
 }
 
 async function reconcileGovernance(
