@@ -3,16 +3,18 @@
  * (the contract is not needed): decoding (every session event, params with and without the
  * session lifetimes, bad data named), applying a chain of sessions funded every way (rows,
  * history, balances and allowances exact; block by block and in one batch alike), inconsistent
- * events recorded as invalid, and the API (filters, pages, one session with its history, stats,
- * 400s and 404s).
+ * events recorded as invalid, the API (filters, pages, one session with its history, stats,
+ * 400s and 404s), and reconciliation against the escrow's session views (a local JSON-RPC double
+ * answering them).
  */
-import type { Server } from "node:http";
+import { createServer, type Server } from "node:http";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { createApi, listen } from "../src/api/server.ts";
 import type { Contracts } from "../src/decode/contracts.ts";
 import { decodeEventJson } from "../src/decode/decode-block.ts";
 import { Indexer } from "../src/indexer.ts";
 import { silentLogger } from "../src/log.ts";
+import { reconcile } from "../src/reconcile/reconcile.ts";
 import { createTestDatabase, type TestDatabase } from "./support/db.ts";
 import { dumpTables } from "./support/dump.ts";
 import { eventChain, type LoggedEvent, timestampAt } from "./support/event-chain.ts";
@@ -779,5 +781,110 @@ describe("the sessions API", () => {
     expect(status).toBe(400);
     expect((body.error as Json).code).toBe("bad_request");
     expect((body.error as Json).message).toContain(message);
+  });
+});
+
+/**
+ * A JSON-RPC server answering `query` call_function with `views[method](args)` (a test double of
+ * the escrow's views); the block each call named is recorded.
+ */
+async function viewServer(
+  views: Record<string, (args: Json) => unknown>,
+): Promise<{ url: string; blocks: unknown[]; close: () => void }> {
+  const blocks: unknown[] = [];
+  const rpc = createServer((req, res) => {
+    let body = "";
+    req.on("data", (chunk: Buffer) => {
+      body += chunk.toString("utf8");
+    });
+    req.on("end", () => {
+      const { id, params } = JSON.parse(body) as {
+        id: number;
+        params: { method_name: string; args_base64: string; block_id: unknown };
+      };
+      blocks.push(params.block_id);
+      const view = views[params.method_name];
+      const args = JSON.parse(Buffer.from(params.args_base64, "base64").toString("utf8")) as Json;
+      const answer =
+        view === undefined
+          ? { jsonrpc: "2.0", id, result: { error: `MethodNotFound ${params.method_name}` } }
+          : {
+              jsonrpc: "2.0",
+              id,
+              result: { result: [...Buffer.from(JSON.stringify(view(args)))] },
+            };
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify(answer));
+    });
+  });
+  const base = await listen(rpc, "127.0.0.1", 0);
+  return { url: base, blocks, close: () => rpc.close() };
+}
+
+describe("reconciliation against the escrow's views", () => {
+  const chainSessions = (): Json[] => [s1Settled, { ...s2Resolved, slash_requested: true }, s3, s4];
+  const chainBalances: Record<string, string> = {
+    [`${ALICE}/NEAR`]: "550",
+    [`${CAROL}/NEAR`]: "600",
+    [`${PROV}/NEAR`]: "244",
+    [`${PROV2}/NEAR`]: "390",
+    [`${TREASURY}/NEAR`]: "16",
+  };
+
+  function views(sessions: Json[]): Record<string, (args: Json) => unknown> {
+    return {
+      escrow_info: () => ({
+        owner: OWNER,
+        treasury: TREASURY,
+        arbiter: ARBITER,
+        registry: REGISTRY,
+        params: PARAMS_V4,
+        version: 4,
+      }),
+      jobs: () => [],
+      balance_of: (a) => chainBalances[`${a.account_id}/${a.asset}`] ?? "0",
+      session: (a) => sessions.find((x) => x.id === a.session_id) ?? null,
+      sessions_by_provider: (a) => {
+        const from = Number(a.from_index);
+        return sessions
+          .filter((x) => x.provider === a.account_id)
+          .slice(from, from + Number(a.limit));
+      },
+    };
+  }
+
+  test("every session and balance agrees with the chain; a changed field and a session the index lacks are reported", async () => {
+    const same = await viewServer(views(chainSessions()));
+    try {
+      const report = await reconcile({
+        db: db.db,
+        rpcUrl: same.url,
+        contracts: CONTRACTS,
+        sample: null,
+      });
+      expect(report.differences).toEqual([]);
+      expect(report.checked).toMatchObject({ escrow_state: 1, sessions: 4, balances: 5 });
+      // Every view names the block indexed last.
+      expect(new Set(same.blocks)).toEqual(new Set(["event-chain-block-10"]));
+    } finally {
+      same.close();
+    }
+    const extra = session("5", 10, { provider: PROV2, machine_id: "2" });
+    const sessions = chainSessions().map((x) => (x.id === "4" ? { ...x, claimed: "20" } : x));
+    const other = await viewServer(views([...sessions, extra]));
+    try {
+      const report = await reconcile({
+        db: db.db,
+        rpcUrl: other.url,
+        contracts: CONTRACTS,
+        sample: null,
+      });
+      expect(report.differences).toEqual([
+        { table: "sessions", key: "4", field: "claimed", database: "0", chain: "20" },
+        { table: "sessions", key: "5", field: "(record)", database: null, chain: "present" },
+      ]);
+    } finally {
+      other.close();
+    }
   });
 });
