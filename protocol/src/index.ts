@@ -5,6 +5,8 @@ export type {
   InferenceReceipt,
   Keyset,
   ModelEntry,
+  SessionReceipt,
+  SessionVoucher,
 } from "@gpu-market/common/src/inference-messages.ts";
 export { FAILURE_CODES } from "@gpu-market/common/src/inference-messages.ts";
 export { type JobBinding, jobMetadata, requestInfo } from "./binding.ts";
@@ -35,4 +37,24 @@ export {
   ResponseReader,
   ResponseSealer,
 } from "./response.ts";
+export {
+  chargedAfter,
+  generateSessionKey,
+  openSessionRequest,
+  parseSignedVoucher,
+  SESSION_REQUEST_VERSION,
+  type SessionBinding,
+  type SignedVoucher,
+  sealSessionRequest,
+  sessionMetadata,
+  sessionQuote,
+  sessionRequestInfo,
+  signSessionReceipt,
+  signVoucher,
+  type VoucherRefusal,
+  type VoucherState,
+  verifySessionReceipt,
+  verifyVoucher,
+  voucherRefusal,
+} from "./session.ts";
 export { signFailure, signReceipt, verifyFailure, verifyReceipt } from "./signatures.ts";

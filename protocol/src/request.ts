@@ -27,6 +27,8 @@ export interface SealedRequest {
   requestId: string;
   /** The key the answer is encrypted under; the client keeps it until the answer arrives. */
   responseKey: Uint8Array;
+  /** UTF-8 bytes of the request JSON that was sealed (what a session's quote counts). */
+  requestBytes: number;
 }
 
 export interface OpenedRequest {
@@ -34,6 +36,8 @@ export interface OpenedRequest {
   requestId: string;
   inputHash: string;
   responseKey: Uint8Array;
+  /** UTF-8 bytes of the decrypted request JSON. */
+  requestBytes: number;
 }
 
 export async function sealRequest(
@@ -41,21 +45,40 @@ export async function sealRequest(
   encryptionKey: string,
   request: ChatRequest,
 ): Promise<SealedRequest> {
+  return sealWith(
+    REQUEST_VERSION,
+    (requestId) => ({
+      info: requestInfo(binding, requestId),
+      aad: jobMetadata(binding, requestId),
+    }),
+    encryptionKey,
+    request,
+  );
+}
+
+/** HPKE info and associated data of one request, given its fresh request id. */
+export type RequestContext = (requestId: string) => { info: Uint8Array; aad: Uint8Array };
+
+/** Seals `request` into an envelope of `version`, bound by `context` (jobs and sessions). */
+export async function sealWith(
+  version: string,
+  context: RequestContext,
+  encryptionKey: string,
+  request: ChatRequest,
+): Promise<SealedRequest> {
   const plaintext = utf8.encode(JSON.stringify(parseChatRequest(request)));
   const requestId = toHex(randomBytes(32));
+  const { info, aad } = context(requestId);
   const recipientPublicKey = await suite.kem.deserializePublicKey(
     parseEncryptionKey(encryptionKey, "encryption_key"),
   );
-  const sender = await suite.createSenderContext({
-    recipientPublicKey,
-    info: requestInfo(binding, requestId),
-  });
-  const ciphertext = new Uint8Array(await sender.seal(plaintext, jobMetadata(binding, requestId)));
+  const sender = await suite.createSenderContext({ recipientPublicKey, info });
+  const ciphertext = new Uint8Array(await sender.seal(plaintext, aad));
   const responseKey = new Uint8Array(
     await sender.export(utf8.encode(RESPONSE_KEY_LABEL), RESPONSE_KEY_BYTES),
   );
   const envelope = canonicalBytes({
-    version: REQUEST_VERSION,
+    version,
     request_id: requestId,
     enc: toBase64(new Uint8Array(sender.enc)),
     ciphertext: toBase64(ciphertext),
@@ -66,7 +89,13 @@ export async function sealRequest(
       `request: ${envelope.length} bytes once encrypted, at most ${MAX_ENVELOPE_BYTES}`,
     );
   }
-  return { envelope, inputHash: sha256Hex(envelope), requestId, responseKey };
+  return {
+    envelope,
+    inputHash: sha256Hex(envelope),
+    requestId,
+    responseKey,
+    requestBytes: plaintext.length,
+  };
 }
 
 interface EnvelopeFields {
@@ -75,8 +104,8 @@ interface EnvelopeFields {
   ciphertext: Uint8Array;
 }
 
-/** Parses an envelope, refusing any spelling but the canonical one. */
-export function parseEnvelope(bytes: Uint8Array): EnvelopeFields {
+/** Parses an envelope of `version`, refusing any spelling but the canonical one. */
+export function parseEnvelope(bytes: Uint8Array, version = REQUEST_VERSION): EnvelopeFields {
   if (bytes.length > MAX_ENVELOPE_BYTES) {
     fail("bad_envelope", `envelope: ${bytes.length} bytes, at most ${MAX_ENVELOPE_BYTES}`);
   }
@@ -90,20 +119,17 @@ export function parseEnvelope(bytes: Uint8Array): EnvelopeFields {
   if (
     typeof value !== "object" ||
     value === null ||
-    fields.version !== REQUEST_VERSION ||
+    fields.version !== version ||
     typeof fields.request_id !== "string" ||
     !HEX32.test(fields.request_id) ||
     typeof fields.enc !== "string" ||
     typeof fields.ciphertext !== "string" ||
     Object.keys(fields).length !== 4
   ) {
-    fail(
-      "bad_envelope",
-      `envelope: expected {version: "${REQUEST_VERSION}", request_id, enc, ciphertext}`,
-    );
+    fail("bad_envelope", `envelope: expected {version: "${version}", request_id, enc, ciphertext}`);
   }
   const canonical = canonicalBytes({
-    version: REQUEST_VERSION,
+    version,
     request_id: fields.request_id,
     enc: fields.enc,
     ciphertext: fields.ciphertext,
@@ -124,7 +150,28 @@ export async function openRequest(
   envelope: Uint8Array,
   encryptionSecret: Uint8Array,
 ): Promise<OpenedRequest> {
-  const fields = parseEnvelope(envelope);
+  return openWith(
+    REQUEST_VERSION,
+    (requestId) => ({
+      info: requestInfo(binding, requestId),
+      aad: jobMetadata(binding, requestId),
+    }),
+    envelope,
+    encryptionSecret,
+    "job",
+  );
+}
+
+/** Opens an envelope of `version` bound by `context`; `what` names the binding in the error. */
+export async function openWith(
+  version: string,
+  context: RequestContext,
+  envelope: Uint8Array,
+  encryptionSecret: Uint8Array,
+  what: string,
+): Promise<OpenedRequest> {
+  const fields = parseEnvelope(envelope, version);
+  const { info, aad } = context(fields.requestId);
   let plaintext: Uint8Array;
   let responseKey: Uint8Array;
   try {
@@ -132,17 +179,15 @@ export async function openRequest(
     const recipient = await suite.createRecipientContext({
       recipientKey,
       enc: fields.enc,
-      info: requestInfo(binding, fields.requestId),
+      info,
     });
-    plaintext = new Uint8Array(
-      await recipient.open(fields.ciphertext, jobMetadata(binding, fields.requestId)),
-    );
+    plaintext = new Uint8Array(await recipient.open(fields.ciphertext, aad));
     responseKey = new Uint8Array(
       await recipient.export(utf8.encode(RESPONSE_KEY_LABEL), RESPONSE_KEY_BYTES),
     );
   } catch {
     // Which check failed (key, info, aad, tag) would tell an attacker what to change: say nothing more.
-    return fail("decrypt_failed", "request: does not decrypt for this job and machine key");
+    return fail("decrypt_failed", `request: does not decrypt for this ${what} and machine key`);
   }
   let value: unknown;
   try {
@@ -155,5 +200,6 @@ export async function openRequest(
     requestId: fields.requestId,
     inputHash: sha256Hex(envelope),
     responseKey,
+    requestBytes: plaintext.length,
   };
 }
