@@ -109,6 +109,15 @@ function renderSummary() {
   const escrowed = open
     .filter((j) => j.asset === "NEAR")
     .reduce((sum, j) => sum + BigInt(j.max_amount), 0n);
+  // Sessions not settled or resolved yet hold their whole budget (from /v1/stats).
+  const sessions = stats.sessions ?? {};
+  const openSessions = ["open", "closing", "disputed"].reduce(
+    (/** @type {number} */ sum, status) => sum + (sessions[status] ?? 0),
+    0,
+  );
+  const sessionBudget =
+    (stats.session_escrow_by_asset ?? []).find((/** @type {any} */ e) => e.asset === "NEAR")
+      ?.budget ?? "0";
   const height = state.health?.indexed_height ?? 0;
   const activeProposals = [...market.proposals.values()].filter(
     (p) => !p.canceled_by && !p.executed && height <= p.vote_end_height,
@@ -147,6 +156,12 @@ function renderSummary() {
     card("GPUs", gpus, `${(stats.gpus_by_model ?? []).length} models`, "card-gpus"),
     card("Open jobs", open.length, `${jobs.length} in all`, "card-jobs"),
     card("Escrowed", near(escrowed.toString(), 2), "NEAR in open jobs", "card-escrow"),
+    card(
+      "Open sessions",
+      openSessions,
+      `${near(sessionBudget, 2)} NEAR budget escrowed`,
+      "card-sessions",
+    ),
     card("Proposals voting", activeProposals, `${market.proposals.size} in all`, "card-proposals"),
   );
 }
