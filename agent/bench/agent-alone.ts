@@ -18,11 +18,14 @@ import {
 } from "@gpu-market/protocol";
 import { Agent } from "../src/agent.ts";
 import { OpenAiBackend } from "../src/backend/openai.ts";
+import { Slots } from "../src/executor/slots.ts";
 import { Endpoint } from "../src/http/server.ts";
 import { Keyring } from "../src/keys/keyring.ts";
 import { createLogger } from "../src/log.ts";
+import { SessionService } from "../src/sessions/service.ts";
 import { Blobs } from "../src/store/blobs.ts";
 import { Journal } from "../src/store/journal.ts";
+import { SessionStore } from "../src/store/sessions.ts";
 import { FakeEscrow } from "../test/support/fake-escrow.ts";
 import { machineKeysOf } from "../test/support/harness.ts";
 
@@ -45,21 +48,36 @@ export async function agentAlone(options: {
   });
   const log = createLogger({ level: "warn" });
   const blobs = new Blobs(dir);
+  const slots = new Slots(options.parallel);
+  const keyring = new Keyring(dir, [keys]);
+  const backend = new OpenAiBackend(options.backendUrl);
   const agent = new Agent({
     provider,
     escrow,
-    backend: new OpenAiBackend(options.backendUrl),
+    backend,
     journal: new Journal(dir),
     blobs,
-    keyring: new Keyring(dir, [keys]),
+    keyring,
     models: [options.model],
     log,
     maxQueue: Math.max(64, options.jobs),
     parallel: options.parallel,
+    slots,
+  });
+  const sessions = new SessionService({
+    provider,
+    escrow,
+    backend,
+    store: new SessionStore(dir),
+    keyring,
+    models: [options.model],
+    log,
+    slots,
   });
   agent.start();
   const endpoint = new Endpoint({
     agent,
+    sessions,
     blobs,
     log,
     health: async () => ({ ok: true }),

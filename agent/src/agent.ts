@@ -60,6 +60,8 @@ export interface AgentOptions {
   framing?: FramerOptions;
   /** Base wait between retries of a step that failed for a transient reason. */
   retryMs?: number;
+  /** The backend slots, when shared with the session requests (default: `parallel` of its own). */
+  slots?: Slots;
 }
 
 /** What GET /v1/jobs/{id} tells a client (PROTOCOL.md section 7). */
@@ -116,7 +118,7 @@ export class Agent {
    * `end:<job id>` when it stops streaming (answered, failed or closed).
    */
   readonly events = new EventEmitter();
-  readonly #o: Required<Omit<AgentOptions, "framing">> & { framing: FramerOptions };
+  readonly #o: Required<Omit<AgentOptions, "framing" | "slots">> & { framing: FramerOptions };
   readonly #chains = new Map<string, Promise<void>>();
   readonly #opened = new Map<string, OpenedRequest>();
   /** Jobs open at start: their first step reads the chain, which may have moved while the agent was down. */
@@ -136,7 +138,7 @@ export class Agent {
       ...options,
       framing: options.framing ?? { maxDeltas: 8, maxDelayMs: 250 },
     };
-    this.#slots = new Slots(options.parallel);
+    this.#slots = options.slots ?? new Slots(options.parallel);
     this.events.setMaxListeners(0);
   }
 

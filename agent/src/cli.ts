@@ -15,6 +15,7 @@ import { createLogger } from "./log.ts";
 import { startProvider } from "./runtime.ts";
 import { Cursor } from "./store/cursor.ts";
 import { Journal, LOCAL_STATES } from "./store/journal.ts";
+import { SessionStore } from "./store/sessions.ts";
 
 function print(json: boolean, document: unknown, lines: string[]): void {
   process.stdout.write(json ? `${JSON.stringify(document)}\n` : `${lines.join("\n")}\n`);
@@ -67,6 +68,21 @@ async function status(config: StatusConfig): Promise<void> {
     balance = (await new Escrow(near, config.chain.escrow).balance("NEAR")).toString();
   }
   const open = jobs.filter((j) => !["delivered", "failed", "closed"].includes(j.state));
+  const sessions = new SessionStore(config.dataDir).all().map((r) => ({
+    id: r.id,
+    machine_id: r.machine_id,
+    client: r.client,
+    status: r.status,
+    asset: r.asset,
+    budget: r.budget,
+    charged: r.charged,
+    budget_left: (BigInt(r.budget) - BigInt(r.charged)).toString(),
+    requests: r.requests,
+    nonce: r.nonce,
+    expires_at: r.expires_at,
+    claimed: r.claimed,
+    provider_payout: r.provider_payout,
+  }));
   print(
     config.json,
     {
@@ -75,6 +91,7 @@ async function status(config: StatusConfig): Promise<void> {
       next_height: cursor,
       jobs: counts,
       open: open.map((j) => ({ id: j.id, state: j.state, machine_id: j.machine_id })),
+      sessions,
       balance_yocto: balance,
     },
     [
@@ -82,6 +99,11 @@ async function status(config: StatusConfig): Promise<void> {
       `next block   ${cursor ?? "(not started)"}`,
       `jobs         ${LOCAL_STATES.map((s) => `${s} ${counts[s]}`).join(", ")}`,
       ...open.map((j) => `  job ${j.id} (machine ${j.machine_id}): ${j.state}`),
+      `sessions     ${sessions.length}${sessions.length === 0 ? "" : " (budget, charged, left in base units of the asset)"}`,
+      ...sessions.map(
+        (x) =>
+          `  session ${x.id} (machine ${x.machine_id}, ${x.client}): ${x.status}, budget ${x.budget} ${x.asset}, charged ${x.charged}, left ${x.budget_left}, ${x.requests} request(s)${x.provider_payout === null ? "" : `, paid ${x.provider_payout}`}`,
+      ),
       ...(balance === null
         ? []
         : [`credited     ${balance} yoctoNEAR (withdraw with \`gpu-market provider withdraw\`)`]),

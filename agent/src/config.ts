@@ -33,7 +33,7 @@ export const USAGE = `usage: gpu-market provider <run|withdraw|status> [options]
     [--max-queue <n>]             jobs accepted and not yet finished, at most (default 8)
     [--parallel <n>]              jobs streaming from the backend at once (default 4)
   provider withdraw  --account <id> [--asset NEAR|<token>] [--amount <base units>]
-  provider status    [--data-dir <dir>] [--account <id>]   jobs in the journal, cursor, balance
+  provider status    [--data-dir <dir>] [--account <id>]   jobs, sessions (budget, charged), cursor, balance
 
 common: --network localnet|testnet|mainnet (default localnet), --rpc-url <url>,
         --registry <id> --escrow <id> | --deployment <file>, --json (JSON log lines / output)`;

@@ -5,3 +5,9 @@ export { providerCommand } from "./cli.ts";
 export { parseCommand, type RunConfig, USAGE } from "./config.ts";
 export { AgentError } from "./errors.ts";
 export { type RunningProvider, startProvider } from "./runtime.ts";
+export {
+  type SessionErrorCode,
+  SessionRefusal,
+  SessionService,
+  type SessionView,
+} from "./sessions/service.ts";

@@ -16,19 +16,23 @@ import { NearClient } from "./chain/near.ts";
 import { providerMachines } from "./chain/registry.ts";
 import type { RunConfig } from "./config.ts";
 import { AgentError, messageOf } from "./errors.ts";
+import { Slots } from "./executor/slots.ts";
 import { Endpoint, type HealthReport } from "./http/server.ts";
 import { Keyring } from "./keys/keyring.ts";
 import { readMachineKeyFile } from "./keys/machine-key-file.ts";
 import type { Logger } from "./log.ts";
 import { planMachines, type ServedMachine } from "./machines.ts";
+import { SessionService } from "./sessions/service.ts";
 import { Blobs } from "./store/blobs.ts";
 import { Cursor } from "./store/cursor.ts";
 import { ensureDir } from "./store/files.ts";
 import { Journal } from "./store/journal.ts";
+import { SessionStore } from "./store/sessions.ts";
 
 export interface RunningProvider {
   url: string;
   agent: Agent;
+  sessions: SessionService;
   machines: ServedMachine[];
   follower: Follower;
   /** Settles when the agent stops; rejects if following the chain failed for good. */
@@ -41,6 +45,8 @@ export interface StartOptions {
   env?: NodeJS.ProcessEnv;
   /** Another backend client (tests); default: OpenAI-compatible over HTTP at --backend-url. */
   backend?: Backend;
+  /** Session timings (tests shorten them): refuse requests / close this long before expiry, sweep period. */
+  sessionTimings?: { requestMarginMs?: number; closeMarginMs?: number; sweepMs?: number };
 }
 
 export async function startProvider(
@@ -102,6 +108,8 @@ export async function startProvider(
   const keyring = new Keyring(config.dataDir, keys);
   if (keyring.previousCount > 0)
     log.info(`keeping ${keyring.previousCount} previous machine key(s) until their jobs close`);
+  // Jobs and session requests share the backend's slots.
+  const slots = new Slots(config.parallel);
   const agent = new Agent({
     provider: config.account,
     escrow,
@@ -113,6 +121,18 @@ export async function startProvider(
     log,
     maxQueue: config.maxQueue,
     parallel: config.parallel,
+    slots,
+  });
+  const sessions = new SessionService({
+    provider: config.account,
+    escrow,
+    backend,
+    store: new SessionStore(config.dataDir),
+    keyring,
+    models,
+    log,
+    slots,
+    ...options.sessionTimings,
   });
 
   const abort = new AbortController();
@@ -124,6 +144,7 @@ export async function startProvider(
     fromHeight: config.fromHeight,
     log,
     onJob: (event) => agent.onJobEvent(event),
+    onSession: (event) => sessions.onSessionEvent(event),
     signal: abort.signal,
   });
   const started = Date.now();
@@ -145,6 +166,9 @@ export async function startProvider(
       uptime_s: Math.round((Date.now() - started) / 1000),
       backend: backendReport,
       queue: agent.queue(),
+      sessions: {
+        open: sessions.list().filter((view) => view.status === "open").length,
+      },
       chain: {
         following,
         next_height: nextHeight,
@@ -165,6 +189,7 @@ export async function startProvider(
   };
   const endpoint = new Endpoint({
     agent,
+    sessions,
     blobs,
     log,
     health,
@@ -178,6 +203,7 @@ export async function startProvider(
   });
   const address = await endpoint.listen(config.listen.host, config.listen.port);
   agent.start();
+  sessions.start();
   log.info(`provider agent listening on ${address.url}`, {
     account: config.account,
     machines: plan.machines.length,
@@ -189,7 +215,7 @@ export async function startProvider(
     stopping ??= (async () => {
       log.info("stopping: no new jobs; running answers get a grace period", { grace_ms: graceMs });
       abort.abort();
-      await agent.stop(graceMs);
+      await Promise.all([agent.stop(graceMs), sessions.stop(graceMs)]);
       await endpoint.close();
       log.info("stopped");
     })();
@@ -204,5 +230,5 @@ export async function startProvider(
       throw error;
     },
   );
-  return { url: address.url, agent, machines: plan.machines, follower, done, stop };
+  return { url: address.url, agent, sessions, machines: plan.machines, follower, done, stop };
 }

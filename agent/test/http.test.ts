@@ -20,6 +20,7 @@ async function start(options: Parameters<typeof startHarness>[0] = {}): Promise<
   h = await startHarness(options);
   endpoint = new Endpoint({
     agent: h.agent,
+    sessions: h.sessions,
     blobs: new Blobs(h.dir),
     log: createLogger({ write: (line) => h.logs.push(line) }),
     health: async () => ({ ok: true, queue: h.agent.queue() }),

@@ -1,11 +1,13 @@
 /**
  * The escrow as the agent uses it: read a job, accept it, deliver it with the signed receipt, fail
- * it with the signed failure code, withdraw earnings. The job view is checked for the fields the
- * agent relies on before anything is decided from it.
+ * it with the signed failure code; read, claim, close and settle a session; withdraw earnings.
+ * The job and session views are checked for the fields the agent relies on before anything is
+ * decided from them.
  */
 import type { DeliveryReceipt, Job, JobStatus } from "@gpu-market/common/src/escrow-types.ts";
-import type { FailureCode } from "@gpu-market/protocol";
+import type { FailureCode, SignedVoucher } from "@gpu-market/protocol";
 import { type NearClient, TGAS } from "./near.ts";
+import { type ChainSession, parseChainSession, type SessionEscrowPort } from "./sessions.ts";
 
 export type ChainJob = Pick<
   Job,
@@ -77,7 +79,7 @@ export interface EscrowPort {
   fail(id: string, code: FailureCode, signature: string): Promise<ChainJob>;
 }
 
-export class Escrow implements EscrowPort {
+export class Escrow implements EscrowPort, SessionEscrowPort {
   readonly escrow: string;
   readonly #near: NearClient;
 
@@ -108,6 +110,32 @@ export class Escrow implements EscrowPort {
 
   fail(id: string, code: FailureCode, signature: string): Promise<ChainJob> {
     return this.#jobCall("fail_job", { job_id: id, code, signature }, 100n * TGAS);
+  }
+
+  async session(id: string): Promise<ChainSession | null> {
+    const value = await this.#near.view<unknown>(this.escrow, "session", { session_id: id });
+    return value === null ? null : parseChainSession(value, `session ${id}`);
+  }
+
+  async #sessionCall(method: string, args: Record<string, unknown>): Promise<ChainSession> {
+    // No cross-contract call: a voucher's ed25519 check and the bookkeeping fit in 100 Tgas.
+    const outcome = await this.#near.call(this.escrow, method, args, { gas: 100n * TGAS });
+    return parseChainSession(outcome.value, `${method} ${String(args.session_id)}`);
+  }
+
+  claimSession(id: string, voucher: SignedVoucher): Promise<ChainSession> {
+    return this.#sessionCall("claim_session", { session_id: id, ...voucher });
+  }
+
+  closeSession(id: string, voucher: SignedVoucher | null): Promise<ChainSession> {
+    return this.#sessionCall("close_session", {
+      session_id: id,
+      ...(voucher === null ? {} : { voucher }),
+    });
+  }
+
+  settleSession(id: string): Promise<ChainSession> {
+    return this.#sessionCall("settle_session", { session_id: id });
   }
 
   /** The provider's credited balance of `asset` ("NEAR" or a token account). */

@@ -1,7 +1,8 @@
 /**
  * Follows the chain's final blocks (any neardata-compatible block stream: neardata.xyz, localnet)
  * from the saved cursor, decodes the escrow's events with the indexer's decoder and hands every
- * job event about this provider's jobs to `onJob`, block by block. The cursor is saved after a
+ * job event about this provider's jobs to `onJob`, and every session event about its sessions to
+ * `onSession`, block by block. The cursor is saved after a
  * block's jobs are handled (and at most once a second while idle blocks pass), so a restart reads
  * again only blocks whose jobs the journal already has.
  */
@@ -11,6 +12,7 @@ import { NeardataSource } from "@gpu-market/indexer/src/source/neardata.ts";
 import type { Logger } from "../log.ts";
 import type { Cursor } from "../store/cursor.ts";
 import { type ChainJob, parseChainJob } from "./escrow.ts";
+import { type ChainSession, parseChainSession } from "./sessions.ts";
 
 export const JOB_EVENTS = [
   "job_created",
@@ -24,6 +26,23 @@ export const JOB_EVENTS = [
   "dispute_resolved",
 ] as const;
 export type JobEventName = (typeof JOB_EVENTS)[number];
+
+/** Session events whose data is the Session (session_pending and session_rejected are not). */
+export const SESSION_EVENTS = [
+  "session_opened",
+  "session_claimed",
+  "session_closing",
+  "session_disputed",
+  "session_settled",
+  "session_resolved",
+] as const;
+export type SessionEventName = (typeof SESSION_EVENTS)[number];
+
+export interface SessionChainEvent {
+  event: SessionEventName;
+  session: ChainSession;
+  height: number;
+}
 
 export interface JobEvent {
   event: JobEventName;
@@ -40,6 +59,7 @@ export interface FollowerOptions {
   fromHeight: number | null;
   log: Logger;
   onJob: (event: JobEvent) => Promise<void>;
+  onSession: (event: SessionChainEvent) => Promise<void>;
   signal: AbortSignal;
 }
 
@@ -84,8 +104,9 @@ export class Follower {
       const height = item.kind === "block" ? item.block.height : item.height;
       let handled = 0;
       if (item.kind === "block") {
-        for (const event of this.#jobEvents(item.block, height)) {
-          await this.#options.onJob(event);
+        for (const event of this.#events(item.block, height)) {
+          if ("job" in event) await this.#options.onJob(event);
+          else await this.#options.onSession(event);
           handled++;
         }
       }
@@ -99,25 +120,37 @@ export class Follower {
     }
   }
 
-  *#jobEvents(block: Parameters<typeof decodeBlock>[0], height: number): Iterable<JobEvent> {
+  *#events(
+    block: Parameters<typeof decodeBlock>[0],
+    height: number,
+  ): Iterable<JobEvent | SessionChainEvent> {
     const contracts = { registry: null, escrow: this.#options.escrow, governance: null };
     for (const decoded of decodeBlock(block, contracts)) {
-      if (decoded.role !== "escrow" || !JOB_EVENTS.includes(decoded.event as JobEventName)) {
-        continue;
-      }
+      if (decoded.role !== "escrow") continue;
+      const isJob = JOB_EVENTS.includes(decoded.event as JobEventName);
+      if (!isJob && !SESSION_EVENTS.includes(decoded.event as SessionEventName)) continue;
       // The raw data, checked here for the fields the agent reads: the indexer's full schema may
       // lag the escrow by a field without the agent having to wait for it.
       const items = Array.isArray(decoded.data) ? decoded.data : [];
       for (const [i, item] of items.entries()) {
-        let job: ChainJob;
+        const where = `block ${height} ${decoded.event}[${i}]`;
         try {
-          job = parseChainJob(item, `block ${height} ${decoded.event}[${i}]`);
+          if (isJob) {
+            const job = parseChainJob(item, where);
+            if (job.provider === this.#options.provider) {
+              yield { event: decoded.event as JobEventName, job, height };
+            }
+          } else {
+            const session = parseChainSession(item, where);
+            if (session.provider === this.#options.provider) {
+              yield { event: decoded.event as SessionEventName, session, height };
+            }
+          }
         } catch (error) {
-          this.#options.log.warn("skipping an escrow event that is not a job", { height, error });
-          continue;
-        }
-        if (job.provider === this.#options.provider) {
-          yield { event: decoded.event as JobEventName, job, height };
+          this.#options.log.warn("skipping an escrow event that does not parse", {
+            height,
+            error,
+          });
         }
       }
     }

@@ -5,7 +5,12 @@
  * /stream sees the answer as it is produced.
  */
 import { ResponseSealer } from "@gpu-market/protocol";
-import type { ResponseFile } from "../store/blobs.ts";
+
+/** Where sealed frame lines go: a job's response file, or a session request's HTTP answer. */
+export interface FrameSink {
+  append(line: Uint8Array): void;
+  readonly size: number;
+}
 
 export interface FramerOptions {
   maxDeltas: number;
@@ -15,18 +20,13 @@ export interface FramerOptions {
 
 export class Framer {
   readonly #sealer: ResponseSealer;
-  readonly #file: ResponseFile;
+  readonly #file: FrameSink;
   readonly #options: FramerOptions;
   #pending = "";
   #deltas = 0;
   #lastFrameAt = Date.now();
 
-  constructor(
-    responseKey: Uint8Array,
-    inputHash: string,
-    file: ResponseFile,
-    options: FramerOptions,
-  ) {
+  constructor(responseKey: Uint8Array, inputHash: string, file: FrameSink, options: FramerOptions) {
     this.#sealer = new ResponseSealer(responseKey, inputHash);
     this.#file = file;
     this.#options = options;

@@ -6,6 +6,11 @@
  *   GET /v1/jobs/{id}            waiting_for_request | running | delivered | failed
  *   GET /v1/jobs/{id}/response   the response file, once complete
  *   GET /v1/jobs/{id}/stream     the frames so far, then more as they are produced (chunked)
+ *   POST /v1/sessions/{id}/requests  a session request: {envelope, model, voucher}; the sealed
+ *                                frames stream back, then the machine-signed session receipt
+ *   POST /v1/sessions/{id}/vouchers  a voucher alone (the client's last, for exactly what was charged)
+ *   POST /v1/sessions/{id}/close     a voucher, and the agent closes the session on-chain with it
+ *   GET /v1/sessions/{id}        the agent's view: charged, budget left, nonce, last receipt
  *   GET /v1/attestation          a machine's evidence bytes (?machine_id=N), to check against the
  *                                evidence hash the registry holds
  *   GET /health                  the agent, its backend, its queue and the chain cursor
@@ -19,6 +24,7 @@ import { MAX_ENVELOPE_BYTES, sha256Hex } from "@gpu-market/protocol";
 import type { Agent } from "../agent.ts";
 import { ChainUnreachable } from "../chain/near.ts";
 import type { Logger } from "../log.ts";
+import { type AnswerStream, SessionRefusal, type SessionService } from "../sessions/service.ts";
 import type { Blobs } from "../store/blobs.ts";
 
 export interface HealthReport {
@@ -28,6 +34,7 @@ export interface HealthReport {
 
 export interface EndpointOptions {
   agent: Agent;
+  sessions: SessionService;
   blobs: Blobs;
   log: Logger;
   health: () => Promise<HealthReport>;
@@ -46,6 +53,9 @@ class HttpError extends Error {
 
 const JOB_ID = /^(0|[1-9][0-9]{0,19})$/;
 const JOB_ROUTE = /^\/v1\/jobs\/([^/]+)(\/request|\/response|\/stream)?$/;
+const SESSION_ROUTE = /^\/v1\/sessions\/([^/]+)(\/requests|\/vouchers|\/close)?$/;
+/** A voucher body is small; a request body is an envelope and a voucher. */
+const VOUCHER_BODY_BYTES = 4096;
 
 function send(res: ServerResponse, status: number, body: unknown): void {
   const text = `${JSON.stringify(body)}\n`;
@@ -57,9 +67,9 @@ function send(res: ServerResponse, status: number, body: unknown): void {
   res.end(text);
 }
 
-function jobId(raw: string): string {
+function jobId(raw: string, what = "job id"): string {
   if (!JOB_ID.test(raw) || BigInt(raw) >= 2n ** 64n) {
-    throw new HttpError(400, "job id: expected a decimal u64");
+    throw new HttpError(400, `${what}: expected a decimal u64`);
   }
   return raw;
 }
@@ -125,6 +135,8 @@ export class Endpoint {
     } catch (error) {
       if (error instanceof HttpError) {
         send(res, error.status, { error: error.message });
+      } else if (error instanceof SessionRefusal) {
+        send(res, error.status, { error: error.message, code: error.code });
       } else if (error instanceof ChainUnreachable) {
         this.#o.log.warn("endpoint: the chain does not answer", { error });
         send(res, 503, { error: "the chain cannot be reached now; try again" });
@@ -138,8 +150,9 @@ export class Endpoint {
         status: res.statusCode,
         ms: Date.now() - started,
       };
-      if (req.method === "PUT" || res.statusCode >= 500) this.#o.log.info("http", fields);
-      else this.#o.log.debug("http", fields);
+      if (req.method === "PUT" || req.method === "POST" || res.statusCode >= 500) {
+        this.#o.log.info("http", fields);
+      } else this.#o.log.debug("http", fields);
     }
   }
 
@@ -147,7 +160,7 @@ export class Endpoint {
     const method = req.method ?? "GET";
     if (method === "OPTIONS") {
       res.writeHead(204, {
-        "access-control-allow-methods": "GET, PUT, OPTIONS",
+        "access-control-allow-methods": "GET, PUT, POST, OPTIONS",
         "access-control-allow-headers": "content-type",
         "access-control-max-age": "600",
       });
@@ -163,6 +176,11 @@ export class Endpoint {
     if (url.pathname === "/v1/attestation") {
       if (method !== "GET") throw new HttpError(405, "use GET");
       this.#attestation(res, url.searchParams.get("machine_id"));
+      return;
+    }
+    const session = SESSION_ROUTE.exec(url.pathname);
+    if (session !== null) {
+      await this.#session(req, res, session[1] ?? "", session[2]);
       return;
     }
     const match = JOB_ROUTE.exec(url.pathname);
@@ -184,6 +202,50 @@ export class Endpoint {
     } else {
       await this.#stream(req, res, id);
     }
+  }
+
+  async #session(
+    req: IncomingMessage,
+    res: ServerResponse,
+    rawId: string,
+    sub: string | undefined,
+  ): Promise<void> {
+    const id = jobId(rawId, "session id");
+    const sessions = this.#o.sessions;
+    if (sub === undefined) {
+      if (req.method !== "GET") throw new HttpError(405, "use GET");
+      const view = sessions.view(id);
+      if (view === null) throw new HttpError(404, "this agent has served no session with this id");
+      send(res, 200, view);
+      return;
+    }
+    if (req.method !== "POST") throw new HttpError(405, "use POST");
+    if (sub !== "/requests") {
+      const body = await readBody(req, VOUCHER_BODY_BYTES);
+      send(res, 200, await sessions.submitVoucher(id, body, sub === "/close"));
+      return;
+    }
+    // An envelope in JSON text, plus the model and the voucher.
+    const body = await readBody(req, MAX_ENVELOPE_BYTES + VOUCHER_BODY_BYTES);
+    const gone = new AbortController();
+    res.on("close", () => {
+      if (!res.writableFinished) gone.abort();
+    });
+    const answer: AnswerStream = {
+      begin() {
+        res.writeHead(200, {
+          "content-type": "application/x-ndjson",
+          "cache-control": "no-store",
+          "x-accel-buffering": "no",
+        });
+      },
+      write(line) {
+        if (!res.destroyed) res.write(line);
+      },
+      gone: gone.signal,
+    };
+    await sessions.serveRequest(id, body, answer);
+    res.end();
   }
 
   async #putRequest(req: IncomingMessage, res: ServerResponse, id: string): Promise<void> {

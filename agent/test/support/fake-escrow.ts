@@ -1,16 +1,25 @@
 /**
  * An in-memory double of the escrow for unit tests: the job states and checks of deliver_job and
- * fail_job (signatures verified with the protocol's own verifiers), and a way to "kill" the agent
- * in the middle of a call: the call hangs forever, after (or before) its effect on the chain.
+ * fail_job, and the session rules of claim_session, close_session and settle_session (signatures
+ * verified with the protocol's own verifiers), and a way to "kill" the agent in the middle of a
+ * call: the call hangs forever, after (or before) its effect on the chain.
  */
 import type { DeliveryReceipt } from "@gpu-market/common/src/escrow-types.ts";
-import { type FailureCode, verifyFailure, verifyReceipt } from "@gpu-market/protocol";
+import {
+  type FailureCode,
+  type SignedVoucher,
+  verifyFailure,
+  verifyReceipt,
+  verifyVoucher,
+} from "@gpu-market/protocol";
 import type { ChainJob, EscrowPort } from "../../src/chain/escrow.ts";
 import { ContractError } from "../../src/chain/near.ts";
+import type { ChainSession, SessionEscrowPort } from "../../src/chain/sessions.ts";
 
 export type Method = "accept" | "deliver" | "fail";
+export type SessionMethod = "claim" | "close" | "settle";
 
-export class FakeEscrow implements EscrowPort {
+export class FakeEscrow implements EscrowPort, SessionEscrowPort {
   readonly escrow = "escrow.test.near";
   readonly jobs = new Map<string, ChainJob>();
   readonly calls: { method: Method; id: string }[] = [];
@@ -97,6 +106,113 @@ export class FakeEscrow implements EscrowPort {
       }
       job.status = "refunded";
       job.failure_code = code;
+    });
+  }
+
+  // -- sessions ------------------------------------------------------------------------------
+
+  readonly sessions = new Map<string, ChainSession>();
+  readonly sessionCalls: { method: SessionMethod; id: string }[] = [];
+  /** How many times the session view was read (the agent reads it once per new session). */
+  sessionReads = 0;
+  disputeWindowNs = 3_600n * 1_000_000_000n;
+  feeBps = 100n;
+
+  addSession(session: ChainSession): void {
+    this.sessions.set(session.id, structuredClone(session));
+  }
+
+  async session(id: string): Promise<ChainSession | null> {
+    this.sessionReads++;
+    const session = this.sessions.get(id);
+    return session === undefined ? null : structuredClone(session);
+  }
+
+  #session(id: string): ChainSession {
+    const session = this.sessions.get(id);
+    if (session === undefined) throw new ContractError(`session ${id} does not exist`);
+    return session;
+  }
+
+  #claimVoucher(session: ChainSession, voucher: SignedVoucher): void {
+    if (BigInt(voucher.nonce) <= BigInt(session.nonce)) {
+      throw new ContractError(`nonce: ${voucher.nonce} is not above ${session.nonce}`);
+    }
+    if (BigInt(voucher.amount) > BigInt(session.budget)) {
+      throw new ContractError(`amount: ${voucher.amount} is over the budget`);
+    }
+    const document = { escrow: this.escrow, session_id: session.id, ...voucher };
+    if (!verifyVoucher(document, voucher.signature, session.client_key)) {
+      throw new ContractError("signature: not by the session's client key");
+    }
+    session.claimed = voucher.amount;
+    session.nonce = voucher.nonce;
+  }
+
+  async #sessionCall(
+    method: SessionMethod,
+    id: string,
+    effect: (session: ChainSession) => void,
+  ): Promise<ChainSession> {
+    this.sessionCalls.push({ method, id });
+    const session = this.#session(id);
+    const copy = structuredClone(session);
+    effect(copy);
+    this.sessions.set(id, copy);
+    return structuredClone(copy);
+  }
+
+  countSession(method: SessionMethod, id: string): number {
+    return this.sessionCalls.filter((c) => c.method === method && c.id === id).length;
+  }
+
+  claimSession(id: string, voucher: SignedVoucher): Promise<ChainSession> {
+    return this.#sessionCall("claim", id, (session) => {
+      const now = BigInt(Date.now()) * 1_000_000n;
+      if (
+        session.status !== "open" &&
+        !(session.status === "closing" && now <= BigInt(session.dispute_deadline ?? "0"))
+      ) {
+        throw new ContractError(`session ${id} is ${session.status}: cannot claim`);
+      }
+      this.#claimVoucher(session, voucher);
+    });
+  }
+
+  closeSession(id: string, voucher: SignedVoucher | null): Promise<ChainSession> {
+    return this.#sessionCall("close", id, (session) => {
+      if (session.status !== "open") throw new ContractError(`session ${id} is ${session.status}`);
+      if (voucher !== null) this.#claimVoucher(session, voucher);
+      this.#closing(session, "provider");
+    });
+  }
+
+  /** The client closes an expired session (close_session by the client). */
+  closeByClient(id: string): void {
+    const session = this.#session(id);
+    if (session.status !== "open") throw new ContractError(`session ${id} is ${session.status}`);
+    this.#closing(session, "client");
+  }
+
+  #closing(session: ChainSession, by: "provider" | "client"): void {
+    const now = BigInt(Date.now()) * 1_000_000n;
+    session.status = "closing";
+    session.closed_by = by;
+    session.dispute_deadline = (now + this.disputeWindowNs).toString();
+  }
+
+  settleSession(id: string): Promise<ChainSession> {
+    return this.#sessionCall("settle", id, (session) => {
+      const now = BigInt(Date.now()) * 1_000_000n;
+      if (session.status !== "closing" || now <= BigInt(session.dispute_deadline ?? "0")) {
+        throw new ContractError(`session ${id} cannot settle yet (${session.status})`);
+      }
+      const claimed = BigInt(session.claimed);
+      const fee = (claimed * this.feeBps) / 10_000n;
+      session.status = "settled";
+      session.fee = fee.toString();
+      session.provider_payout = (claimed - fee).toString();
+      session.client_refund = (BigInt(session.budget) - claimed).toString();
     });
   }
 }

@@ -20,11 +20,14 @@ import {
 import { Agent, type AgentOptions } from "../../src/agent.ts";
 import { type Backend, OpenAiBackend } from "../../src/backend/openai.ts";
 import type { ChainJob, EscrowPort } from "../../src/chain/escrow.ts";
+import { Slots } from "../../src/executor/slots.ts";
 import { Keyring } from "../../src/keys/keyring.ts";
 import type { MachineKeys } from "../../src/keys/machine-key-file.ts";
 import { createLogger, type Logger } from "../../src/log.ts";
+import { SessionService, type SessionServiceOptions } from "../../src/sessions/service.ts";
 import { Blobs } from "../../src/store/blobs.ts";
 import { Journal, type LocalState } from "../../src/store/journal.ts";
+import { SessionStore } from "../../src/store/sessions.ts";
 import { FakeEscrow } from "./fake-escrow.ts";
 import { startTestBackend, type TestBackend } from "./openai-server.ts";
 
@@ -50,6 +53,8 @@ export interface Harness {
   keysetSha256: string;
   logs: string[];
   agent: Agent;
+  /** The session side of the same agent (same data dir, keys, backend and slots). */
+  sessions: SessionService;
   /** A new agent over the same data dir (the old one is abandoned, as a killed process). */
   restart(overrides?: Partial<AgentOptions>): Agent;
   /** Creates job `id` on the fake chain, sealed by `client`. */
@@ -65,7 +70,10 @@ export interface CreateOptions {
   acceptWithinMs?: number;
 }
 
-export async function startHarness(overrides: Partial<AgentOptions> = {}): Promise<Harness> {
+export async function startHarness(
+  overrides: Partial<AgentOptions> = {},
+  sessionOverrides: Partial<SessionServiceOptions> = {},
+): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), "agent-test-"));
   const escrow = new FakeEscrow();
   const backend = await startTestBackend({ models: [MODEL.name] });
@@ -80,15 +88,32 @@ export async function startHarness(overrides: Partial<AgentOptions> = {}): Promi
   const logs: string[] = [];
   const log: Logger = createLogger({ level: "debug", write: (line) => logs.push(line) });
   let kill = () => {};
+  let sessions: SessionService | null = null;
   const make = (extra: Partial<AgentOptions>): Agent => {
     const life = { killed: false };
     kill = () => {
       life.killed = true;
     };
+    const slots = new Slots(extra.parallel ?? overrides.parallel ?? 2);
+    const backendClient = backendFrozenWhenKilled(new OpenAiBackend(backend.url), life);
+    sessions = new SessionService({
+      provider: PROVIDER,
+      escrow,
+      backend: backendClient,
+      store: new SessionStore(dir),
+      keyring: new Keyring(dir, [keys]),
+      models: [MODEL],
+      log,
+      slots,
+      retryMs: 10,
+      sweepMs: 50,
+      ...sessionOverrides,
+    });
+    sessions.start();
     const agent = new Agent({
       provider: PROVIDER,
       escrow: frozenWhenKilled(escrow, life),
-      backend: backendFrozenWhenKilled(new OpenAiBackend(backend.url), life),
+      backend: backendClient,
       journal: new Journal(dir),
       blobs: new Blobs(dir),
       keyring: new Keyring(dir, [keys]),
@@ -97,6 +122,7 @@ export async function startHarness(overrides: Partial<AgentOptions> = {}): Promi
       maxQueue: 8,
       parallel: 2,
       retryMs: 10,
+      slots,
       ...overrides,
       ...extra,
     });
@@ -111,8 +137,13 @@ export async function startHarness(overrides: Partial<AgentOptions> = {}): Promi
     keysetSha256: keysetSha256(keyset),
     logs,
     agent: make({}),
+    get sessions(): SessionService {
+      if (sessions === null) throw new Error("internal: no session service");
+      return sessions;
+    },
     restart(extra = {}) {
       kill();
+      void sessions?.stop(0);
       harness.agent = make(extra);
       return harness.agent;
     },
@@ -168,6 +199,7 @@ export async function startHarness(overrides: Partial<AgentOptions> = {}): Promi
     },
     async close() {
       await harness.agent.stop(100);
+      await sessions?.stop(100);
       kill();
       await backend.close();
       rmSync(dir, { recursive: true, force: true });
