@@ -1,7 +1,8 @@
 /**
  * Random operations in NEAR and in the token (create, accept, deliver, fail, confirm, settle,
- * dispute, resolve, cancel, reclaim, withdraw, wrong callers, time passing), against a model of
- * what every account is owed. After each operation, per asset: the escrow's books equal open jobs +
+ * dispute, resolve, cancel, reclaim, withdraw, wrong callers, time passing; sessions opened,
+ * vouchers claimed good and bad, closed, disputed, resolved, settled), against a model of what
+ * every account is owed. After each operation, per asset: the escrow's books equal open jobs +
  * credited balances, the escrow holds what the books say (exactly, for the token), and every
  * credited balance equals the model's.
  */
@@ -16,23 +17,31 @@ import {
   escrowBalance,
   failArgs,
   ftBalance,
+  ftTransferCall,
   type JobView,
   jobFields,
   MAX_GAS,
+  newSessionKey,
   ONE_NEAR,
+  openedSession,
   PRICE,
   SECOND_NS,
+  type SessionKey,
+  type SessionView,
+  sessionFields,
   setupWorld,
   TEST_PARAMS,
   totalsOf,
   U64_MAX,
   USDC,
+  voucher,
   type World,
   withdrawCall,
 } from "./helpers.ts";
 
-const STEPS = 100;
+const STEPS = 140;
 const OPEN = ["requested", "accepted", "delivered", "disputed"];
+const OPEN_SESSION = ["open", "closing", "disputed"];
 const FEE_BPS = 250n;
 /**
  * Accept and deliver windows: long enough that jobs reach delivery (and disputes) when the machine
@@ -46,12 +55,15 @@ let assets: string[];
 let accounts: NearAccount[];
 /** What each "account:asset" is owed by the escrow, computed by the test alone. */
 const owed = new Map<string, bigint>();
+/** Each session's client key, held by the test as a client would. */
+const sessionKeys = new Map<string, SessionKey>();
 
 beforeAll(async () => {
   world = await setupWorld({
     ...TEST_PARAMS,
     dispute_window_ns: (4n * SECOND_NS).toString(),
     arbitration_window_ns: (4n * SECOND_NS).toString(),
+    min_session_ns: SECOND_NS.toString(),
   });
   assets = ["NEAR", world.usdc.accountId];
   accounts = [world.alice, world.bob, world.provider, world.treasury];
@@ -92,6 +104,30 @@ function close(job: JobView, paid: bigint): void {
   credit(job.payer, job.asset, BigInt(job.max_amount) - paid);
 }
 
+function closeSession(session: SessionView, paid: bigint): void {
+  const fee = (paid * FEE_BPS) / 10_000n;
+  credit(session.provider, session.asset, paid - fee);
+  credit(world.treasury.accountId, session.asset, fee);
+  credit(session.payer, session.asset, BigInt(session.budget) - paid);
+}
+
+/** Every session, through the clients' indexes (alice and bob open them all). */
+async function allSessions(): Promise<SessionView[]> {
+  const byId = new Map<string, SessionView>();
+  for (const client of [world.alice, world.bob]) {
+    for (let from = 0; ; from += 50) {
+      const page = (await world.escrow.view("sessions_by_client", {
+        account_id: client.accountId,
+        from_index: from,
+        limit: 50,
+      })) as SessionView[];
+      for (const session of page) byId.set(session.id, session);
+      if (page.length < 50) break;
+    }
+  }
+  return [...byId.values()];
+}
+
 async function allJobs(): Promise<JobView[]> {
   const out: JobView[] = [];
   for (let from = 0; ; from += 50) {
@@ -103,12 +139,17 @@ async function allJobs(): Promise<JobView[]> {
 
 async function checkInvariants(step: string): Promise<void> {
   const jobs = await allJobs();
+  const sessions = await allSessions();
   const state = await world.escrow.accountView();
   for (const asset of assets) {
     const totals = await totalsOf(world, asset);
-    const escrowed = jobs
-      .filter((j) => j.asset === asset && OPEN.includes(j.status))
-      .reduce((sum, j) => sum + BigInt(j.max_amount), 0n);
+    const escrowed =
+      jobs
+        .filter((j) => j.asset === asset && OPEN.includes(j.status))
+        .reduce((sum, j) => sum + BigInt(j.max_amount), 0n) +
+      sessions
+        .filter((x) => x.asset === asset && OPEN_SESSION.includes(x.status))
+        .reduce((sum, x) => sum + BigInt(x.budget), 0n);
     expect(BigInt(totals.escrowed), `${step}: escrowed ${asset}`).toBe(escrowed);
     let credited = 0n;
     for (const account of accounts) {
@@ -132,11 +173,140 @@ function pick<T>(rng: () => number, items: T[]): T | undefined {
   return items.length === 0 ? undefined : items[Math.floor(rng() * items.length)];
 }
 
+/** Failure text of a call, unescaped. */
+function failure(result: { receiptFailureMessages: string[] }): string {
+  return result.receiptFailureMessages.join("\n").replaceAll('\\"', '"');
+}
+
+/**
+ * One random session operation; returns its name, or null when there was nothing to do it to.
+ * Calls that may be refused (a client closing before expiry, a voucher claimed after the window,
+ * a bad voucher) must be refused for that reason and change nothing.
+ */
+async function sessionStep(rng: () => number): Promise<string | null> {
+  const { escrow, provider, arbiter, alice, bob } = world;
+  const sessions = await allSessions();
+  const by = (...statuses: string[]) => sessions.filter((x) => statuses.includes(x.status));
+  const roll = rng();
+  if (roll < 0.3 || sessions.length < 2) {
+    const client = rng() < 0.5 ? alice : bob;
+    const key = newSessionKey();
+    const fields = sessionFields(world.machine, key, {
+      expires_within_ns: (BigInt(2 + Math.floor(rng() * 10)) * SECOND_NS).toString(),
+    });
+    const result =
+      rng() < 0.5
+        ? await callRaw(client, escrow, {
+            method: "open_session",
+            args: fields,
+            deposit: BigInt(1 + Math.floor(rng() * 3)) * ONE_NEAR,
+            gas: MAX_GAS,
+          })
+        : await ftTransferCall(world, client, BigInt(1 + Math.floor(rng() * 50)) * USDC, {
+            action: "open_session",
+            session: fields,
+          });
+    sessionKeys.set(openedSession(result).id, key);
+    return "open session";
+  }
+  if (roll < 0.55) {
+    const session = pick(rng, by("open", "closing"));
+    if (session === undefined) return null;
+    const key = sessionKeys.get(session.id) ?? newSessionKey();
+    const budget = BigInt(session.budget);
+    const bad = rng() < 0.25;
+    const nonce = bad
+      ? BigInt(session.nonce)
+      : BigInt(session.nonce) + 1n + BigInt(Math.floor(rng() * 3));
+    const amount =
+      bad && rng() < 0.5 ? budget + 1n : (budget * BigInt(Math.floor(rng() * 101))) / 100n;
+    const result = await callRaw(provider, escrow, {
+      method: "claim_session",
+      args: { session_id: session.id, ...voucher(world, session.id, key, amount, nonce) },
+    });
+    if (bad) {
+      expect(failure(result)).toMatch(/is not above|is over session|the dispute window closed/);
+    } else if (result.failed) {
+      expect(failure(result)).toMatch(/the dispute window closed/);
+    }
+    return bad ? "bad voucher" : "claim";
+  }
+  if (roll < 0.7) {
+    const session = pick(rng, by("open"));
+    if (session === undefined) return null;
+    const byProvider = rng() < 0.6;
+    const result = await callRaw(
+      byProvider ? provider : world.root.getAccount(session.client),
+      escrow,
+      {
+        method: "close_session",
+        args: { session_id: session.id },
+      },
+    );
+    if (result.failed) {
+      expect(byProvider).toBe(false);
+      expect(failure(result)).toMatch(/before that only the provider closes it/);
+    }
+    return "close session";
+  }
+  if (roll < 0.8) {
+    const session = pick(rng, by("closing"));
+    if (session === undefined) return null;
+    const result = await callRaw(world.root.getAccount(session.payer), escrow, {
+      method: "dispute_session",
+      args: { session_id: session.id, reason: "random" },
+    });
+    if (result.failed) expect(failure(result)).toMatch(/the dispute window closed/);
+    return "dispute session";
+  }
+  if (roll < 0.88) {
+    const session = pick(rng, by("disputed"));
+    if (session === undefined) return null;
+    const paid = (BigInt(session.budget) * BigInt(Math.floor(rng() * 101))) / 100n;
+    const result = await callRaw(arbiter, escrow, {
+      method: "resolve_session",
+      args: { session_id: session.id, provider_amount: paid.toString() },
+    });
+    if (!result.failed) {
+      closeSession(session, paid);
+      return "resolve session";
+    }
+    expect(failure(result)).toMatch(/arbitration window closed/);
+    return "resolve session late";
+  }
+  const session = pick(rng, by("closing", "disputed"));
+  if (session === undefined) return null;
+  // The side that did not close may settle early; a stranger only after the window.
+  const caller =
+    rng() < 0.5
+      ? bob
+      : session.closed_by === "provider"
+        ? world.root.getAccount(session.payer)
+        : provider;
+  const result = await callRaw(caller, escrow, {
+    method: "settle_session",
+    args: { session_id: session.id },
+  });
+  if (!result.failed) {
+    closeSession(session, BigInt(session.claimed));
+    return "settle session";
+  }
+  expect(failure(result)).toMatch(/the dispute window is open until|the arbiter has until/);
+  return "settle session early";
+}
+
 test(`${STEPS} random operations keep the books and every balance exact`, async () => {
-  const rng = random(20_260_101);
+  const rng = random(20_261_202);
   const { escrow, provider, arbiter, alice, bob } = world;
   const counts = new Map<string, number>();
   for (let step = 0; step < STEPS; step++) {
+    if (rng() < 0.3) {
+      const op = await sessionStep(rng);
+      if (op === null) continue;
+      counts.set(op, (counts.get(op) ?? 0) + 1);
+      await checkInvariants(`step ${step} (${op})`);
+      continue;
+    }
     const jobs = await allJobs();
     const by = (status: string) => jobs.filter((j) => j.status === status);
     const roll = rng();
@@ -308,7 +478,12 @@ test(`${STEPS} random operations keep the books and every balance exact`, async 
     "dispute",
     "fail",
     "withdraw",
+    "open session",
+    "claim",
+    "bad voucher",
+    "close session",
+    "settle session",
   ]) {
-    expect(counts.get(op) ?? 0, op).toBeGreaterThan(0);
+    expect(counts.get(op) ?? 0, `${op} (ran: ${JSON.stringify([...counts])})`).toBeGreaterThan(0);
   }
 }, 600_000);

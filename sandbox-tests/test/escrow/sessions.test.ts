@@ -7,7 +7,9 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import {
+  addDevMachine,
   advancePast,
+  BYTE_COST,
   balanceOf,
   callOk,
   callRaw,
@@ -23,6 +25,7 @@ import {
   openNearSession,
   PRICE,
   SECOND_NS,
+  SESSION_STORAGE_FEE,
   type SessionKey,
   type SessionView,
   sessionFields,
@@ -526,5 +529,62 @@ describe("disputes", () => {
       "session_settled",
     );
     expect(settled).toMatchObject({ settled_by: "arbitration_timeout", claimed: paid.toString() });
+  });
+});
+
+describe("NEP-145 storage", () => {
+  test("the flat session fee covers the largest session with 64-character account ids", async () => {
+    const { root, registry, escrow, gov, arbiter } = world;
+    const long = (prefix: string) =>
+      root.createSubAccount(prefix.padEnd(64 - ".test.near".length, "y"), {
+        initialBalance: 100n * ONE_NEAR,
+      });
+    const provider = await long("provider");
+    const client = await long("client");
+    const treasury = await long("treasury");
+    await callOk(provider, registry, {
+      method: "register_provider",
+      args: { name: "Long", endpoint: "https://gpu.example.com", region: "eu-west-1" },
+      deposit: 3n * ONE_NEAR,
+    });
+    const machine = await addDevMachine(registry, provider);
+    await callOk(gov, escrow, { method: "set_treasury", args: { treasury: treasury.accountId } });
+    await callOk(client, escrow, { method: "storage_deposit", args: {}, deposit: ONE_NEAR });
+    const before = BigInt((await escrow.accountView()).storage_usage);
+    const key = newSessionKey();
+    const budget = 10n ** 25n;
+    const session = openedSession(
+      await callRaw(client, escrow, {
+        method: "open_session",
+        args: sessionFields(machine, key),
+        deposit: budget,
+        gas: MAX_GAS,
+      }),
+    );
+    await callOk(provider, escrow, {
+      method: "close_session",
+      args: {
+        session_id: session.id,
+        voucher: voucher(world, session.id, key, budget, (1n << 64n) - 1n),
+      },
+    });
+    await callOk(client, escrow, {
+      method: "dispute_session",
+      args: { session_id: session.id, reason: "r".repeat(512) },
+    });
+    await callOk(arbiter, escrow, {
+      method: "resolve_session",
+      args: {
+        session_id: session.id,
+        provider_amount: (budget / 3n).toString(),
+        note: "n".repeat(512),
+      },
+    });
+    const added = BigInt((await escrow.accountView()).storage_usage) - before;
+    expect(added * BYTE_COST).toBeLessThanOrEqual(SESSION_STORAGE_FEE);
+    await callOk(gov, escrow, {
+      method: "set_treasury",
+      args: { treasury: world.treasury.accountId },
+    });
   });
 });
