@@ -4,10 +4,11 @@
  * prepaid balance is cancelled, one is failed by the provider (job_failed), a job for an
  * ineligible machine is rejected, the provider withdraws; the jobs (keyset, receipt usage, failure
  * code), their history, the machine's throughput and the balances must match the contract's
- * views, and reconciliation finds nothing.
+ * views, and reconciliation finds nothing. A session is opened, closed with a voucher and settled
+ * early by the client: the same checks.
  */
 import { createHash } from "node:crypto";
-import type { KeyPair } from "near-api-js";
+import { KeyPair } from "near-api-js";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import type { App } from "../src/app.ts";
 import { reconcile } from "../src/reconcile/reconcile.ts";
@@ -349,6 +350,84 @@ test("jobs, their history and balances follow the escrow exactly", async () => {
   expect(report.differences).toEqual([]);
   expect(report.checked.jobs).toBe(3);
   expect(report.checked.balances).toBeGreaterThanOrEqual(3);
+});
+
+test("sessions, their history and balances follow the escrow exactly", async () => {
+  const provider = await chain.createAccount("session-provider");
+  const client = await chain.createAccount("session-client", 100n);
+  await flows.registerProvider(provider);
+  const added = await flows.addMachine(provider, { teeType: "none-dev", price: PRICE.toString() });
+  const eligibility = await chain.view<Json>(flows.registry, "is_eligible", {
+    machine_id: added.id,
+  });
+  await chain.callOk(client, escrow, "storage_deposit", {}, ONE_NEAR);
+  // The client's session key signs vouchers.
+  const sessionKey = KeyPair.fromRandom("ed25519");
+  await chain.callOk(
+    client,
+    escrow,
+    "open_session",
+    {
+      machine_id: added.id,
+      client_key: sessionKey.getPublicKey().toString(),
+      keyset_sha256: eligibility.keyset_sha256,
+      max_price_per_unit: PRICE.toString(),
+      expires_within_ns: (120n * SECOND_NS).toString(),
+    },
+    ONE_NEAR,
+    MAX_GAS,
+  );
+  await caughtUp();
+  const opened = ((await api(`/v1/sessions?client=${client}`)).data as Json[])[0];
+  expect(opened).toMatchObject({ status: "open", provider, budget: ONE_NEAR.toString() });
+  const sessionId = opened?.id as string;
+  const paid = ONE_NEAR / 4n;
+  const voucher = {
+    amount: paid.toString(),
+    nonce: "7",
+    signature: signDocument(sessionKey, {
+      version: "gpumarket/v1/voucher",
+      escrow,
+      session_id: sessionId,
+      amount: paid.toString(),
+      nonce: "7",
+    }),
+  };
+  await chain.callOk(provider, escrow, "close_session", { session_id: sessionId, voucher });
+  await chain.callOk(client, escrow, "settle_session", { session_id: sessionId });
+  await caughtUp();
+
+  const indexed = (await api(`/v1/sessions/${sessionId}`)).data as Json;
+  const onChain = await chain.view<Json>(escrow, "session", { session_id: sessionId });
+  const fee = (paid * 250n) / 10_000n;
+  expect(indexed).toMatchObject({
+    ...onChain,
+    status: "settled",
+    claimed: paid.toString(),
+    provider_payout: (paid - fee).toString(),
+    client_refund: (ONE_NEAR - paid).toString(),
+  });
+  expect((indexed.history as Json[]).map((h) => h.event)).toEqual([
+    "session_opened",
+    "session_closing",
+    "session_settled",
+  ]);
+  for (const account of [provider, client, treasury]) {
+    const chainBalance = await chain.view<string>(escrow, "balance_of", {
+      account_id: account,
+      asset: "NEAR",
+    });
+    const balances = (await api(`/v1/balances?account_id=${account}`)).data as Json[];
+    expect(balances.find((b) => b.asset === "NEAR")?.amount ?? "0", account).toBe(chainBalance);
+  }
+  const report = await reconcile({
+    db: db.db,
+    rpcUrl: chain.rpcUrl,
+    contracts: { registry: flows.registry, escrow, governance: null },
+    sample: null,
+  });
+  expect(report.differences).toEqual([]);
+  expect(report.checked.sessions).toBe(1);
 });
 
 test("indexed again from scratch in one batch, the tables are those of following block by block", async () => {
