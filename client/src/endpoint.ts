@@ -1,10 +1,12 @@
 /**
- * HTTP to the provider agent at the provider's registered endpoint (PROTOCOL.md section 7). Paths
- * are /v1/jobs/{id}/..., /v1/attestation and /health under the endpoint's origin and path; an
+ * HTTP to the provider agent at the provider's registered endpoint (PROTOCOL.md section 7 and
+ * "Sessions"). Paths are /v1/jobs/{id}/..., /v1/sessions/{id}/..., /v1/attestation and /health
+ * under the endpoint's origin and path; an
  * endpoint registered with a trailing "/v1" is taken as that same base. Everything read is
  * bounded in size; nothing read here is trusted: the caller checks it against the chain.
  */
-import { clientError, messageOf } from "./errors.ts";
+import type { SessionReceipt } from "@gpu-market/protocol";
+import { ClientError, clientError, messageOf } from "./errors.ts";
 
 /** Evidence is at most 32 KiB on-chain; answers are bounded by the protocol's frame limit. */
 export const MAX_ATTESTATION_BYTES = 64 * 1024;
@@ -204,4 +206,111 @@ export class ProviderEndpoint {
       }
     }
   }
+
+  /** A session refusal ({error, code}) as a ClientError naming the agent's code. */
+  private async refusal(response: Response, what: string, sessionId: string): Promise<never> {
+    const text = await response.text().catch(() => "");
+    let body: { error?: unknown; code?: unknown } | null = null;
+    try {
+      body = JSON.parse(text) as { error?: unknown; code?: unknown };
+    } catch {
+      // not the agent's JSON error: reported as text below
+    }
+    const message = typeof body?.error === "string" ? body.error : text.slice(0, 300).trim();
+    const code = typeof body?.code === "string" ? body.code : undefined;
+    return clientError(
+      "session_refused",
+      `${what}: HTTP ${response.status} ${code === undefined ? "" : `${code}: `}${message}`,
+      { sessionId, failureCode: code },
+    );
+  }
+
+  /**
+   * POST /v1/sessions/{id}/requests: sends the envelope and its voucher, then passes each line of
+   * the answer (frames, then the receipt or an error) to `onLine` as it arrives.
+   */
+  async sessionRequest(
+    sessionId: string,
+    body: { envelope: string; model: string; voucher: unknown },
+    onLine: (line: string) => void,
+  ): Promise<void> {
+    const path = `/v1/sessions/${sessionId}/requests`;
+    const url = this.url(path);
+    let response: Response;
+    try {
+      response = await this.fetch(url, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
+    } catch (error) {
+      return clientError("endpoint_error", `POST ${url}: ${messageOf(error)}`, {
+        sessionId,
+        cause: error,
+      });
+    }
+    if (!response.ok || response.body === null) {
+      return this.refusal(response, `POST ${url}`, sessionId);
+    }
+    const decoder = new TextDecoder("utf-8", { fatal: true });
+    let pending = "";
+    let total = 0;
+    try {
+      for await (const chunk of response.body) {
+        total += chunk.length;
+        if (total > MAX_RESPONSE_BYTES) {
+          clientError("endpoint_error", `POST ${url}: more than ${MAX_RESPONSE_BYTES} bytes`);
+        }
+        pending += decoder.decode(chunk, { stream: true });
+        let newline = pending.indexOf("\n");
+        while (newline >= 0) {
+          onLine(pending.slice(0, newline));
+          pending = pending.slice(newline + 1);
+          newline = pending.indexOf("\n");
+        }
+      }
+    } catch (error) {
+      if (error instanceof ClientError) throw error;
+      return clientError("endpoint_error", `POST ${url}: the answer broke (${messageOf(error)})`, {
+        sessionId,
+        cause: error,
+      });
+    }
+    if (pending !== "") onLine(pending);
+  }
+
+  /** POST /v1/sessions/{id}/vouchers or /close with {voucher}: the agent's view after it. */
+  async sessionVoucher(
+    sessionId: string,
+    voucher: unknown,
+    close: boolean,
+  ): Promise<SessionAgentView> {
+    const path = `/v1/sessions/${sessionId}/${close ? "close" : "vouchers"}`;
+    const response = await this.request(path, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ voucher }),
+      // Closing waits for the agent's close_session to be final.
+      signal: AbortSignal.timeout(Math.max(this.timeoutMs, 120_000)),
+    });
+    if (!response.ok) return this.refusal(response, `POST ${this.url(path)}`, sessionId);
+    return (await response.json()) as SessionAgentView;
+  }
+
+  /** GET /v1/sessions/{id}: the agent's view (charged, nonce, last signed receipt). */
+  async sessionView(sessionId: string): Promise<SessionAgentView> {
+    const response = await this.ok(`/v1/sessions/${sessionId}`);
+    return (await response.json()) as SessionAgentView;
+  }
+}
+
+/** What the agent says of a session (GET /v1/sessions/{id}); checked before anything is trusted. */
+export interface SessionAgentView {
+  session_id: string;
+  status: string;
+  charged: string;
+  nonce: string;
+  requests: number;
+  last_receipt: { receipt: SessionReceipt; signature: string } | null;
+  [field: string]: unknown;
 }

@@ -1,7 +1,7 @@
 /**
  * The one error type the client throws. `code` is stable and tells a program what to do next; the
- * message names what failed. When a job exists, `jobId` names it, and `refunded` says whether its
- * funds were credited back to the payer's escrow balance (withdraw them with `market.withdraw()`).
+ * message names what failed. When a job exists, `jobId` names it (`sessionId` a session), and
+ * `refunded` says whether its funds were credited back to the payer's escrow balance (withdraw them with `market.withdraw()`).
  */
 
 export type ClientErrorCode =
@@ -34,13 +34,20 @@ export type ClientErrorCode =
   /** Someone else settled, disputed or resolved the delivered job before this client could. */
   | "job_closed"
   /** The delivered answer did not check out; the job was disputed. */
-  | "disputed";
+  | "disputed"
+  /** The session cannot take this request: closed, expiring, or its budget left is short. */
+  | "session_unavailable"
+  /** The agent refused the session request or voucher (nothing charged); failureCode says why. */
+  | "session_refused"
+  /** A session answer or receipt did not check out: no more vouchers are signed for it. */
+  | "bad_receipt";
 
 export interface ClientErrorOptions {
   jobId?: string;
+  sessionId?: string;
   /** The funds are back in the payer's escrow balance. */
   refunded?: boolean;
-  /** The failure code of a failed job (fail_job). */
+  /** The failure code of a failed job (fail_job), or the agent's code refusing a session request. */
   failureCode?: string;
   txHash?: string;
   cause?: unknown;
@@ -49,6 +56,7 @@ export interface ClientErrorOptions {
 export class ClientError extends Error {
   readonly code: ClientErrorCode;
   readonly jobId: string | undefined;
+  readonly sessionId: string | undefined;
   readonly refunded: boolean;
   readonly failureCode: string | undefined;
   readonly txHash: string | undefined;
@@ -58,6 +66,7 @@ export class ClientError extends Error {
     this.name = "ClientError";
     this.code = code;
     this.jobId = options.jobId;
+    this.sessionId = options.sessionId;
     this.refunded = options.refunded ?? false;
     this.failureCode = options.failureCode;
     this.txHash = options.txHash;

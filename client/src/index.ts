@@ -9,10 +9,18 @@ export {
   RPC_URLS,
 } from "./chain.ts";
 export { checkDelivery, type DeliveryVerdict, type ExpectedDelivery } from "./delivery.ts";
-export { type AgentJobStatus, ProviderEndpoint } from "./endpoint.ts";
+export { type AgentJobStatus, ProviderEndpoint, type SessionAgentView } from "./endpoint.ts";
 export { ClientError, type ClientErrorCode } from "./errors.ts";
 export { type SelectedMachine, type SelectionOptions, selectMachine } from "./machines.ts";
 export { GpuMarket } from "./market.ts";
+export {
+  MarketSession,
+  type SessionChatRequest,
+  type SessionChatResult,
+  type SessionCloseResult,
+  type SessionStatusReport,
+} from "./session.ts";
+export { defaultStateDir, type SessionState } from "./session-store.ts";
 export type {
   AccountOption,
   AttestationOptions,
@@ -21,8 +29,10 @@ export type {
   InferResult,
   MarketOptions,
   NetworkOption,
+  OpenSessionRequest,
   Payment,
   ProgressStep,
   ProgressStepName,
+  SessionInferResult,
   TxHashes,
 } from "./types.ts";

@@ -7,6 +7,9 @@ const U128_MAX = (1n << 128n) - 1n;
 const ACCOUNT_ID = /^(?=.{2,64}$)(([a-z\d]+[-_])*[a-z\d]+\.)*([a-z\d]+[-_])*[a-z\d]+$/;
 
 export interface InferInputs {
+  mode: "session" | "job";
+  sessionBudget: bigint;
+  sessionSeconds: number;
   model: string;
   /** The chat request without its model name (known once the machine is chosen). */
   chat: Omit<ChatRequest, "model">;
@@ -47,7 +50,7 @@ function seconds(value: unknown, field: string, fallback: number): bigint {
   return BigInt(value as number) * 1_000_000_000n;
 }
 
-function parsePayment(value: unknown): Payment {
+export function parsePayment(value: unknown): Payment {
   if (value === undefined) return { from: "attached" };
   const p = value as Partial<Record<string, unknown>>;
   if (p?.from === "attached") return { from: "attached" };
@@ -98,10 +101,25 @@ export function parseInferRequest(request: InferRequest): InferInputs {
   const { model: _name, ...rest } = chat;
   const maxAmount = parseAmount(request.maxAmount, "maxAmount");
   if (maxAmount === 0n) clientError("bad_input", "maxAmount: must be greater than 0");
+  if (request.mode !== undefined && request.mode !== "session" && request.mode !== "job") {
+    clientError("bad_input", `mode: expected "session" or "job", got ${String(request.mode)}`);
+  }
+  const sessionBudget =
+    request.sessionBudget === undefined
+      ? maxAmount * 10n
+      : parseAmount(request.sessionBudget, "sessionBudget");
+  if (sessionBudget < maxAmount) {
+    clientError("bad_input", `sessionBudget: ${sessionBudget} is below maxAmount ${maxAmount}`);
+  }
   if (request.machine !== undefined && !/^\d{1,20}$/.test(String(request.machine))) {
     clientError("bad_input", `machine: "${String(request.machine)}" is not a machine id`);
   }
   return {
+    mode: request.mode ?? "session",
+    sessionBudget,
+    sessionSeconds: Number(
+      seconds(request.sessionSeconds, "sessionSeconds", 3600) / 1_000_000_000n,
+    ),
     model: request.model,
     chat: rest,
     maxAmount,

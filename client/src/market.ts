@@ -1,9 +1,12 @@
 /**
  * GpuMarket: confidential inference in one call. infer() picks an eligible machine serving the
- * model, optionally checks its TDX attestation itself, encrypts the chat request to the machine's
- * attested key bound to this job, pays the job on the escrow, uploads the request to the provider,
- * waits (streaming the answer if asked), checks the signed delivery against the chain and the
- * response file, decrypts it, and confirms, or disputes with the reason when anything is off.
+ * model, optionally checks its TDX attestation itself, then by default runs the request in a
+ * session with that machine (session.ts: reusing this client's open session with it, or opening
+ * one; a voucher instead of a transaction per request). With mode "job" it encrypts the chat
+ * request to the machine's attested key bound to one job, pays the job on the escrow, uploads the
+ * request to the provider, waits (streaming the answer if asked), checks the signed delivery
+ * against the chain and the response file, decrypts it, and confirms, or disputes with the reason
+ * when anything is off.
  */
 import type { Job } from "@gpu-market/common/src/escrow-types.ts";
 import type {
@@ -11,22 +14,47 @@ import type {
   Evidence,
   RegistryParams,
 } from "@gpu-market/common/src/registry-types.ts";
-import { ProtocolError, type SealedRequest, sealRequest } from "@gpu-market/protocol";
+import {
+  generateSessionKey,
+  ProtocolError,
+  type SealedRequest,
+  sealRequest,
+  toHex,
+} from "@gpu-market/protocol";
 import { checkAttestation } from "./attestation.ts";
 import { type MarketChain, NearChain } from "./chain.ts";
 import { checkDelivery } from "./delivery.ts";
 import { ProviderEndpoint } from "./endpoint.ts";
 import { ClientError, clientError, messageOf } from "./errors.ts";
-import { balanceOf, createJob, ensureJobStorage, getJob, jobAction, withdraw } from "./escrow.ts";
-import { type InferInputs, parseAmount, parseInferRequest } from "./inputs.ts";
+import {
+  balanceOf,
+  createJob,
+  ensureJobStorage,
+  getJob,
+  getSession,
+  jobAction,
+  openSessionTx,
+  withdraw,
+} from "./escrow.ts";
+import { type InferInputs, parseAmount, parseInferRequest, parsePayment } from "./inputs.ts";
 import { type SelectedMachine, selectMachine } from "./machines.ts";
+import { MarketSession } from "./session.ts";
+import {
+  defaultStateDir,
+  SESSION_STATE_VERSION,
+  SessionFiles,
+  type SessionState,
+} from "./session-store.ts";
 import type {
   AttestationOptions,
   AttestationReport,
   InferRequest,
   InferResult,
   MarketOptions,
+  OpenSessionRequest,
+  Payment,
   ProgressStep,
+  SessionInferResult,
 } from "./types.ts";
 import { type Report, streamTokens, waitForDelivery } from "./watch.ts";
 
@@ -40,6 +68,17 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 interface EvidenceView {
   evidence: Evidence;
   attestation: Attestation | null;
+}
+
+/** The caller's progress callback, never allowed to break the money path. */
+function progress(onProgress: ((step: ProgressStep) => void) | undefined) {
+  return (step: ProgressStep) => {
+    try {
+      onProgress?.(step);
+    } catch {
+      // a failing progress callback must not break the job's money path
+    }
+  };
 }
 
 function chainOf(options: MarketOptions): MarketChain {
@@ -148,15 +187,211 @@ export class GpuMarket {
     return withdraw(this.chain, this.escrow, options.asset ?? "NEAR", amount);
   }
 
-  async infer(request: InferRequest): Promise<InferResult> {
-    const inputs = parseInferRequest(request);
-    const emit = (step: ProgressStep) => {
-      try {
-        request.onProgress?.(step);
-      } catch {
-        // a failing progress callback must not break the job's money path
-      }
+  /** This client's session files for this escrow. */
+  private get files(): SessionFiles {
+    return new SessionFiles(
+      this.options.stateDir ?? defaultStateDir(),
+      this.escrow,
+      this.accountId,
+    );
+  }
+
+  /** Opens a session with the machine serving `model` (or `machine`); its key stays here. */
+  async openSession(request: OpenSessionRequest): Promise<MarketSession> {
+    if (typeof request?.model !== "string" || request.model === "") {
+      clientError("bad_input", "model: expected a model name or its weights sha256");
+    }
+    const budget = parseAmount(request.budget, "budget");
+    if (budget === 0n) clientError("bad_input", "budget: must be greater than 0");
+    const seconds = request.expiresInSeconds ?? 3600;
+    if (!Number.isSafeInteger(seconds) || seconds < 1) {
+      clientError(
+        "bad_input",
+        `expiresInSeconds: expected a whole number of seconds, got ${seconds}`,
+      );
+    }
+    if (request.machine !== undefined && !/^\d{1,20}$/.test(String(request.machine))) {
+      clientError("bad_input", `machine: "${String(request.machine)}" is not a machine id`);
+    }
+    const maxPrice =
+      request.maxPricePerUnit === undefined
+        ? undefined
+        : parseAmount(request.maxPricePerUnit, "maxPricePerUnit");
+    const emit = progress(request.onProgress);
+    const machine = await this.choose(
+      {
+        model: request.model,
+        machine: request.machine,
+        maxPricePerUnit: maxPrice,
+        verifyAttestation: request.verifyAttestation === true,
+        allowDevMachines: request.allowDevMachines === true,
+      },
+      emit,
+    );
+    const opened = await this.openOn(
+      machine.machine,
+      budget,
+      seconds,
+      parsePayment(request.payment),
+      maxPrice,
+      emit,
+    );
+    return opened.session;
+  }
+
+  /** A session this client opened (its key is in the state dir). */
+  session(sessionId: string): MarketSession {
+    const state = this.files.load(sessionId);
+    return new MarketSession(this.sessionContext(state), state);
+  }
+
+  /** The sessions this client holds keys for, newest last (secrets left out). */
+  sessions(): Omit<SessionState, "client_secret">[] {
+    return this.files.list().map(({ client_secret: _secret, ...rest }) => rest);
+  }
+
+  private sessionContext(state: SessionState) {
+    return {
+      chain: this.chain,
+      escrow: this.escrow,
+      files: this.files,
+      endpoint: new ProviderEndpoint(state.endpoint, { fetch: this.fetch }),
     };
+  }
+
+  /**
+   * open_session with a fresh session key, saved (0600) before the transaction is sent; the
+   * session's snapshot must be the machine and keyset the client checked.
+   */
+  private async openOn(
+    machine: SelectedMachine,
+    budget: bigint,
+    seconds: number,
+    payment: Payment,
+    maxPrice: bigint | undefined,
+    emit: (step: ProgressStep) => void,
+  ): Promise<{
+    session: MarketSession;
+    txHashes: { storageDeposit?: string; openSession: string };
+  }> {
+    const key = generateSessionKey();
+    const files = this.files;
+    let state: SessionState = {
+      version: SESSION_STATE_VERSION,
+      escrow: this.escrow,
+      client: this.accountId,
+      session_id: null,
+      client_key: key.publicKey,
+      client_secret: toHex(key.secret),
+      machine_id: machine.machineId,
+      provider: machine.provider,
+      endpoint: machine.endpoint,
+      keyset_sha256: machine.keysetSha256,
+      encryption_key: machine.encryptionKey,
+      machine_public_key: machine.signingKey,
+      models: machine.models,
+      asset:
+        payment.from === "token"
+          ? payment.token
+          : ((payment.from === "balance" ? payment.asset : undefined) ?? "NEAR"),
+      budget: budget.toString(),
+      price_per_unit: machine.pricePerUnit,
+      expires_at: null,
+      charged: "0",
+      nonce: "0",
+      requests: 0,
+      status: "opening",
+      suspect: null,
+      close: null,
+      tx_hashes: {},
+    };
+    files.save(state);
+    const storageTx = await ensureJobStorage(this.chain, this.escrow);
+    if (storageTx !== null) {
+      emit({
+        step: "storage_deposit",
+        txHash: storageTx,
+        message: "added to the escrow storage balance for the session record",
+      });
+    }
+    emit({
+      step: "opening_session",
+      machineId: machine.machineId,
+      message: `opening a session with machine ${machine.machineId} (budget ${budget}, ${seconds} s)`,
+    });
+    let opened: Awaited<ReturnType<typeof openSessionTx>>;
+    try {
+      opened = await openSessionTx(
+        this.chain,
+        this.escrow,
+        {
+          machine_id: machine.machineId,
+          client_key: key.publicKey,
+          keyset_sha256: machine.keysetSha256,
+          max_price_per_unit: (maxPrice ?? BigInt(machine.pricePerUnit)).toString(),
+          expires_within_ns: (BigInt(seconds) * 1_000_000_000n).toString(),
+        },
+        budget,
+        payment,
+      );
+    } catch (error) {
+      // Refused: nothing is escrowed under this key. Otherwise keep it: the open may have landed.
+      if (error instanceof ClientError && error.code === "job_rejected") files.dropPending(state);
+      throw error;
+    }
+    const s = opened.session;
+    const expected: [string, string, string][] = [
+      ["client_key", s.client_key, key.publicKey],
+      ["machine_id", s.machine_id, machine.machineId],
+      ["keyset_sha256", s.keyset_sha256, machine.keysetSha256],
+      ["encryption_key", s.encryption_key, machine.encryptionKey],
+      ["machine_public_key", s.machine_public_key, machine.signingKey],
+    ];
+    for (const [field, got, want] of expected) {
+      if (got !== want) {
+        clientError(
+          "keyset_mismatch",
+          `session ${s.id}: the escrow's ${field} ${got} is not the ${want} checked here`,
+          { sessionId: s.id, txHash: opened.txHash },
+        );
+      }
+    }
+    const txHashes = {
+      ...(storageTx === null ? {} : { storageDeposit: storageTx }),
+      openSession: opened.txHash,
+    };
+    state = {
+      ...state,
+      session_id: s.id,
+      status: "open",
+      asset: s.asset,
+      budget: s.budget,
+      price_per_unit: s.price_per_unit,
+      expires_at: s.expires_at,
+      tx_hashes: { open: opened.txHash, ...(storageTx === null ? {} : { storage: storageTx }) },
+    };
+    files.save(state);
+    emit({
+      step: "session_opened",
+      sessionId: s.id,
+      machineId: s.machine_id,
+      txHash: opened.txHash,
+      message: `session ${s.id} opened: budget ${s.budget} ${s.asset} at ${s.price_per_unit} per unit, until ${s.expires_at}`,
+    });
+    return { session: new MarketSession(this.sessionContext(state), state), txHashes };
+  }
+
+  /** The machine for a request or a session, with its attestation checked when asked. */
+  private async choose(
+    inputs: {
+      model: string;
+      machine: string | undefined;
+      maxPricePerUnit: bigint | undefined;
+      verifyAttestation: boolean;
+      allowDevMachines: boolean;
+    },
+    emit: (step: ProgressStep) => void,
+  ): Promise<{ machine: SelectedMachine; attestation: AttestationReport | null }> {
     emit({ step: "selecting_machine", message: `looking for a machine serving ${inputs.model}` });
     const machine = await selectMachine(this.chain, this.registry, {
       model: inputs.model,
@@ -188,7 +423,111 @@ export class GpuMarket {
             : `TDX quote verified (${attestation.tcbStatus}); REPORTDATA binds keyset ${machine.keysetSha256}`,
       });
     }
+    return { machine, attestation };
+  }
+
+  /**
+   * One inference. By default in a session with the machine (reused or opened: see
+   * InferRequest.mode); with `mode: "job"`, one escrowed job.
+   */
+  infer(request: InferRequest & { mode: "job" }): Promise<InferResult>;
+  infer(request: InferRequest & { mode?: "session" }): Promise<SessionInferResult>;
+  infer(request: InferRequest): Promise<InferResult | SessionInferResult>;
+  async infer(request: InferRequest): Promise<InferResult | SessionInferResult> {
+    const inputs = parseInferRequest(request);
+    const emit = progress(request.onProgress);
+    const { machine, attestation } = await this.choose(inputs, emit);
+    if (inputs.mode === "session") {
+      return this.inferInSession(inputs, machine, attestation, emit, request.onToken);
+    }
     return this.run(inputs, machine, attestation, emit, request.onToken);
+  }
+
+  /** A request in this client's open session with the machine, or in one opened for it. */
+  private async inferInSession(
+    inputs: InferInputs,
+    machine: SelectedMachine,
+    attestation: AttestationReport | null,
+    emit: (step: ProgressStep) => void,
+    onToken: ((text: string) => void) | undefined,
+  ): Promise<SessionInferResult> {
+    const bytes = MarketSession.requestBytes({ model: machine.model.name, ...inputs.chat });
+    const now = await this.chain.blockTimestampNs();
+    let session: MarketSession | null = null;
+    for (const state of this.files.list()) {
+      if (
+        state.session_id === null ||
+        state.status !== "open" ||
+        state.machine_id !== machine.machineId ||
+        state.keyset_sha256 !== machine.keysetSha256 ||
+        state.endpoint !== machine.endpoint
+      ) {
+        continue;
+      }
+      const candidate = new MarketSession(this.sessionContext(state), state);
+      if (candidate.usable(candidate.quote(bytes, inputs.chat.max_tokens), now) !== null) continue;
+      // The agent may have closed it (near its expiry): the chain says.
+      const chain = await getSession(this.chain, this.escrow, candidate.id);
+      if (chain.status !== "open") continue;
+      session = candidate;
+      break;
+    }
+    let txHashes: SessionInferResult["txHashes"] = {};
+    const opened = session === null;
+    if (session === null) {
+      const result = await this.openOn(
+        machine,
+        inputs.sessionBudget,
+        inputs.sessionSeconds,
+        inputs.payment,
+        inputs.maxPricePerUnit,
+        emit,
+      );
+      session = result.session;
+      txHashes = result.txHashes;
+    } else {
+      emit({
+        step: "session_reused",
+        sessionId: session.id,
+        machineId: machine.machineId,
+        message: `session ${session.id} with machine ${machine.machineId}: ${session.budgetLeft} left`,
+      });
+    }
+    emit({
+      step: "session_request",
+      sessionId: session.id,
+      message: `sending the encrypted request with a voucher (no transaction)`,
+    });
+    const result = await session.chat({
+      messages: inputs.chat.messages,
+      maxTokens: inputs.chat.max_tokens,
+      temperature: inputs.chat.temperature,
+      seed: inputs.chat.seed,
+      model: machine.model.name,
+      maxAmount: inputs.maxAmount,
+      onToken,
+    });
+    return {
+      mode: "session",
+      text: result.text,
+      finishReason: result.finishReason,
+      sessionId: result.sessionId,
+      machineId: result.machineId,
+      provider: machine.provider,
+      model: result.model,
+      weightsSha256: result.weightsSha256,
+      usage: result.usage,
+      cost: result.cost,
+      charged: result.charged,
+      budget: result.budget,
+      budgetLeft: result.budgetLeft,
+      asset: result.asset,
+      opened,
+      txHashes,
+      receipt: result.receipt,
+      signature: result.signature,
+      attestation,
+    };
   }
 
   private async run(

@@ -1,5 +1,5 @@
 /** The client's public options and results. Amounts are u128 decimal strings or BigInt. */
-import type { ChatMessage, InferenceReceipt } from "@gpu-market/protocol";
+import type { ChatMessage, InferenceReceipt, SessionReceipt } from "@gpu-market/protocol";
 import type { Collateral } from "@phala/dcap-qvl";
 import type { KeyPair, KeyPairString, Signer } from "near-api-js";
 import type { MarketChain } from "./chain.ts";
@@ -42,6 +42,8 @@ export interface MarketOptions {
   pollIntervalMs?: number;
   /** The fetch used for provider endpoints and the indexer (default globalThis.fetch). */
   fetch?: typeof fetch;
+  /** Where session keys and states are kept (mode 0600), default ~/.gpu-market/client. */
+  stateDir?: string;
 }
 
 /** How a job is paid. Default: the NEAR attached to create_job. */
@@ -53,11 +55,24 @@ export type Payment =
   | { from: "token"; token: string };
 
 export interface InferRequest {
+  /**
+   * "session" (default): the request is paid by a voucher in a session with the machine, reusing
+   * this client's open session with it or opening one (no transaction per request). "job": one
+   * escrowed job (a transaction to pay, one to confirm), for large one-off jobs.
+   */
+  mode?: "session" | "job";
   /** The model's name as machines list it, or its weights sha256 (64 hex). */
   model: string;
   messages: ChatMessage[];
-  /** The most the job may cost, in yoctoNEAR (or token base units). */
+  /**
+   * The most this request may cost, in yoctoNEAR (or token base units). In a session: its quote
+   * (price x (request JSON bytes + maxTokens)) must fit under it.
+   */
   maxAmount: string | bigint;
+  /** A session opened for this request escrows this budget (default 10 x maxAmount). */
+  sessionBudget?: string | bigint;
+  /** A session opened for this request lasts this long (default 3600 s). */
+  sessionSeconds?: number;
   maxTokens: number;
   temperature?: number;
   seed?: number;
@@ -101,13 +116,18 @@ export type ProgressStepName =
   | "verifying_delivery"
   | "confirming"
   | "disputing"
-  | "reclaiming";
+  | "reclaiming"
+  | "opening_session"
+  | "session_opened"
+  | "session_reused"
+  | "session_request";
 
 export interface ProgressStep {
   step: ProgressStepName;
   /** A readable line, e.g. for stderr. */
   message: string;
   jobId?: string;
+  sessionId?: string;
   machineId?: string;
   txHash?: string;
   status?: string;
@@ -150,6 +170,49 @@ export interface InferResult {
   asset: string;
   txHashes: TxHashes;
   receipt: InferenceReceipt;
+  signature: string;
+  attestation: AttestationReport | null;
+}
+
+/** What market.openSession() takes. */
+export interface OpenSessionRequest {
+  /** The model the session is for (to pick the machine): its name or weights sha256. */
+  model: string;
+  /** A machine id; default the cheapest eligible machine serving the model. */
+  machine?: string;
+  /** The budget escrowed for the session, in yoctoNEAR (or token base units). */
+  budget: string | bigint;
+  maxPricePerUnit?: string | bigint;
+  /** How long the session lasts (default 3600 s; the escrow bounds it, 60 s to 7 days by default). */
+  expiresInSeconds?: number;
+  payment?: Payment;
+  verifyAttestation?: boolean;
+  allowDevMachines?: boolean;
+  onProgress?: (step: ProgressStep) => void;
+}
+
+/** What infer() returns for a request served in a session. */
+export interface SessionInferResult {
+  mode: "session";
+  text: string;
+  finishReason: string | null;
+  sessionId: string;
+  machineId: string;
+  provider: string;
+  model: string;
+  weightsSha256: string;
+  usage: { promptTokens: number; completionTokens: number };
+  /** This request's cost, and the session's totals after it (base units of the asset). */
+  cost: string;
+  charged: string;
+  budget: string;
+  budgetLeft: string;
+  asset: string;
+  /** True when infer() opened the session for this request. */
+  opened: boolean;
+  /** Transactions this call made: none when an open session was reused. */
+  txHashes: { storageDeposit?: string; openSession?: string };
+  receipt: SessionReceipt;
   signature: string;
   attestation: AttestationReport | null;
 }

@@ -226,6 +226,7 @@ describe("confidential inference on localnet with the real agent and model serve
   it("refuses the dev machine with verifyAttestation unless allowDevMachines, before paying", async () => {
     const error = await market()
       .infer({
+        mode: "job",
         model: MODEL,
         machine: "0",
         messages: [{ role: "user", content: "Hi" }],
@@ -244,6 +245,7 @@ describe("confidential inference on localnet with the real agent and model serve
     const tokens: string[] = [];
     const m = market();
     const result = await m.infer({
+      mode: "job",
       model: MODEL,
       messages: [{ role: "user", content: "Say hello." }],
       maxAmount: (NEAR / 10n).toString(),

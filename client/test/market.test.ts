@@ -113,7 +113,8 @@ async function act(s: Setup, behaviour: Behaviour, job: Job, answers: Map<string
   }
 }
 
-const REQUEST: InferRequest = {
+const REQUEST: InferRequest & { mode: "job" } = {
+  mode: "job",
   model: "tiny-llama",
   messages: [{ role: "user", content: "Hi" }],
   maxAmount: "1000000000000000000000",

@@ -10,7 +10,7 @@ export type {
 } from "@gpu-market/common/src/inference-messages.ts";
 export { FAILURE_CODES } from "@gpu-market/common/src/inference-messages.ts";
 export { type JobBinding, jobMetadata, requestInfo } from "./binding.ts";
-export { sha256Hex } from "./bytes.ts";
+export { sha256Hex, toHex } from "./bytes.ts";
 export { type ChatMessage, type ChatRequest, type ChatRole, parseChatRequest } from "./chat.ts";
 export { ProtocolError, type ProtocolErrorCode } from "./errors.ts";
 export {
@@ -41,12 +41,14 @@ export {
   chargedAfter,
   generateSessionKey,
   openSessionRequest,
+  parseSessionSecret,
   parseSignedVoucher,
   SESSION_REQUEST_VERSION,
   type SessionBinding,
   type SignedVoucher,
   sealSessionRequest,
   sessionMetadata,
+  sessionPublicKey,
   sessionQuote,
   sessionRequestInfo,
   signSessionReceipt,

@@ -173,7 +173,17 @@ export function parseSignedVoucher(value: unknown, field: string): SignedVoucher
 /** A fresh session key: the ed25519 secret the client keeps, and its public "ed25519:<base58>". */
 export function generateSessionKey(): { secret: Uint8Array; publicKey: string } {
   const secret = ed25519.utils.randomSecretKey();
-  return { secret, publicKey: `ed25519:${base58.encode(ed25519.getPublicKey(secret))}` };
+  return { secret, publicKey: sessionPublicKey(secret) };
+}
+
+/** The session key's public half, "ed25519:<base58>", as open_session registers it. */
+export function sessionPublicKey(secret: Uint8Array): string {
+  return `ed25519:${base58.encode(ed25519.getPublicKey(secret))}`;
+}
+
+/** A session secret kept as 64 hex digits, back to its 32 bytes. */
+export function parseSessionSecret(text: string): Uint8Array {
+  return fromHex(text, "session secret", 32);
 }
 
 /** The client signs {escrow, session_id, amount, nonce} with its session key. */

@@ -130,6 +130,7 @@ export async function runJob(options: RunJobOptions, io: Io): Promise<RunJobResu
   let result: InferResult;
   try {
     result = await options.market.infer({
+      mode: "job",
       model: options.model,
       messages: [
         ...(options.system === undefined

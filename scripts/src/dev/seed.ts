@@ -274,6 +274,7 @@ async function runJobs(options: SeedOptions, machines: DemoMachineRef[], log: De
     if (plan.plan === "settled" || plan.plan === "delivered" || plan.plan === "disputed") {
       const market = await clientMarket(options, client);
       const result = await market.infer({
+        mode: "job",
         model: DEMO_MODEL_NAME,
         messages: [{ role: "user", content: plan.prompt }],
         maxAmount: YOCTO_PER_NEAR,
