@@ -16,7 +16,12 @@ import {
   failArgs,
   jobFields,
   MAX_GAS,
+  newSessionKey,
+  openNearSession,
+  type SessionKey,
+  sessionFields,
   setupWorld,
+  voucher,
   type World,
 } from "./escrow/helpers.ts";
 import {
@@ -86,6 +91,9 @@ let evidenceHash: string;
 let jobId: string;
 let deliveredJobId: string;
 let approvalId: string;
+let sessionKey: SessionKey;
+let openSessionId: string;
+let closingSessionId: string;
 const contracts = {} as Record<ContractName, NearAccount>;
 
 beforeAll(async () => {
@@ -149,6 +157,13 @@ beforeAll(async () => {
       gas: MAX_GAS,
     })
   ).parseResult<{ id: string }>().id;
+  sessionKey = newSessionKey();
+  openSessionId = (await openNearSession(world, world.alice, sessionKey, ONE_NEAR)).id;
+  closingSessionId = (await openNearSession(world, world.alice, sessionKey, ONE_NEAR)).id;
+  await callOk(world.provider, world.escrow, {
+    method: "close_session",
+    args: { session_id: closingSessionId },
+  });
   await callOk(world.alice, gov, {
     method: "delegate",
     args: { delegatee: world.alice.accountId },
@@ -556,6 +571,76 @@ const SPECS: Spec[] = [
     required: "reason",
     number: "job_id",
     args: () => ({ job_id: deliveredJobId, reason: "bad" }),
+  },
+  {
+    contract: "escrow",
+    method: "open_session",
+    caller: alice,
+    open: true,
+    deposit: ONE_NEAR,
+    tooLittle: 0n,
+    required: "client_key",
+    number: "machine_id",
+    args: () => sessionFields(world.machine, newSessionKey()),
+  },
+  {
+    contract: "escrow",
+    method: "on_session_eligibility",
+    caller: alice,
+    private: true,
+    args: () => ({ request: {}, allowance_period: null }),
+  },
+  {
+    contract: "escrow",
+    method: "claim_session",
+    caller: provider,
+    required: "signature",
+    number: "nonce",
+    args: () => ({
+      session_id: openSessionId,
+      ...voucher(world, openSessionId, sessionKey, 5n, 1n),
+    }),
+  },
+  {
+    contract: "escrow",
+    method: "close_session",
+    caller: provider,
+    required: "session_id",
+    number: "session_id",
+    args: () => ({ session_id: openSessionId }),
+  },
+  {
+    contract: "escrow",
+    method: "settle_session",
+    caller: provider,
+    open: true,
+    required: "session_id",
+    number: "session_id",
+    args: () => ({ session_id: closingSessionId }),
+  },
+  {
+    contract: "escrow",
+    method: "dispute_session",
+    caller: alice,
+    required: "reason",
+    number: "session_id",
+    args: () => ({ session_id: closingSessionId, reason: "bad" }),
+  },
+  {
+    contract: "escrow",
+    method: "resolve_session",
+    caller: () => world.arbiter,
+    required: "provider_amount",
+    number: "provider_amount",
+    args: () => ({ session_id: closingSessionId, provider_amount: "0" }),
+  },
+  {
+    contract: "escrow",
+    method: "request_session_slash",
+    caller: () => world.arbiter,
+    required: "reason",
+    number: "session_id",
+    args: () => ({ session_id: closingSessionId, reason: "bad" }),
   },
   {
     contract: "escrow",
