@@ -62,6 +62,8 @@ export interface AgentOptions {
   retryMs?: number;
   /** The backend slots, when shared with the session requests (default: `parallel` of its own). */
   slots?: Slots;
+  /** Machine keys other work still needs (unfinished sessions): never pruned. */
+  keysInUse?: () => { signingKey: string; encryptionKey: string }[];
 }
 
 /** What GET /v1/jobs/{id} tells a client (PROTOCOL.md section 7). */
@@ -118,7 +120,10 @@ export class Agent {
    * `end:<job id>` when it stops streaming (answered, failed or closed).
    */
   readonly events = new EventEmitter();
-  readonly #o: Required<Omit<AgentOptions, "framing" | "slots">> & { framing: FramerOptions };
+  readonly #o: Required<Omit<AgentOptions, "framing" | "slots" | "keysInUse">> & {
+    framing: FramerOptions;
+    keysInUse?: AgentOptions["keysInUse"];
+  };
   readonly #chains = new Map<string, Promise<void>>();
   readonly #opened = new Map<string, OpenedRequest>();
   /** Jobs open at start: their first step reads the chain, which may have moved while the agent was down. */
@@ -670,7 +675,8 @@ export class Agent {
   #pruneKeys(): void {
     const inUse = this.#o.journal
       .open()
-      .map((r) => ({ signingKey: r.machine_public_key, encryptionKey: r.encryption_key }));
+      .map((r) => ({ signingKey: r.machine_public_key, encryptionKey: r.encryption_key }))
+      .concat(this.#o.keysInUse?.() ?? []);
     const removed = this.#o.keyring.prune(inUse);
     if (removed > 0)
       this.#o.log.info(`forgot ${removed} previous machine key(s): their jobs are closed`);

@@ -9,6 +9,7 @@ import type { ModelEntry } from "@gpu-market/protocol";
 import { Agent } from "./agent.ts";
 import { type Backend, OpenAiBackend } from "./backend/openai.ts";
 import { hashModels } from "./backend/weights.ts";
+import { ChainClock } from "./chain/clock.ts";
 import { loadAccountKey } from "./chain/credentials.ts";
 import { Escrow } from "./chain/escrow.ts";
 import { Follower } from "./chain/follower.ts";
@@ -108,8 +109,17 @@ export async function startProvider(
   const keyring = new Keyring(config.dataDir, keys);
   if (keyring.previousCount > 0)
     log.info(`keeping ${keyring.previousCount} previous machine key(s) until their jobs close`);
-  // Jobs and session requests share the backend's slots.
+  const clock = new ChainClock();
+  try {
+    clock.observe((await near.finalBlock()).timestampNs);
+  } catch (error) {
+    log.warn("cannot read the final block's time; the wall clock stands in until blocks arrive", {
+      error,
+    });
+  }
+  // Jobs and session requests share the backend's slots (and the machine keys).
   const slots = new Slots(config.parallel);
+  const sessionStore = new SessionStore(config.dataDir);
   const agent = new Agent({
     provider: config.account,
     escrow,
@@ -122,12 +132,17 @@ export async function startProvider(
     maxQueue: config.maxQueue,
     parallel: config.parallel,
     slots,
+    keysInUse: () =>
+      sessionStore
+        .unfinished()
+        .map((r) => ({ signingKey: r.machine_public_key, encryptionKey: r.encryption_key })),
   });
   const sessions = new SessionService({
     provider: config.account,
     escrow,
     backend,
-    store: new SessionStore(config.dataDir),
+    store: sessionStore,
+    now: () => clock.nowNs(),
     keyring,
     models,
     log,
@@ -145,6 +160,7 @@ export async function startProvider(
     log,
     onJob: (event) => agent.onJobEvent(event),
     onSession: (event) => sessions.onSessionEvent(event),
+    clock,
     signal: abort.signal,
   });
   const started = Date.now();

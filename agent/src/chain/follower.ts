@@ -11,6 +11,7 @@ import { BlockStream } from "@gpu-market/indexer/src/source/block-stream.ts";
 import { NeardataSource } from "@gpu-market/indexer/src/source/neardata.ts";
 import type { Logger } from "../log.ts";
 import type { Cursor } from "../store/cursor.ts";
+import type { ChainClock } from "./clock.ts";
 import { type ChainJob, parseChainJob } from "./escrow.ts";
 import { type ChainSession, parseChainSession } from "./sessions.ts";
 
@@ -60,6 +61,8 @@ export interface FollowerOptions {
   log: Logger;
   onJob: (event: JobEvent) => Promise<void>;
   onSession: (event: SessionChainEvent) => Promise<void>;
+  /** Told each block's timestamp (session deadlines are block times). */
+  clock?: ChainClock;
   signal: AbortSignal;
 }
 
@@ -104,6 +107,7 @@ export class Follower {
       const height = item.kind === "block" ? item.block.height : item.height;
       let handled = 0;
       if (item.kind === "block") {
+        this.#options.clock?.observe(BigInt(item.block.timestampNs));
         for (const event of this.#events(item.block, height)) {
           if ("job" in event) await this.#options.onJob(event);
           else await this.#options.onSession(event);

@@ -149,6 +149,8 @@ export interface SessionServiceOptions {
   /** How often sessions are looked at for a close, claim or settle that is due. */
   sweepMs?: number;
   retryMs?: number;
+  /** The chain's time in ns (expiries and deadlines are block times); default the wall clock. */
+  now?: () => bigint;
 }
 
 const HEX32 = /^[0-9a-f]{64}$/;
@@ -161,7 +163,7 @@ const RANK: Record<SessionStatus, number> = {
 };
 const encoder = new TextEncoder();
 
-function nowNs(): bigint {
+function wallClockNs(): bigint {
   return BigInt(Date.now()) * 1_000_000n;
 }
 
@@ -245,6 +247,7 @@ export class SessionService {
       closeMarginMs: 15_000,
       sweepMs: 5000,
       retryMs: 500,
+      now: wallClockNs,
       ...options,
       framing: options.framing ?? { maxDeltas: 8, maxDelayMs: 250 },
     };
@@ -349,7 +352,7 @@ export class SessionService {
     const started = Date.now();
     await this.#o.slots.take();
     const untilClose =
-      Number((BigInt(known.expires_at) - nowNs()) / 1_000_000n) - this.#o.closeMarginMs;
+      Number((BigInt(known.expires_at) - this.#o.now()) / 1_000_000n) - this.#o.closeMarginMs;
     const signal = AbortSignal.any([
       answer.gone,
       this.#abort.signal,
@@ -438,7 +441,7 @@ export class SessionService {
         known.status === "open" ||
         (known.status === "closing" &&
           known.closed_by === "client" &&
-          nowNs() < BigInt(known.dispute_deadline ?? "0"));
+          this.#o.now() < BigInt(known.dispute_deadline ?? "0"));
       if (!claimable) refuse("session_not_open", `session ${id} is ${known.status}`);
       this.#requireSigned(known, voucher);
       const refusal = voucherRefusal(
@@ -543,7 +546,7 @@ export class SessionService {
   async #step(id: string, force: boolean): Promise<void> {
     const record = this.#o.store.get(id);
     if (record === undefined || isFinished(record) || this.#stopping) return;
-    if (!force && !this.#due(record, nowNs())) return;
+    if (!force && !this.#due(record, this.#o.now())) return;
     // A request or voucher of this session is being handled: look again at the next sweep.
     if (this.#busy.has(id)) return;
     this.#busy.add(id);
@@ -554,7 +557,7 @@ export class SessionService {
         return;
       }
       const current = this.#learn(record, chain);
-      const now = nowNs();
+      const now = this.#o.now();
       if (chain.status === "open") {
         if (
           current.close_requested ||
@@ -696,7 +699,7 @@ export class SessionService {
         `session ${record.id} is ${record.close_requested && record.status === "open" ? "closing" : record.status}`,
       );
     }
-    if (nowNs() + msToNs(this.#o.requestMarginMs) >= BigInt(record.expires_at)) {
+    if (this.#o.now() + msToNs(this.#o.requestMarginMs) >= BigInt(record.expires_at)) {
       refuse(
         "session_expiring",
         `session ${record.id} expires at ${record.expires_at}, within ${this.#o.requestMarginMs} ms: open a new session`,

@@ -53,7 +53,8 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-export async function startStack(): Promise<Stack> {
+/** `escrowParams`: escrow params besides the test defaults (e.g. a short dispute window). */
+export async function startStack(escrowParams: Record<string, string> = {}): Promise<Stack> {
   const t = await startTestNet();
   const deployed = await deployMarket(
     {
@@ -64,7 +65,7 @@ export async function startStack(): Promise<Stack> {
       devMode: true,
       keepKeys: false,
       deploymentPath: join(t.dir, "deployment.json"),
-      escrowParams: { min_accept_ns: "1000000000" },
+      escrowParams: { min_accept_ns: "1000000000", ...escrowParams },
     },
     memoryIo(),
   );
