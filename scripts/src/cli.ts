@@ -7,6 +7,7 @@
 import { daoCommand } from "./cli-dao.ts";
 import { jobCommand } from "./cli-job.ts";
 import { deployCommand, registerProviderCommand } from "./cli-market.ts";
+import { sessionCommand } from "./commands/session.ts";
 import { CliError, EXIT_FAILURE, messageOf, usageError } from "./errors.ts";
 import { toJson } from "./io.ts";
 
@@ -17,6 +18,7 @@ commands:
   deploy              build, create accounts, deploy and wire registry, escrow and governance
   dao <sub>           propose | vote | delegate | queue | execute | cancel | list | show
   job <sub>           run | create | watch | confirm | dispute | cancel | withdraw
+  session <sub>       open | chat | status | close | list (many requests, one escrow, no transaction each)
   provider <sub>      run (the provider agent on the attested host) | withdraw | status
 
 common options:
@@ -49,6 +51,7 @@ const COMMANDS: Record<string, Command> = {
   deploy: deployCommand,
   dao: daoCommand,
   job: jobCommand,
+  session: sessionCommand,
   provider,
 };
 
