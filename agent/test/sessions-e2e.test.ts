@@ -7,7 +7,8 @@
  * settles as the counterparty, and every balance is checked to the yoctoNEAR. A second session is
  * driven by hand to show the agent's refusals charge nothing (unregistered key, replayed voucher,
  * stale nonce, over budget, closed session); a third expires: the agent refuses it, closes it before
- * expiry and settles it after the dispute window, refunding everything.
+ * expiry and settles it after the dispute window, refunding everything. Last, the same through
+ * `gpu-market session open|chat|status|list|close --json`.
  */
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -27,6 +28,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadAccountKey } from "../../scripts/src/credentials.ts";
 import { freePort } from "../../scripts/src/dev/free-port.ts";
 import { createAccount } from "../../scripts/test/support/localnet.ts";
+import { runCli } from "../../scripts/test/support/run-cli.ts";
 import { parseCommand, type RunConfig } from "../src/config.ts";
 import { createLogger } from "../src/log.ts";
 import { type RunningProvider, startProvider } from "../src/runtime.ts";
@@ -408,5 +410,55 @@ describe("sessions on localnet", () => {
     const end = await balances();
     expect(end.client - start.client).toBe(BUDGET);
     expect(end.provider - start.provider).toBe(0n);
+  });
+
+  it("gpu-market session open, chat, status, list, close (--json)", async () => {
+    const cliState = mkdtempSync(join(tmpdir(), "session-cli-"));
+    const common = [
+      "--network",
+      "localnet",
+      "--rpc-url",
+      stack.t.net.rpcUrl,
+      "--registry",
+      stack.registry,
+      "--escrow",
+      stack.escrow,
+      "--account",
+      client,
+      "--state-dir",
+      cliState,
+      "--json",
+    ];
+    const env = { NEAR_CREDENTIALS_DIR: stack.t.creds.dir };
+    const run = async (args: string[]) => {
+      const result = await runCli(["session", ...args, ...common], env);
+      expect(result.code, result.stderr).toBe(0);
+      return JSON.parse(result.stdout) as Record<string, string>;
+    };
+    try {
+      const opened = await run(["open", "--model", "tiny-llama", "--budget", "0.01"]);
+      expect(opened).toMatchObject({ ok: true, budget: BUDGET.toString(), status: "open" });
+      const id = opened.session_id as string;
+      const chat = await run(["chat", id, "--prompt", "Hi", "--max-tokens", String(MAX_TOKENS)]);
+      expect(BigInt(chat.budget_left as string)).toBe(BUDGET - BigInt(chat.charged as string));
+      const status = await run(["status", id]);
+      expect(status).toMatchObject({ status: "open", charged: chat.charged, claimed: "0" });
+      const list = (await run(["list"])) as unknown as { sessions: { session_id: string }[] };
+      expect(list.sessions.map((x) => x.session_id)).toEqual([id]);
+      const closed = await run(["close", id]);
+      expect(closed).toMatchObject({
+        status: "settled",
+        claimed: chat.charged,
+        refund: (BUDGET - BigInt(chat.charged as string)).toString(),
+      });
+      const refused = await runCli(["session", "chat", id, "--prompt", "Hi", ...common], env);
+      expect(refused.code).toBe(1);
+      expect(JSON.parse(refused.stdout)).toMatchObject({
+        ok: false,
+        details: { code: "session_unavailable", session_id: id },
+      });
+    } finally {
+      rmSync(cliState, { recursive: true, force: true });
+    }
   });
 });

@@ -131,6 +131,21 @@ export const DEMO_JOBS: { machine: number; client: number; plan: JobPlan; prompt
   { machine: 1, client: 0, plan: "disputed", prompt: "Explain HPKE to a five-year-old." },
 ];
 
+/**
+ * A session the seed runs: one budget escrowed for one machine, a few chats paid by vouchers (no
+ * transaction each), then closed: the provider is paid what the receipts charged, the rest refunded.
+ */
+export const DEMO_SESSION = {
+  machine: 3,
+  client: 1,
+  budget: 10n ** 24n,
+  prompts: [
+    "Hello, session: what can you do?",
+    "Now say it in five words.",
+    "And once more, in three.",
+  ],
+} as const;
+
 /** Tokens a demo answer may have at most (the tiny model is fast; the demo stays quick). */
 export const DEMO_MAX_TOKENS = 24;
 

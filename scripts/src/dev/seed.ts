@@ -2,8 +2,9 @@
  * Seeds the demo market (demo.ts) through the same command functions the `gpu-market` CLI runs:
  * holders delegate, a proposal adds the verifier (voted and executed), providers register
  * machines (none-dev, dev mode) with attested keysets, then, once the demo agents serve those
- * machines (`startAgents`), clients run real confidential jobs through @gpu-market/client, and a
- * second proposal stays open with votes on both sides.
+ * machines (`startAgents`), clients run real confidential jobs through @gpu-market/client and a
+ * few chats through one session (closed and settled at the end), and a second proposal stays open
+ * with votes on both sides.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -28,6 +29,7 @@ import {
   DEMO_MODEL_NAME,
   DEMO_OFFLINE_MACHINE,
   DEMO_PROVIDERS,
+  DEMO_SESSION,
   DEMO_VERIFIER,
 } from "./demo.ts";
 import { logIo } from "./io.ts";
@@ -171,6 +173,8 @@ function clientMarket(options: SeedOptions, client: string) {
         network: { rpcUrl: options.chain.network.rpcUrl },
         account: { accountId: client, signer: loadAccountKey(options.creds, "localnet", client) },
         pollIntervalMs: 200,
+        // The demo clients' session keys live with the demo's other files.
+        stateDir: join(options.dir, "clients"),
       }),
   );
 }
@@ -301,6 +305,39 @@ async function runJobs(options: SeedOptions, machines: DemoMachineRef[], log: De
   }
 }
 
+/** A few chats in one session, then closed: no transaction per chat, one to open, two to close. */
+async function runSession(options: SeedOptions, machines: DemoMachineRef[], log: DevLog) {
+  const machine = machines[DEMO_SESSION.machine];
+  const name = DEMO_CLIENTS[DEMO_SESSION.client];
+  if (machine === undefined || name === undefined)
+    throw new Error("demo session: no such machine or client");
+  const client = `${name}.${options.master}`;
+  const market = await clientMarket(options, client);
+  const session = await market.openSession({
+    model: DEMO_MODEL_NAME,
+    machine: machine.id,
+    budget: DEMO_SESSION.budget,
+    expiresInSeconds: 3600,
+  });
+  log.info("seed", `session #${session.id} on machine #${machine.id}: opened by ${client}`);
+  for (const [index, prompt] of DEMO_SESSION.prompts.entries()) {
+    const answer = await session.chat({
+      messages: [{ role: "user", content: prompt }],
+      maxTokens: DEMO_MAX_TOKENS,
+      seed: index,
+    });
+    log.info(
+      "seed",
+      `session #${session.id}: chat ${index + 1}, ${answer.usage.promptTokens} + ${answer.usage.completionTokens} tokens, charged ${answer.charged} of ${answer.budget} (no transaction)`,
+    );
+  }
+  const closed = await session.close();
+  log.info(
+    "seed",
+    `session #${session.id}: ${closed.status}, provider paid ${closed.providerPayout}, ${closed.refund} refunded`,
+  );
+}
+
 /** An open proposal with votes on both sides, for live tallies. */
 async function openProposal(options: SeedOptions, holders: string[], log: DevLog) {
   const dao = { chain: options.chain, governance: options.deployment.governance.account_id };
@@ -363,6 +400,7 @@ export async function seedMarket(options: SeedOptions, log: DevLog): Promise<voi
   const machines = await registerMachines(options, log);
   await options.startAgents();
   await runJobs(options, machines, log);
+  await runSession(options, machines, log);
   await openProposal(options, holders, log);
   // One machine goes offline, so that the market shows an ineligible machine too.
   const offline = machines[DEMO_OFFLINE_MACHINE];

@@ -11,7 +11,7 @@ import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REPO_ROOT } from "../../src/artifacts.ts";
 import type { DevConfig } from "../../src/dev/config.ts";
-import { DEMO_JOBS, DEMO_PROVIDERS } from "../../src/dev/demo.ts";
+import { DEMO_JOBS, DEMO_PROVIDERS, DEMO_SESSION } from "../../src/dev/demo.ts";
 import { freePort, freePortRange } from "../../src/dev/free-port.ts";
 import { createDevLog } from "../../src/dev/log.ts";
 import { type Stack, startStack } from "../../src/dev/stack.ts";
@@ -99,6 +99,8 @@ describe("npm start", () => {
     const failed = await api<{ data: Record<string, unknown>[] }>("/v1/jobs?machine_id=1");
     expect(failed.data.map((j) => j.failure_code)).toContain("bad_request");
     expect(logs.join("\n")).toMatch(/agent\s+gpuhub: 3 machine\(s\) served at http/);
+    // The session's chats ran with no transaction each, and the session closed and settled.
+    expect(logs.join("\n")).toMatch(/seed\s+session #\d+: settled, provider paid \d+/);
   });
 
   it("keeps prompts and answers off the operator's side: agents' disks and logs hold ciphertext", () => {
@@ -113,7 +115,7 @@ describe("npm start", () => {
     walk(join(dataDir, "agents"));
     expect(files.length).toBeGreaterThan(0);
     const stored = files.map((path) => readFileSync(path, "latin1")).join("\n");
-    for (const { prompt } of DEMO_JOBS) {
+    for (const prompt of [...DEMO_JOBS.map((j) => j.prompt), ...DEMO_SESSION.prompts]) {
       expect(stored).not.toContain(prompt);
       expect(logs.join("\n")).not.toContain(prompt);
     }
