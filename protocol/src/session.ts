@@ -13,6 +13,7 @@
  *   price_per_unit x (UTF-8 bytes of the request JSON + max_tokens). A chat template's special
  *   tokens never outnumber the JSON's bytes, so prompt + completion tokens stay under it.
  */
+import { createPublicKey, type KeyObject, verify as nativeVerify } from "node:crypto";
 import { canonicalBytes } from "@gpu-market/common/src/canonical-json.ts";
 import {
   type SessionReceipt,
@@ -191,12 +192,38 @@ export function signVoucher(voucher: SessionVoucher, secret: Uint8Array): string
   return toHex(ed25519.sign(sha256(voucherBytes(voucher)), secret));
 }
 
+/** DER SubjectPublicKeyInfo of an ed25519 key: this prefix, then the 32 key bytes. */
+const SPKI_PREFIX = Buffer.from("302a300506032b6570032100", "hex");
+const KEY_CACHE_SIZE = 1024;
+const keyObjects = new Map<string, KeyObject>();
+
+function publicKeyObject(key: string): KeyObject {
+  let object = keyObjects.get(key);
+  if (object === undefined) {
+    const raw = parseSigningKey(key, "key");
+    object = createPublicKey({
+      key: Buffer.concat([SPKI_PREFIX, raw]),
+      format: "der",
+      type: "spki",
+    });
+    if (keyObjects.size >= KEY_CACHE_SIZE) keyObjects.clear();
+    keyObjects.set(key, object);
+  }
+  return object;
+}
+
+/**
+ * ed25519 over sha256(message), with Node's native (OpenSSL) verifier: the agent checks one voucher
+ * and the client one receipt per request, about 20 times faster than in JavaScript. RFC 8032
+ * verification, as NEAR's ed25519_verify host function does it.
+ */
 function verifySignature(message: Uint8Array, signatureHex: string, key: string): boolean {
   try {
-    return ed25519.verify(
-      fromHex(signatureHex, "signature", 64),
+    return nativeVerify(
+      null,
       sha256(message),
-      parseSigningKey(key, "key"),
+      publicKeyObject(key),
+      fromHex(signatureHex, "signature", 64),
     );
   } catch {
     return false;
