@@ -10,7 +10,8 @@
  * expiry and settles it after the dispute window, refunding everything. Last, the same through
  * `gpu-market session open|chat|status|list|close --json`.
  */
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { randomUUID } from "node:crypto";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -172,7 +173,17 @@ async function until<T>(read: () => Promise<T>, ok: (value: T) => boolean, what:
   }
 }
 
-const ASK = [{ role: "user" as const, content: "Count to three." }];
+const MARKER = `session-marker-${randomUUID()}`;
+const ASK = [{ role: "user" as const, content: `Count to three. ${MARKER}` }];
+const answers: string[] = [];
+
+function walk(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir).flatMap((entry) => {
+    const path = join(dir, entry);
+    return statSync(path).isDirectory() ? walk(path) : [path];
+  });
+}
 
 describe("sessions on localnet", () => {
   it("open once, several requests with no transaction, close with the exact voucher, settle: balances exact", async () => {
@@ -193,6 +204,7 @@ describe("sessions on localnet", () => {
         PRICE * BigInt(answer.usage.promptTokens + answer.usage.completionTokens),
       );
       charged += BigInt(answer.cost);
+      answers.push(answer.text);
       expect(answer.charged).toBe(charged.toString());
       expect(answer.budgetLeft).toBe((BUDGET - charged).toString());
     }
@@ -459,6 +471,17 @@ describe("sessions on localnet", () => {
       });
     } finally {
       rmSync(cliState, { recursive: true, force: true });
+    }
+  });
+
+  it("the agent's side holds no plaintext of a session: not in its logs or its data dir", () => {
+    const needles = [MARKER, ...answers.filter((a) => a.length >= 8)];
+    const files = walk(join(stack.t.dir, "agent-dora"));
+    expect(files.some((f) => f.includes(`${join("sessions", "")}`))).toBe(true);
+    for (const needle of needles) {
+      expect(logs.join("\n")).not.toContain(needle);
+      const found = files.filter((f) => readFileSync(f, "latin1").includes(needle));
+      expect(found, `"${needle}" found in`).toEqual([]);
     }
   });
 });
