@@ -33,6 +33,7 @@ import { runCli } from "../../scripts/test/support/run-cli.ts";
 import { parseCommand, type RunConfig } from "../src/config.ts";
 import { createLogger } from "../src/log.ts";
 import { type RunningProvider, startProvider } from "../src/runtime.ts";
+import { runAgentCli } from "./support/children.ts";
 import {
   escrowBalance,
   type Machine,
@@ -472,6 +473,31 @@ describe("sessions on localnet", () => {
     } finally {
       rmSync(cliState, { recursive: true, force: true });
     }
+  });
+
+  it("gpu-market provider status lists the sessions: status, budget, charged, budget left", async () => {
+    // The agent learns the client's settlements from the chain's events: wait for the last one.
+    const read = async () => {
+      const status = await runAgentCli(
+        ["status", "--data-dir", join(stack.t.dir, "agent-dora"), "--json"],
+        { NEAR_CREDENTIALS_DIR: stack.t.creds.dir },
+      );
+      expect(status.code, status.stderr).toBe(0);
+      return (JSON.parse(status.stdout) as { sessions: Record<string, unknown>[] }).sessions;
+    };
+    const sessions = await until(
+      read,
+      (list) => list.length === 4 && list.every((x) => x.status === "settled"),
+      "the agent did not learn every settlement",
+    );
+    expect(sessions).toHaveLength(4);
+    for (const session of sessions) {
+      expect(session).toMatchObject({ status: "settled", budget: BUDGET.toString() });
+      expect(BigInt(session.budget_left as string)).toBe(
+        BUDGET - BigInt(session.charged as string),
+      );
+    }
+    expect(sessions.filter((x) => x.charged !== "0").length).toBe(3);
   });
 
   it("the agent's side holds no plaintext of a session: not in its logs or its data dir", () => {

@@ -21,7 +21,8 @@ import {
   verifySessionReceipt,
 } from "@gpu-market/protocol";
 import { afterEach, describe, expect, it } from "vitest";
-import type { ChainSession } from "../src/chain/sessions.ts";
+import { ChainClock } from "../src/chain/clock.ts";
+import { type ChainSession, parseChainSession } from "../src/chain/sessions.ts";
 import { Endpoint } from "../src/http/server.ts";
 import { createLogger } from "../src/log.ts";
 import type { SessionServiceOptions } from "../src/sessions/service.ts";
@@ -475,5 +476,34 @@ describe("sessions on-chain", () => {
       provider_payout: (PRICE * 17n).toString(),
       client_refund: (BUDGET - PRICE * 17n).toString(),
     });
+  });
+});
+
+describe("reading the chain", () => {
+  it("a session from a view or an event is checked field by field", async () => {
+    await start();
+    const { session } = openSession("20");
+    expect(parseChainSession({ ...session, extra: 1 }, "session 20")).toEqual(session);
+    const bad: [Record<string, unknown>, string][] = [
+      [{ ...session, budget: 5 }, "session 20.budget: expected a string"],
+      [{ ...session, budget: "-5" }, "session 20.budget: expected a decimal number"],
+      [{ ...session, status: "gone" }, 'session 20.status: "gone" is not a session status'],
+      [{ ...session, closed_by: "arbiter" }, "session 20.closed_by"],
+      [{ ...session, asset: "" }, "session 20.asset"],
+      [{ ...session, dispute_deadline: 7 }, "session 20.dispute_deadline"],
+    ];
+    for (const [value, message] of bad) {
+      expect(() => parseChainSession(value, "session 20")).toThrow(message);
+    }
+  });
+
+  it("the chain clock follows the largest lead of block time over the wall clock", () => {
+    const clock = new ChainClock();
+    const wall = BigInt(Date.now()) * 1_000_000n;
+    expect(clock.nowNs() - wall).toBeLessThan(1_000_000_000n);
+    clock.observe(wall + 3_600_000_000_000n);
+    clock.observe(wall - 10_000_000_000n); // a block read late lowers nothing
+    const lead = clock.nowNs() - BigInt(Date.now()) * 1_000_000n;
+    expect(lead > 3_599_000_000_000n && lead <= 3_600_000_000_000n).toBe(true);
   });
 });
