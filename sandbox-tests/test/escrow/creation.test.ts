@@ -26,6 +26,7 @@ import {
   onlyEvent,
   receiptDigest,
   receiptFor,
+  SECOND_NS,
   setupWorld,
   sign,
   stateOf,
@@ -552,9 +553,14 @@ describe("governance", () => {
         request: { ...approval2.request, max_price_per_unit: null },
       }),
     );
-    // STATE as versions 1 and 2 stored it: no exposure_from_job_id.
-    const { exposure_from_job_id: _x, ...oldState } = await raw("STATE");
-    await escrow.patchState("STATE", JSON.stringify({ ...oldState, version: 1 }));
+    // STATE as version 1 stored it: no exposure_from_job_id, no sessions, no session bounds.
+    const {
+      exposure_from_job_id: _x,
+      next_session_id: _s,
+      params: { min_session_ns: _mi, max_session_ns: _ma, ...v1Params },
+      ...oldState
+    } = (await raw("STATE")) as { params: Record<string, unknown> } & Record<string, unknown>;
+    await escrow.patchState("STATE", JSON.stringify({ ...oldState, params: v1Params, version: 1 }));
 
     const result = await callOk(gov, escrow, {
       method: "upgrade",
@@ -562,9 +568,19 @@ describe("governance", () => {
       gas: MAX_GAS,
     });
     const migrated = eventsOf(result).find((e) => e.event === "contract_migrated");
-    expect(migrated?.data[0]).toEqual({ from_version: 1, to_version: 3 });
-    const info = (await escrow.view("escrow_info", {})) as Record<string, string>;
-    expect(info).toMatchObject({ version: 3, exposure_from_job_id: info.next_job_id });
+    expect(migrated?.data[0]).toEqual({ from_version: 1, to_version: 4 });
+    const info = (await escrow.view("escrow_info", {})) as Record<string, unknown>;
+    // Sessions start at id 0 with the default lifetime bounds (60 s to 7 days).
+    expect(info).toMatchObject({
+      version: 4,
+      exposure_from_job_id: info.next_job_id,
+      next_session_id: "0",
+      params: {
+        ...v1Params,
+        min_session_ns: (60n * SECOND_NS).toString(),
+        max_session_ns: (7n * 86_400n * SECOND_NS).toString(),
+      },
+    });
     const exposureBefore = await escrow.view("provider_exposure", {
       account_id: provider.accountId,
     });

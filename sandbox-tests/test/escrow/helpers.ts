@@ -58,6 +58,8 @@ export const TEST_PARAMS = {
   min_deliver_ns: SECOND_NS.toString(),
   max_deliver_ns: (3600n * SECOND_NS).toString(),
   max_page_size: 50,
+  min_session_ns: (60n * SECOND_NS).toString(),
+  max_session_ns: (7n * 86_400n * SECOND_NS).toString(),
 };
 
 export interface TestMachine {
