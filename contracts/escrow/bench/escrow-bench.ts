@@ -1,6 +1,6 @@
 /**
- * Gas of every escrow method (deliver_job with its signed receipt, fail_job) and of whole job
- * lifecycles (create, accept, deliver, settle, withdraw) in NEAR and in the usdc test token, measured on localnet (or a real near-sandbox given
+ * Gas of every escrow method (deliver_job with its signed receipt, fail_job, the session methods)
+ * and of whole job lifecycles (create, accept, deliver, settle, withdraw) in NEAR and in the usdc test token, measured on localnet (or a real near-sandbox given
  * through NEAR_SANDBOX_BINARY_PATH) beside the real registry. Needs a contract build
  * (`npm run build:contracts`). Prints Markdown tables; BENCHMARKS.md records a run.
  */
@@ -426,6 +426,80 @@ async function main(): Promise<void> {
         job_id: failId,
         code,
       }),
+    });
+    // Sessions: open (registry round trip), a claim, a provider close with its last voucher,
+    // the client's early settle; a second one closed, disputed and resolved by the arbiter.
+    const sessionKey = KeyPair.fromRandom("ed25519");
+    const sessionArgs = {
+      machine_id: machineId,
+      client_key: sessionKey.getPublicKey().toString(),
+      keyset_sha256: keysetSha256,
+      max_price_per_unit: PRICE.toString(),
+      expires_within_ns: (3600n * SECOND_NS).toString(),
+    };
+    const voucher = (sessionId: string, amount: bigint, nonce: bigint) => ({
+      amount: amount.toString(),
+      nonce: nonce.toString(),
+      signature: signDocument(sessionKey, {
+        version: "gpumarket/v1/voucher",
+        escrow: escrow.accountId,
+        session_id: sessionId,
+        amount: amount.toString(),
+        nonce: nonce.toString(),
+      }),
+    });
+    const openedSessionId = (opened: TransactionResult): string => {
+      for (const line of opened.logs) {
+        const event = line.startsWith("EVENT_JSON:")
+          ? JSON.parse(line.slice("EVENT_JSON:".length))
+          : null;
+        if (event?.event === "session_opened") return event.data[0].id;
+      }
+      throw new Error(`no session_opened in ${opened.logs.join("\n")}`);
+    };
+    result = await measure(
+      "attached NEAR (+ is_eligible + callback)",
+      alice,
+      escrow,
+      "open_session",
+      sessionArgs,
+      ONE_NEAR,
+    );
+    breakdown("open_session with attached NEAR", result);
+    let sessionId = openedSessionId(result);
+    await measure("voucher ed25519 verified", provider, escrow, "claim_session", {
+      session_id: sessionId,
+      ...voucher(sessionId, ONE_NEAR / 10n, 1n),
+    });
+    await measure("by the provider, with its last voucher", provider, escrow, "close_session", {
+      session_id: sessionId,
+      voucher: voucher(sessionId, ONE_NEAR / 5n, 2n),
+    });
+    await measure("by the client, before the window ends", alice, escrow, "settle_session", {
+      session_id: sessionId,
+    });
+    result = await measure(
+      "ft_transfer_call (whole chain)",
+      alice,
+      usdc,
+      "ft_transfer_call",
+      {
+        receiver_id: escrow.accountId,
+        amount: (10n * USDC).toString(),
+        msg: JSON.stringify({ action: "open_session", session: sessionArgs }),
+      },
+      1n,
+      "open_session",
+    );
+    sessionId = openedSessionId(result);
+    await run(provider, escrow, "close_session", {
+      session_id: sessionId,
+      voucher: voucher(sessionId, USDC, 1n),
+    });
+    await measure("", alice, escrow, "dispute_session", { session_id: sessionId, reason: "slow" });
+    await measure("split", arbiter, escrow, "resolve_session", {
+      session_id: sessionId,
+      provider_amount: (USDC / 2n).toString(),
     });
     result = await measure(
       "same code (deploy + migrate)",
