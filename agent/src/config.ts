@@ -27,7 +27,8 @@ export const USAGE = `usage: gpu-market provider <run|withdraw|status> [options]
     --backend-url <url>           an OpenAI-compatible server (vLLM, SGLang, llama.cpp, Ollama)
     [--listen <host:port>]        the endpoint (default 127.0.0.1:8080; put TLS in front of it)
     [--data-dir <dir>]            journal, cursor, ciphertexts (default ~/.gpu-market/agent)
-    [--evidence-file <file>]      a machine's evidence bytes, served at /v1/attestation (repeat)
+    [--evidence-file <file>]      a machine's evidence bytes, served at /v1/attestation (repeat;
+                                  default: the <key file>.evidence register-provider kept)
     [--block-source <url>]        a neardata-compatible block stream (default: the network's)
     [--from-height <n>]           read blocks from this height instead of the saved cursor
     [--max-queue <n>]             jobs accepted and not yet finished, at most (default 8)
@@ -211,6 +212,15 @@ function contracts(values: Values, net: NetworkId, env: NodeJS.ProcessEnv) {
   };
 }
 
+/**
+ * --evidence-file as given; without it, the evidence register-provider kept beside each key file
+ * (`<key file>.evidence`), where it exists.
+ */
+function evidenceFiles(given: string[] | undefined, keyFiles: string[]): string[] {
+  if (given !== undefined) return given.map((f) => resolve(f));
+  return keyFiles.map((f) => `${resolve(f)}.evidence`).filter((f) => existsSync(f));
+}
+
 function dataDir(values: Values): string {
   return resolve(values["data-dir"] ?? join(homedir(), ".gpu-market", "agent"));
 }
@@ -249,7 +259,7 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv = process.en
           ...contracts(values, net.id, env),
           account: accountId(values.account, "--account"),
           machineKeyFiles: keyFiles.map((f) => resolve(f)),
-          evidenceFiles: (values["evidence-file"] ?? []).map((f) => resolve(f)),
+          evidenceFiles: evidenceFiles(values["evidence-file"], keyFiles),
           models,
           backendUrl: httpUrl(values["backend-url"], "--backend-url"),
           listen: parseListen(values.listen),

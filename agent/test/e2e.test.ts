@@ -317,6 +317,17 @@ describe("the agent on localnet", () => {
     const args = runConfig(carol, dir, proxy.url, ["--parallel", "1"]);
     let child = await startAgentProcess(args, env(), (line) => childLogs.push(line));
     try {
+      // No --evidence-file: the agent serves the evidence register-provider kept beside the key.
+      const registered = await stack.t.chain.view<{ evidence: { hash: string } }>(
+        stack.registry,
+        "machine",
+        { machine_id: carol.machineId },
+      );
+      const attestation = await fetch(`${child.url}/v1/attestation?machine_id=${carol.machineId}`);
+      expect(attestation.status).toBe(200);
+      const served = new Uint8Array(await attestation.arrayBuffer());
+      expect(sha256Hex(served)).toBe(registered.evidence.hash);
+      expect(served).toEqual(new Uint8Array(readFileSync(`${carol.keyFile}.evidence`)));
       const escrowBefore = await escrowBalance(stack, client);
       const a = created(
         await createJob(stack, client, carol, { maxAmount: ONE_NEAR, prompt: "first" }),

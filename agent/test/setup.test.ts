@@ -96,6 +96,27 @@ describe("flags", () => {
     });
   });
 
+  it("evidence: --evidence-file as given, else the <key file>.evidence register-provider kept", () => {
+    const keyA = join(dir, "a.json");
+    const keyB = join(dir, "b.json");
+    writeFileSync(`${keyA}.evidence`, "quote");
+    const flags = ["--model", "m=x", "--backend-url", "http://b"];
+    const evidenceOf = (extra: string[]) =>
+      (
+        parseCommand([...base, ...flags, ...extra], {}) as {
+          config: { evidenceFiles: string[] };
+        }
+      ).config.evidenceFiles;
+    // b.json has no evidence beside it: nothing is made up for it.
+    expect(evidenceOf(["--machine-key-file", keyA, "--machine-key-file", keyB])).toEqual([
+      `${keyA}.evidence`,
+    ]);
+    expect(evidenceOf(["--machine-key-file", keyB])).toEqual([]);
+    expect(
+      evidenceOf(["--machine-key-file", keyA, "--evidence-file", join(dir, "other.bin")]),
+    ).toEqual([join(dir, "other.bin")]);
+  });
+
   it("errors name the flag", () => {
     const run = (extra: string[]) => () => parseCommand([...base, ...extra], {});
     const ok = ["--machine-key-file", "a", "--model", "m=x", "--backend-url", "http://b"];

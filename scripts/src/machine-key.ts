@@ -129,6 +129,23 @@ export function recordRegisteredKeyset(path: string, keyset: RegisteredKeyset): 
 }
 
 /**
+ * Where register-provider keeps the evidence a key file's keys were registered with: beside the
+ * key file, `<key file>.evidence`. The provider agent serves it at /v1/attestation.
+ */
+export function evidencePathFor(keyPath: string): string {
+  return `${keyPath}.evidence`;
+}
+
+/** Writes the submitted evidence bytes beside the key file, atomically (evidence is public). */
+export function saveEvidence(keyPath: string, bytes: Uint8Array): string {
+  const path = evidencePathFor(keyPath);
+  const partial = `${path}.${process.pid}.partial`;
+  writeFileSync(partial, bytes, { mode: 0o644, flag: "wx" });
+  renameSync(partial, path);
+  return path;
+}
+
+/**
  * The key's proof of possession that add_machine (and submit_evidence for a new key) require:
  * its ed25519 signature (128 hex digits) over sha256 of the canonical machine-key document naming
  * the registry, the provider and the nonce of the provider's open challenge for the key.

@@ -154,6 +154,16 @@ describe("gpu-market on localnet", () => {
         keyset_sha256: result.keyset_sha256,
       },
     });
+    // The submitted evidence is kept beside the key file, for the agent's /v1/attestation.
+    const registered = await t.chain.view<{ evidence: { hash: string } }>(registry, "machine", {
+      machine_id: "0",
+    });
+    expect(result.machine?.evidence_file).toBe(`${keyPath}.evidence`);
+    expect(
+      createHash("sha256")
+        .update(readFileSync(`${keyPath}.evidence`))
+        .digest("hex"),
+    ).toBe(registered.evidence.hash);
     const printed = io.lines.join("\n");
     expect(printed).toContain(result.encryption_key);
     expect(printed).not.toContain(keyFile.encryption_private_key.slice(7));

@@ -253,7 +253,8 @@ export async function registerMachine(
 /**
  * Registers `name` the way a provider does, with `gpu-market register-provider`'s command function
  * (none-dev, GPUs from the recorded H100 nvidia-smi output): it writes the machine key file the
- * agent reads. Nothing records the evidence bytes, so this machine has no evidence file.
+ * agent reads, and the evidence it submitted beside it (`<key file>.evidence`), which the agent
+ * finds on its own: `evidenceFile` stays null so that no --evidence-file is passed.
  */
 export async function registerWithCli(
   stack: Stack,

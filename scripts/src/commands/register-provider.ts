@@ -18,6 +18,7 @@ import {
   type MachineKey,
   machineKeyProof,
   recordRegisteredKeyset,
+  saveEvidence,
 } from "../machine-key.ts";
 import { type ModelSource, resolveModels } from "../models.ts";
 import type { Chain } from "../near.ts";
@@ -108,6 +109,8 @@ export interface RegisterProviderResult {
     id: string;
     evidence_hash: string;
     evidence_source: string;
+    /** The submitted evidence, kept beside the machine key file (the agent serves it). */
+    evidence_file: string;
     attestation_state: string;
     eligible: boolean;
     reason: string | null;
@@ -492,16 +495,18 @@ export async function registerProvider(
     models,
     keyset_sha256: added.value.keyset_sha256,
   });
+  const evidenceFile = saveEvidence(machineKey.path, evidence.bytes);
   result.machine = {
     id: machineId,
     evidence_hash: added.value.evidence.hash,
     evidence_source: evidence.source,
+    evidence_file: evidenceFile,
     attestation_state: added.value.attestation_state ?? "pending",
     eligible: false,
     reason: null,
   };
   io.line(
-    `machine ${machineId} added (evidence ${added.value.evidence.hash}, ${evidence.bytes.length} bytes)`,
+    `machine ${machineId} added (evidence ${added.value.evidence.hash}, ${evidence.bytes.length} bytes, kept in ${evidenceFile} for the agent's /v1/attestation)`,
   );
 
   const state = await waitForAttestation(options, machineId, io);
