@@ -13,6 +13,9 @@
  *    several clients, each uploaded as soon as it exists), from the first create_job sent to the
  *    last delivery the agent journaled (after deliver_job was final), checked on-chain after.
  * 3. The same without a chain (agent-alone.ts): the agent's own ceiling on this backend.
+ * 4. The same requests paid through sessions (sessions.ts): the client library opens a session
+ *    (one transaction), sends --runs requests with a voucher each (no transaction; median), closes
+ *    it; then --jobs requests in flight over one session per client.
  */
 
 import { readFileSync } from "node:fs";
@@ -20,6 +23,7 @@ import { loadavg } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { openResponse } from "@gpu-market/protocol";
+import { freePort } from "../../scripts/src/dev/free-port.ts";
 import { createAccount } from "../../scripts/test/support/localnet.ts";
 import { startAgentProcess, startModelServerProcess } from "../test/support/children.ts";
 import {
@@ -33,6 +37,7 @@ import {
   waitForStatus,
 } from "../test/support/stack.ts";
 import { agentAlone } from "./agent-alone.ts";
+import { sessionBench } from "./sessions.ts";
 
 const { values } = parseArgs({
   options: {
@@ -68,11 +73,13 @@ progress(
   "starting localnet, deploying the market, registering a machine, starting the model server ...",
 );
 const stack: Stack = await startStack();
+// Sessions reach the agent at the machine's registered endpoint; jobs are uploaded to agent.url.
+const port = await freePort();
 const machine: Machine = await registerMachine(
   stack,
   "alice",
   [stack.model],
-  "http://127.0.0.1:1/",
+  `http://127.0.0.1:${port}`,
 );
 const clients: string[] = [];
 for (let i = 0; i < Math.min(inFlight, 8); i++) {
@@ -103,7 +110,7 @@ const agent = await startAgentProcess(
     "--backend-url",
     modelServer.url,
     "--listen",
-    "127.0.0.1:0",
+    `127.0.0.1:${port}`,
     "--data-dir",
     dataDir,
     "--max-queue",
@@ -232,6 +239,18 @@ const alone = await agentAlone({
   parallel,
 });
 
+progress(
+  `4. sessions: ${runs} requests in one session, then ${inFlight} in flight over ${clients.length} sessions`,
+);
+const sessions = await sessionBench({
+  stack,
+  model: stack.model.name,
+  clients,
+  runs,
+  inFlight,
+  maxTokens: 64,
+});
+
 const result = {
   cpu_load_1m: Number(loadavg()[0]?.toFixed(2)),
   single_job_median: {
@@ -249,6 +268,7 @@ const result = {
     tokens_per_s: Number(((tokens * 1000) / elapsed).toFixed(1)),
   },
   without_chain: alone,
+  sessions,
 };
 if (values.json) {
   process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
@@ -270,6 +290,11 @@ if (values.json) {
         `(${elapsed} ms), ${result.in_flight.agent_jobs_per_s} jobs/s from first upload to last delivery, ` +
         `${result.in_flight.tokens_per_s} tokens/s`,
       `${inFlight} jobs in flight without a chain (escrow double): ${alone.jobs_per_s} jobs/s (${alone.elapsed_ms} ms)`,
+      `sessions: open_session ${sessions.open_session_ms} ms; a request ${sessions.request_median_ms} ms ` +
+        `(median of ${runs}, ${sessions.request_min_ms}-${sessions.request_max_ms}; ${sessions.tokens} tokens; no transaction); ` +
+        `close + settle ${sessions.close_and_settle_ms} ms`,
+      `${inFlight} session requests in flight over ${sessions.in_flight.sessions} sessions: ` +
+        `${sessions.in_flight.requests_per_s} requests/s (${sessions.in_flight.elapsed_ms} ms)`,
       `load average (1 min) ${result.cpu_load_1m}`,
     ].join("\n")}\n`,
   );
