@@ -11,9 +11,9 @@ import { type JobBinding, jobMetadata, requestInfo } from "./binding.ts";
 import { fromBase64, fromUtf8, sha256Hex, toBase64, toHex, utf8 } from "./bytes.ts";
 import { type ChatRequest, parseChatRequest } from "./chat.ts";
 import { fail } from "./errors.ts";
-import { hpkeOpen, hpkeSeal } from "./hpke.ts";
 import { parseEncryptionKey } from "./keys.ts";
 import { RESPONSE_KEY_BYTES, RESPONSE_KEY_LABEL } from "./response.ts";
+import { suite } from "./suite.ts";
 
 export const REQUEST_VERSION = "gpumarket/v1/request";
 /** Requests larger than this are refused before any cryptography (8 MiB). */
@@ -69,18 +69,19 @@ export async function sealWith(
   const plaintext = utf8.encode(JSON.stringify(parseChatRequest(request)));
   const requestId = toHex(randomBytes(32));
   const { info, aad } = context(requestId);
-  const sealed = hpkeSeal(
+  const recipientPublicKey = await suite.kem.deserializePublicKey(
     parseEncryptionKey(encryptionKey, "encryption_key"),
-    { info, aad, plaintext },
-    utf8.encode(RESPONSE_KEY_LABEL),
-    RESPONSE_KEY_BYTES,
   );
-  const responseKey = sealed.exported;
+  const sender = await suite.createSenderContext({ recipientPublicKey, info });
+  const ciphertext = new Uint8Array(await sender.seal(plaintext, aad));
+  const responseKey = new Uint8Array(
+    await sender.export(utf8.encode(RESPONSE_KEY_LABEL), RESPONSE_KEY_BYTES),
+  );
   const envelope = canonicalBytes({
     version,
     request_id: requestId,
-    enc: toBase64(sealed.enc),
-    ciphertext: toBase64(sealed.ciphertext),
+    enc: toBase64(new Uint8Array(sender.enc)),
+    ciphertext: toBase64(ciphertext),
   });
   if (envelope.length > MAX_ENVELOPE_BYTES) {
     fail(
@@ -174,14 +175,16 @@ export async function openWith(
   let plaintext: Uint8Array;
   let responseKey: Uint8Array;
   try {
-    const opened = hpkeOpen(
-      encryptionSecret,
-      { enc: fields.enc, info, aad, ciphertext: fields.ciphertext },
-      utf8.encode(RESPONSE_KEY_LABEL),
-      RESPONSE_KEY_BYTES,
+    const recipientKey = await suite.kem.deserializePrivateKey(encryptionSecret);
+    const recipient = await suite.createRecipientContext({
+      recipientKey,
+      enc: fields.enc,
+      info,
+    });
+    plaintext = new Uint8Array(await recipient.open(fields.ciphertext, aad));
+    responseKey = new Uint8Array(
+      await recipient.export(utf8.encode(RESPONSE_KEY_LABEL), RESPONSE_KEY_BYTES),
     );
-    plaintext = opened.plaintext;
-    responseKey = opened.exported;
   } catch {
     // Which check failed (key, info, aad, tag) would tell an attacker what to change: say nothing more.
     return fail("decrypt_failed", `request: does not decrypt for this ${what} and machine key`);

@@ -10,8 +10,6 @@
  */
 
 import { canonicalBytes } from "@gpu-market/common/src/canonical-json.ts";
-// Frames are small (a few tokens each): @noble's ChaCha20-Poly1305 opens them about twice as fast as
-// a native OpenSSL cipher context per frame (protocol bench); requests use the native one (hpke.ts).
 import { chacha20poly1305 } from "@noble/ciphers/chacha.js";
 import { fromBase64, fromHex, fromUtf8, toBase64, utf8 } from "./bytes.ts";
 import { fail } from "./errors.ts";
