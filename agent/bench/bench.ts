@@ -37,6 +37,7 @@ import {
   waitForStatus,
 } from "../test/support/stack.ts";
 import { agentAlone } from "./agent-alone.ts";
+import { median } from "./median.ts";
 import { sessionBench } from "./sessions.ts";
 
 const { values } = parseArgs({
@@ -60,13 +61,6 @@ for (const [flag, value] of [
     throw new Error(`${flag} must be a positive whole number`);
 }
 
-const median = (xs: number[]): number => {
-  const sorted = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1
-    ? (sorted[mid] as number)
-    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-};
 const progress = (line: string) => process.stderr.write(`${line}\n`);
 
 progress(

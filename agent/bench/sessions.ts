@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { GpuMarket, type MarketSession } from "@gpu-market/client";
 import { loadAccountKey } from "../../scripts/src/credentials.ts";
 import { ONE_NEAR, type Stack } from "../test/support/stack.ts";
+import { median } from "./median.ts";
 
 export interface SessionBenchOptions {
   stack: Stack;
@@ -33,14 +34,6 @@ export interface SessionBenchResult {
   close_and_settle_ms: number;
   in_flight: { requests: number; sessions: number; elapsed_ms: number; requests_per_s: number };
 }
-
-const median = (xs: number[]): number => {
-  const sorted = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1
-    ? (sorted[mid] as number)
-    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-};
 
 export async function sessionBench(options: SessionBenchOptions): Promise<SessionBenchResult> {
   const { stack, model, clients, runs, inFlight, maxTokens } = options;
