@@ -26,16 +26,8 @@ import { type MarketChain, NearChain } from "./chain.ts";
 import { checkDelivery } from "./delivery.ts";
 import { ProviderEndpoint } from "./endpoint.ts";
 import { ClientError, clientError, messageOf } from "./errors.ts";
-import {
-  balanceOf,
-  createJob,
-  ensureJobStorage,
-  getJob,
-  getSession,
-  jobAction,
-  openSessionTx,
-  withdraw,
-} from "./escrow.ts";
+import { balanceOf, createJob, ensureJobStorage, getJob, jobAction, withdraw } from "./escrow.ts";
+import { getSession, openSessionTx } from "./escrow-sessions.ts";
 import { type InferInputs, parseAmount, parseInferRequest, parsePayment } from "./inputs.ts";
 import { type SelectedMachine, selectMachine } from "./machines.ts";
 import { MarketSession } from "./session.ts";

@@ -26,7 +26,7 @@ import {
 import type { MarketChain } from "./chain.ts";
 import type { ProviderEndpoint, SessionAgentView } from "./endpoint.ts";
 import { ClientError, clientError, messageOf } from "./errors.ts";
-import { getSession, sessionAction } from "./escrow.ts";
+import { getSession, sessionAction } from "./escrow-sessions.ts";
 import { findModel } from "./machines.ts";
 import { parseReceiptLine, receiptProblem } from "./session-check.ts";
 import type { SessionClose, SessionFiles, SessionState } from "./session-store.ts";
