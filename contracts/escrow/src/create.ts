@@ -8,14 +8,17 @@
 import { near, type PromiseIndex } from "near-sdk-js";
 import { fail } from "../../common/src/errors.ts";
 import type { Allowance, FundingSource, Job, JobRequest } from "../../common/src/escrow-types.ts";
-import { NEAR_ASSET } from "../../common/src/escrow-types.ts";
 import { emitEvent } from "../../common/src/events.ts";
 import type { Eligibility } from "../../common/src/registry-types.ts";
 import { parseU64, parseU128 } from "../../common/src/u128.ts";
 import { requireHex } from "../../common/src/validate.ts";
-import { returnToAllowance } from "./allowance-store.ts";
-import { creditFromEscrow, escrowIncoming, escrowOutgoing } from "./balances.ts";
-import { askEligibility, type EligibilityAsk, eligibilityRejection } from "./eligibility.ts";
+import { escrowIncoming } from "./balances.ts";
+import {
+  askEligibility,
+  type EligibilityAsk,
+  readEligibility,
+  refundRefused,
+} from "./eligibility.ts";
 import { insertJob } from "./jobs.ts";
 import { type EscrowState, STORAGE_BYTES } from "./state.ts";
 import { canCharge, chargeStorage } from "./storage.ts";
@@ -132,22 +135,8 @@ export function startJob(
   near.promiseReturn(promise);
 }
 
-/**
- * Gives the request's funds back (for tokens, the returned unused amount does it), and what it
- * took from an allowance to that allowance's period.
- */
 function refund(request: JobRequest, reason: string, allowancePeriod: string | null): void {
-  const amount = BigInt(request.max_amount);
-  if (request.source === "attached") {
-    escrowOutgoing(NEAR_ASSET, amount);
-    near.promiseBatchActionTransfer(near.promiseBatchCreate(request.payer), amount);
-  } else if (request.source !== "token") {
-    creditFromEscrow(request.payer, request.asset, amount);
-  }
-  const allowance =
-    request.source === "allowance" && allowancePeriod !== null
-      ? returnToAllowance(request, amount, allowancePeriod)
-      : null;
+  const allowance = refundRefused(request, BigInt(request.max_amount), allowancePeriod);
   emitEvent({
     event: "job_rejected",
     data: { ...request, reason, refunded_to: request.payer, allowance },
@@ -233,18 +222,11 @@ export function onEligibility(
   request: JobRequest,
   allowancePeriod: string | null,
 ): EligibilityOutcome | string {
-  let reason: string | null;
-  let answer: unknown = null;
-  try {
-    answer = JSON.parse(near.promiseResult(0));
-    reason = eligibilityRejection(jobAsk(request), answer);
-  } catch (error) {
-    reason = `the registry call failed: ${error instanceof Error ? error.message : String(error)}`;
-  }
-  if (reason !== null) {
+  const { answer, reason } = readEligibility(jobAsk(request));
+  if (answer === null) {
     refund(request, reason, allowancePeriod);
     return request.source === "token" ? request.max_amount : { rejected: true, reason };
   }
-  const job = createJob(state, request, answer as Eligibility);
+  const job = createJob(state, request, answer);
   return request.source === "token" ? "0" : job;
 }

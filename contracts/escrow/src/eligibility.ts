@@ -1,14 +1,18 @@
 /**
  * The registry's is_eligible, asked before a job is created or a session opened, and its answer read
- * in the callback: why it does not allow one (machine not eligible, price above what the client accepts, keyset changed, model
- * not served, payer's storage gone), or null when it does.
+ * in the callback: why it does not allow one (machine not eligible, price above what the client
+ * accepts, keyset changed, model not served, payer's storage gone), or the answer when it does;
+ * and the funds given back when it does not.
  */
 import { near, type PromiseIndex } from "near-sdk-js";
 import { decodeBase58 } from "../../common/src/encoding.ts";
 import { fail } from "../../common/src/errors.ts";
+import { type Allowance, type FundingSource, NEAR_ASSET } from "../../common/src/escrow-types.ts";
 import { parseEncryptionKey } from "../../common/src/inference-messages.ts";
 import type { Eligibility } from "../../common/src/registry-types.ts";
 import { typeName } from "../../common/src/validate.ts";
+import { type AllowanceUse, returnToAllowance } from "./allowance-store.ts";
+import { creditFromEscrow, escrowOutgoing } from "./balances.ts";
 import { type EscrowState, GAS, TGAS } from "./state.ts";
 import { canCharge } from "./storage.ts";
 
@@ -62,7 +66,50 @@ export interface EligibilityAsk {
   what: string;
 }
 
-export function eligibilityRejection(ask: EligibilityAsk, answer: unknown): string | null {
+/**
+ * Reads the registry's answer in the callback. Never throws: a failed call or a bad answer is a
+ * reason to refuse, so funds cannot be stuck.
+ */
+export function readEligibility(
+  ask: EligibilityAsk,
+): { answer: Eligibility; reason: null } | { answer: null; reason: string } {
+  try {
+    const answer: unknown = JSON.parse(near.promiseResult(0));
+    const reason = eligibilityRejection(ask, answer);
+    if (reason !== null) return { answer: null, reason };
+    return { answer: answer as Eligibility, reason: null };
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    return { answer: null, reason: `the registry call failed: ${message}` };
+  }
+}
+
+/** A job's or a session's funding, as far as giving it back is concerned. */
+export interface Funding extends AllowanceUse {
+  source: FundingSource;
+}
+
+/**
+ * Gives back `amount` the registry's refusal leaves unspent (for tokens, the unused amount returned
+ * to ft_resolve_transfer does it), and what it took from an allowance to that allowance's period.
+ */
+export function refundRefused(
+  funding: Funding,
+  amount: bigint,
+  allowancePeriod: string | null,
+): Allowance | null {
+  if (funding.source === "attached") {
+    escrowOutgoing(NEAR_ASSET, amount);
+    near.promiseBatchActionTransfer(near.promiseBatchCreate(funding.payer), amount);
+  } else if (funding.source !== "token") {
+    creditFromEscrow(funding.payer, funding.asset, amount);
+  }
+  return funding.source === "allowance" && allowancePeriod !== null
+    ? returnToAllowance(funding, amount, allowancePeriod)
+    : null;
+}
+
+function eligibilityRejection(ask: EligibilityAsk, answer: unknown): string | null {
   if (typeof answer !== "object" || answer === null) {
     return `the registry answered ${typeName(answer)} instead of an eligibility`;
   }

@@ -13,14 +13,12 @@ import type {
   Session,
   SessionRequest,
 } from "../../common/src/escrow-types.ts";
-import { NEAR_ASSET } from "../../common/src/escrow-types.ts";
 import { emitEvent } from "../../common/src/events.ts";
 import type { Eligibility } from "../../common/src/registry-types.ts";
 import { parseU64, parseU128 } from "../../common/src/u128.ts";
 import { requireHex } from "../../common/src/validate.ts";
-import { returnToAllowance } from "./allowance-store.ts";
-import { creditFromEscrow, escrowIncoming, escrowOutgoing } from "./balances.ts";
-import { askEligibility, eligibilityRejection } from "./eligibility.ts";
+import { escrowIncoming } from "./balances.ts";
+import { askEligibility, readEligibility, refundRefused } from "./eligibility.ts";
 import { exposureAdded } from "./exposure.ts";
 import { insertSession } from "./session-store.ts";
 import { type EscrowState, STORAGE_BYTES } from "./state.ts";
@@ -103,19 +101,8 @@ export function startSession(
   near.promiseReturn(promise);
 }
 
-/** Gives the budget back (for tokens, the returned unused amount does it) and to its allowance. */
 function refund(request: SessionRequest, reason: string, allowancePeriod: string | null): void {
-  const amount = BigInt(request.budget);
-  if (request.source === "attached") {
-    escrowOutgoing(NEAR_ASSET, amount);
-    near.promiseBatchActionTransfer(near.promiseBatchCreate(request.payer), amount);
-  } else if (request.source !== "token") {
-    creditFromEscrow(request.payer, request.asset, amount);
-  }
-  const allowance =
-    request.source === "allowance" && allowancePeriod !== null
-      ? returnToAllowance(request, amount, allowancePeriod)
-      : null;
+  const allowance = refundRefused(request, BigInt(request.budget), allowancePeriod);
   emitEvent({
     event: "session_rejected",
     data: { ...request, reason, refunded_to: request.payer, allowance },
@@ -180,29 +167,19 @@ export function onSessionEligibility(
   request: SessionRequest,
   allowancePeriod: string | null,
 ): SessionOutcome | string {
-  let reason: string | null;
-  let answer: unknown = null;
-  try {
-    answer = JSON.parse(near.promiseResult(0));
-    reason = eligibilityRejection(
-      {
-        machine_id: request.machine_id,
-        payer: request.payer,
-        keyset_sha256: request.keyset_sha256,
-        max_price_per_unit: request.max_price_per_unit,
-        model_hash: null,
-        storage_bytes: STORAGE_BYTES.session,
-        what: "session",
-      },
-      answer,
-    );
-  } catch (error) {
-    reason = `the registry call failed: ${error instanceof Error ? error.message : String(error)}`;
-  }
-  if (reason !== null) {
+  const { answer, reason } = readEligibility({
+    machine_id: request.machine_id,
+    payer: request.payer,
+    keyset_sha256: request.keyset_sha256,
+    max_price_per_unit: request.max_price_per_unit,
+    model_hash: null,
+    storage_bytes: STORAGE_BYTES.session,
+    what: "session",
+  });
+  if (answer === null) {
     refund(request, reason, allowancePeriod);
     return request.source === "token" ? request.budget : { rejected: true, reason };
   }
-  const session = openSession(state, request, answer as Eligibility);
+  const session = openSession(state, request, answer);
   return request.source === "token" ? "0" : session;
 }
