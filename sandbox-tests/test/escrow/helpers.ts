@@ -456,6 +456,28 @@ export async function totalsOf(world: World, asset: string): Promise<Totals> {
   return (await world.escrow.view("asset_totals", { asset })) as Totals;
 }
 
+/** A failed call's messages, quotes unescaped so they match as the contract wrote them. */
+export function failureText(result: TransactionResult): string {
+  return result.receiptFailureMessages.join("\n").replaceAll('\\"', '"');
+}
+
+// Random operations
+
+/** mulberry32: a small deterministic PRNG, so a seed replays its choices. */
+export function seededRandom(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export function pick<T>(rng: () => number, items: readonly T[]): T | undefined {
+  return items.length === 0 ? undefined : items[Math.floor(rng() * items.length)];
+}
+
 // Sessions
 
 export const SESSION_STORAGE_FEE = 5000n * BYTE_COST;
@@ -546,6 +568,26 @@ export async function openNearSession(
 
 export async function sessionOf(world: World, id: string): Promise<SessionView> {
   return (await world.escrow.view("session", { session_id: id })) as SessionView;
+}
+
+/** Every session of `clients` (as client or payer), through sessions_by_client's pages. */
+export async function allSessions(
+  world: World,
+  clients: NearAccount[] = [world.alice, world.bob],
+): Promise<SessionView[]> {
+  const byId = new Map<string, SessionView>();
+  for (const client of clients) {
+    for (let from = 0; ; from += 50) {
+      const page = (await world.escrow.view("sessions_by_client", {
+        account_id: client.accountId,
+        from_index: from,
+        limit: 50,
+      })) as SessionView[];
+      for (const session of page) byId.set(session.id, session);
+      if (page.length < 50) break;
+    }
+  }
+  return [...byId.values()];
 }
 
 export function voucherDigest(escrow: string, sessionId: string, amount: bigint, nonce: bigint) {

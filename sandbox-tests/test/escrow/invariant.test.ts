@@ -9,6 +9,7 @@
 import type { NearAccount } from "near-workspaces";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import {
+  allSessions,
   balanceOf,
   callRaw,
   createdJob,
@@ -16,6 +17,7 @@ import {
   deliverArgs,
   escrowBalance,
   failArgs,
+  failureText,
   ftBalance,
   ftTransferCall,
   type JobView,
@@ -25,9 +27,11 @@ import {
   ONE_NEAR,
   openedSession,
   PRICE,
+  pick,
   SECOND_NS,
   type SessionKey,
   type SessionView,
+  seededRandom,
   sessionFields,
   setupWorld,
   TEST_PARAMS,
@@ -81,17 +85,6 @@ afterAll(async () => {
   await world?.worker.tearDown();
 });
 
-/** A small deterministic PRNG (mulberry32), so a failure replays. */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function credit(account: string, asset: string, amount: bigint): void {
   const key = `${account}:${asset}`;
   owed.set(key, (owed.get(key) ?? 0n) + amount);
@@ -111,23 +104,6 @@ function closeSession(session: SessionView, paid: bigint): void {
   credit(session.payer, session.asset, BigInt(session.budget) - paid);
 }
 
-/** Every session, through the clients' indexes (alice and bob open them all). */
-async function allSessions(): Promise<SessionView[]> {
-  const byId = new Map<string, SessionView>();
-  for (const client of [world.alice, world.bob]) {
-    for (let from = 0; ; from += 50) {
-      const page = (await world.escrow.view("sessions_by_client", {
-        account_id: client.accountId,
-        from_index: from,
-        limit: 50,
-      })) as SessionView[];
-      for (const session of page) byId.set(session.id, session);
-      if (page.length < 50) break;
-    }
-  }
-  return [...byId.values()];
-}
-
 async function allJobs(): Promise<JobView[]> {
   const out: JobView[] = [];
   for (let from = 0; ; from += 50) {
@@ -139,7 +115,7 @@ async function allJobs(): Promise<JobView[]> {
 
 async function checkInvariants(step: string): Promise<void> {
   const jobs = await allJobs();
-  const sessions = await allSessions();
+  const sessions = await allSessions(world);
   const state = await world.escrow.accountView();
   for (const asset of assets) {
     const totals = await totalsOf(world, asset);
@@ -169,15 +145,6 @@ async function checkInvariants(step: string): Promise<void> {
   }
 }
 
-function pick<T>(rng: () => number, items: T[]): T | undefined {
-  return items.length === 0 ? undefined : items[Math.floor(rng() * items.length)];
-}
-
-/** Failure text of a call, unescaped. */
-function failure(result: { receiptFailureMessages: string[] }): string {
-  return result.receiptFailureMessages.join("\n").replaceAll('\\"', '"');
-}
-
 /**
  * One random session operation; returns its name, or null when there was nothing to do it to.
  * Calls that may be refused (a client closing before expiry, a voucher claimed after the window,
@@ -185,7 +152,7 @@ function failure(result: { receiptFailureMessages: string[] }): string {
  */
 async function sessionStep(rng: () => number): Promise<string | null> {
   const { escrow, provider, arbiter, alice, bob } = world;
-  const sessions = await allSessions();
+  const sessions = await allSessions(world);
   const by = (...statuses: string[]) => sessions.filter((x) => statuses.includes(x.status));
   const roll = rng();
   if (roll < 0.3 || sessions.length < 2) {
@@ -225,9 +192,9 @@ async function sessionStep(rng: () => number): Promise<string | null> {
       args: { session_id: session.id, ...voucher(world, session.id, key, amount, nonce) },
     });
     if (bad) {
-      expect(failure(result)).toMatch(/is not above|is over session|the dispute window closed/);
+      expect(failureText(result)).toMatch(/is not above|is over session|the dispute window closed/);
     } else if (result.failed) {
-      expect(failure(result)).toMatch(/the dispute window closed/);
+      expect(failureText(result)).toMatch(/the dispute window closed/);
     }
     return bad ? "bad voucher" : "claim";
   }
@@ -245,7 +212,7 @@ async function sessionStep(rng: () => number): Promise<string | null> {
     );
     if (result.failed) {
       expect(byProvider).toBe(false);
-      expect(failure(result)).toMatch(/before that only the provider closes it/);
+      expect(failureText(result)).toMatch(/before that only the provider closes it/);
     }
     return "close session";
   }
@@ -256,7 +223,7 @@ async function sessionStep(rng: () => number): Promise<string | null> {
       method: "dispute_session",
       args: { session_id: session.id, reason: "random" },
     });
-    if (result.failed) expect(failure(result)).toMatch(/the dispute window closed/);
+    if (result.failed) expect(failureText(result)).toMatch(/the dispute window closed/);
     return "dispute session";
   }
   if (roll < 0.88) {
@@ -271,7 +238,7 @@ async function sessionStep(rng: () => number): Promise<string | null> {
       closeSession(session, paid);
       return "resolve session";
     }
-    expect(failure(result)).toMatch(/arbitration window closed/);
+    expect(failureText(result)).toMatch(/arbitration window closed/);
     return "resolve session late";
   }
   const session = pick(rng, by("closing", "disputed"));
@@ -291,12 +258,12 @@ async function sessionStep(rng: () => number): Promise<string | null> {
     closeSession(session, BigInt(session.claimed));
     return "settle session";
   }
-  expect(failure(result)).toMatch(/the dispute window is open until|the arbiter has until/);
+  expect(failureText(result)).toMatch(/the dispute window is open until|the arbiter has until/);
   return "settle session early";
 }
 
 test(`${STEPS} random operations keep the books and every balance exact`, async () => {
-  const rng = random(20_261_202);
+  const rng = seededRandom(20_261_202);
   const { escrow, provider, arbiter, alice, bob } = world;
   const counts = new Map<string, number>();
   for (let step = 0; step < STEPS; step++) {
