@@ -8,6 +8,7 @@ import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { usageError } from "./errors.ts";
+import { DAY_MS } from "./store/retention.ts";
 
 export const NETWORKS = {
   localnet: { rpc: "http://127.0.0.1:3030", blocks: null },
@@ -33,6 +34,8 @@ export const USAGE = `usage: gpu-market provider <run|withdraw|status> [options]
     [--from-height <n>]           read blocks from this height instead of the saved cursor
     [--max-queue <n>]             jobs accepted and not yet finished, at most (default 8)
     [--parallel <n>]              jobs streaming from the backend at once (default 4)
+    [--retain-days <n|forever>]   keep finished jobs (status, envelope, answer) and settled sessions
+                                  this many days, then prune them (default 30)
   provider withdraw  --account <id> [--asset NEAR|<token>] [--amount <base units>]
   provider status    [--data-dir <dir>] [--account <id>]   jobs, sessions (budget, charged), cursor, balance
 
@@ -56,6 +59,7 @@ const OPTIONS = {
   "from-height": { type: "string" },
   "max-queue": { type: "string" },
   parallel: { type: "string" },
+  "retain-days": { type: "string" },
   asset: { type: "string" },
   amount: { type: "string" },
   json: { type: "boolean", default: false },
@@ -81,6 +85,8 @@ export interface RunConfig extends ChainConfig {
   fromHeight: number | null;
   maxQueue: number;
   parallel: number;
+  /** How long finished jobs and sessions stay in the data dir (ms); null: forever. */
+  retainMs: number | null;
   json: boolean;
 }
 
@@ -130,6 +136,13 @@ function count(value: string | undefined, flag: string, fallback: number, max: n
     throw usageError(`${flag}: expected a whole number from 1 to ${max}, got "${value}"`);
   }
   return Number(value);
+}
+
+/** --retain-days: whole days from 1 to 36500, or "forever"; default 30. */
+export function parseRetainDays(value: string | undefined): number | null {
+  if (value === "forever") return null;
+  const days = count(value, "--retain-days", 30, 36_500);
+  return days * DAY_MS;
 }
 
 function httpUrl(value: string, flag: string): string {
@@ -268,6 +281,7 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv = process.en
           fromHeight: fromHeight === undefined ? null : Number(fromHeight),
           maxQueue: count(values["max-queue"], "--max-queue", 8, 10_000),
           parallel: count(values.parallel, "--parallel", 4, 1024),
+          retainMs: parseRetainDays(values["retain-days"]),
           json,
         },
       };

@@ -2,7 +2,7 @@
 export { Agent, type AgentOptions, type JobView, type PublicStatus } from "./agent.ts";
 export { type Backend, BackendError, OpenAiBackend } from "./backend/openai.ts";
 export { providerCommand } from "./cli.ts";
-export { parseCommand, type RunConfig, USAGE } from "./config.ts";
+export { parseCommand, parseRetainDays, type RunConfig, USAGE } from "./config.ts";
 export { AgentError } from "./errors.ts";
 export { type RunningProvider, startProvider } from "./runtime.ts";
 export {

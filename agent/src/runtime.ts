@@ -28,6 +28,7 @@ import { Blobs } from "./store/blobs.ts";
 import { Cursor } from "./store/cursor.ts";
 import { ensureDir } from "./store/files.ts";
 import { Journal } from "./store/journal.ts";
+import { DAY_MS, pruneFinished } from "./store/retention.ts";
 import { SessionStore } from "./store/sessions.ts";
 
 export interface RunningProvider {
@@ -220,6 +221,7 @@ export async function startProvider(
   const address = await endpoint.listen(config.listen.host, config.listen.port);
   agent.start();
   sessions.start();
+  const pruning = startPruning(config.retainMs, { journal, sessions: sessionStore, blobs }, log);
   log.info(`provider agent listening on ${address.url}`, {
     account: config.account,
     machines: plan.machines.length,
@@ -231,6 +233,7 @@ export async function startProvider(
     stopping ??= (async () => {
       log.info("stopping: no new jobs; running answers get a grace period", { grace_ms: graceMs });
       abort.abort();
+      if (pruning !== null) clearInterval(pruning);
       await Promise.all([agent.stop(graceMs), sessions.stop(graceMs)]);
       await endpoint.close();
       log.info("stopped");
@@ -247,4 +250,34 @@ export async function startProvider(
     },
   );
   return { url: address.url, agent, sessions, machines: plan.machines, follower, done, stop };
+}
+
+const PRUNE_EVERY_MS = 3_600_000;
+
+/** Prunes finished work past `retainMs` now and every hour; null when everything is kept. */
+function startPruning(
+  retainMs: number | null,
+  stores: Parameters<typeof pruneFinished>[0],
+  log: Logger,
+): NodeJS.Timeout | null {
+  if (retainMs === null) return null;
+  const days = retainMs / DAY_MS;
+  const prune = () => {
+    try {
+      const pruned = pruneFinished(stores, retainMs);
+      if (pruned.jobs + pruned.sessions > 0) {
+        log.info(
+          `pruned ${pruned.jobs} job(s) and ${pruned.sessions} session(s) finished over ${days} day(s) ago`,
+          { ...pruned },
+        );
+      }
+    } catch (error) {
+      // The next pass retries; serving goes on meanwhile.
+      log.warn("pruning finished jobs failed", { error });
+    }
+  };
+  prune();
+  const timer = setInterval(prune, PRUNE_EVERY_MS);
+  timer.unref();
+  return timer;
 }

@@ -22,7 +22,10 @@ import { createAccount } from "../../scripts/test/support/localnet.ts";
 import { parseCommand, type RunConfig } from "../src/config.ts";
 import { createLogger } from "../src/log.ts";
 import { type RunningProvider, startProvider } from "../src/runtime.ts";
+import { Journal } from "../src/store/journal.ts";
+import { DAY_MS } from "../src/store/retention.ts";
 import { runAgentCli, startAgentProcess } from "./support/children.ts";
+import { jobRecord } from "./support/records.ts";
 import {
   type ClientJob,
   createJob,
@@ -41,6 +44,7 @@ import {
 
 const ABSENT_MODEL = { name: "absent-model", weights_sha256: "ee".repeat(32) };
 const MARKER = `marker-${randomUUID()}`;
+const OLD_JOB = "999999";
 
 let stack: Stack;
 let machine: Machine;
@@ -94,6 +98,10 @@ beforeAll(async () => {
   client = await createAccount(stack.t, "bob", 40n);
   await stack.t.chain.call(client, stack.escrow, "storage_deposit", {}, { deposit: ONE_NEAR });
   dataDir = join(stack.t.dir, "agent-alice");
+  // A job this data dir finished 40 days ago: pruned at start (--retain-days defaults to 30).
+  new Journal(dataDir).put(
+    jobRecord(OLD_JOB, "delivered", Date.now() - 40 * DAY_MS, "ef".repeat(32)),
+  );
   const backendUrl = await setBackend(stack, true);
   const parsed = parseCommand(runConfig(machine, dataDir, backendUrl), env());
   agent = await startProvider((parsed as { config: RunConfig }).config, {
@@ -199,6 +207,14 @@ describe("the agent on localnet", () => {
       queue: { active: 0 },
       machines: [{ machine_id: machine.machineId }],
     });
+  });
+
+  it("prunes at start what finished over --retain-days ago (30 by default)", async () => {
+    expect(logs.join("\n")).toContain(
+      "pruned 1 job(s) and 0 session(s) finished over 30 day(s) ago",
+    );
+    expect(existsSync(join(dataDir, "jobs", `${OLD_JOB}.json`))).toBe(false);
+    expect((await fetch(`${agent.url}/v1/jobs/${OLD_JOB}`)).status).toBe(404);
   });
 
   it("several jobs at once: each accepted, run and delivered (the agent's transactions go out in nonce order)", async () => {

@@ -70,6 +70,7 @@ describe("flags", () => {
         fromHeight: 12,
         maxQueue: 3,
         parallel: 4,
+        retainMs: 30 * 86_400_000,
         json: true,
       },
     });
@@ -132,6 +133,19 @@ describe("flags", () => {
     );
     expect(run([...ok, "--listen", "8080"])).toThrow("--listen: expected <host>:<port>");
     expect(run([...ok, "--max-queue", "0"])).toThrow("--max-queue: expected a whole number");
+    for (const bad of ["0", "1.5", "30d", "never", "36501"]) {
+      expect(run([...ok, "--retain-days", bad])).toThrow(
+        `--retain-days: expected a whole number from 1 to 36500, got "${bad}"`,
+      );
+    }
+    const retain = (value: string) =>
+      (
+        parseCommand([...base, ...ok, "--retain-days", value], {}) as {
+          config: { retainMs: unknown };
+        }
+      ).config.retainMs;
+    expect(retain("7")).toBe(7 * 86_400_000);
+    expect(retain("forever")).toBeNull();
     expect(run([...ok, "--from-height", "-1"])).toThrow("--from-height");
     expect(
       run(["--machine-key-file", "a", "--model", "m=x", "--backend-url", "localhost:8000"]),

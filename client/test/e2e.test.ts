@@ -195,6 +195,7 @@ beforeAll(async () => {
       fromHeight: null,
       maxQueue: 4,
       parallel: 1,
+      retainMs: null,
       json: false,
     },
     { log: silentLogger, env: { NEAR_ACCOUNT_ID: provider, NEAR_PRIVATE_KEY: p.key.toString() } },

@@ -13,6 +13,7 @@ import {
   readdirSync,
   readFileSync,
   rmSync,
+  statSync,
   writeSync,
 } from "node:fs";
 import { join } from "node:path";
@@ -70,6 +71,15 @@ export class Blobs {
 
   partialPath(jobId: string): string {
     return join(this.partial, jobId);
+  }
+
+  /** Removes a stored envelope or finished response; returns the bytes freed (0: none was there). */
+  remove(kind: "envelope" | "response", hash: string): number {
+    const path = join(kind === "envelope" ? this.envelopes : this.responses, requireHash(hash));
+    if (!existsSync(path)) return 0;
+    const bytes = statSync(path).size;
+    rmSync(path, { force: true });
+    return bytes;
   }
 
   /** Starts the response file of a job (an earlier unfinished one is discarded). */

@@ -5,11 +5,11 @@
  * accept_job, "failing" before fail_job, "running" before the backend sees the request) and reads
  * the job on-chain on restart to learn which side of the call the crash fell on.
  */
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { DeliveryReceipt } from "@gpu-market/common/src/escrow-types.ts";
 import type { FailureCode } from "@gpu-market/protocol";
-import { ensureDir, removeTemporaries, writeAtomic } from "./files.ts";
+import { ensureDir, fsyncDir, removeTemporaries, writeAtomic } from "./files.ts";
 
 export const LOCAL_STATES = [
   "waiting",
@@ -134,6 +134,18 @@ export class Journal {
     writeAtomic(this.dir, `${record.id}.json`, `${JSON.stringify(record)}\n`);
     this.#jobs.set(record.id, structuredClone(record));
     return record;
+  }
+
+  /** Forgets a finished job (retention.ts): its record leaves the disk, durably. */
+  remove(id: string): void {
+    const record = this.#jobs.get(id);
+    if (record === undefined) return;
+    if (!isTerminal(record.state)) {
+      throw new Error(`internal: job ${id} is ${record.state}, not finished; it cannot be removed`);
+    }
+    rmSync(join(this.dir, `${id}.json`), { force: true });
+    fsyncDir(this.dir);
+    this.#jobs.delete(id);
   }
 
   /** Moves a job to `state` with the changes given, stamping the time of the step. */

@@ -5,11 +5,11 @@
  * nonce is never served twice, even across a crash), then `charged` and the signed receipt before
  * the receipt is sent (so the agent never signs for more than it can claim).
  */
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { SessionStatus } from "@gpu-market/common/src/escrow-types.ts";
 import type { SessionReceipt, SignedVoucher } from "@gpu-market/protocol";
-import { ensureDir, removeTemporaries, writeAtomic } from "./files.ts";
+import { ensureDir, fsyncDir, removeTemporaries, writeAtomic } from "./files.ts";
 
 export interface SessionRecord {
   id: string;
@@ -114,6 +114,18 @@ export class SessionStore {
     writeAtomic(this.dir, `${record.id}.json`, `${JSON.stringify(record)}\n`);
     this.#sessions.set(record.id, structuredClone(record));
     return record;
+  }
+
+  /** Forgets a settled or resolved session (retention.ts): its record leaves the disk, durably. */
+  remove(id: string): void {
+    const record = this.#sessions.get(id);
+    if (record === undefined) return;
+    if (!isFinished(record)) {
+      throw new Error(`internal: session ${id} is ${record.status}; it cannot be removed`);
+    }
+    rmSync(join(this.dir, `${id}.json`), { force: true });
+    fsyncDir(this.dir);
+    this.#sessions.delete(id);
   }
 
   /** Applies `changes` to session `id` durably, stamping `step` with the time when given. */

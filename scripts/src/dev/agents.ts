@@ -81,7 +81,7 @@ export async function startDemoAgents(
     "backend",
     `${DEMO_MODEL_NAME} on node-llama-cpp (CPU) at ${backend.url} in ${since(started)}`,
   );
-  const { startProvider } = await import("@gpu-market/agent");
+  const { parseRetainDays, startProvider } = await import("@gpu-market/agent");
   const agents: RunningProvider[] = [];
   const stop = async () => {
     for (const agent of agents.splice(0)) await agent.stop(5_000);
@@ -110,6 +110,7 @@ export async function startDemoAgents(
           fromHeight: null,
           maxQueue: 8,
           parallel: 2,
+          retainMs: parseRetainDays(undefined),
           json: false,
         },
         {
