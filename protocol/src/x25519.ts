@@ -26,26 +26,19 @@ function checkLength(bytes: Uint8Array, what: string): void {
   }
 }
 
-function secretKeyObject(secretKey: Uint8Array): KeyObject {
-  checkLength(secretKey, "secret key");
-  return createPrivateKey({
-    key: Buffer.concat([PKCS8_PREFIX, secretKey]),
-    format: "der",
-    type: "pkcs8",
-  });
-}
-
-function publicKeyObject(publicKey: Uint8Array): KeyObject {
-  checkLength(publicKey, "public key");
-  return createPublicKey({
-    key: Buffer.concat([SPKI_PREFIX, publicKey]),
-    format: "der",
-    type: "spki",
-  });
+/** A raw 32-byte key as an OpenSSL key object (the DER wrapping of RFC 8410). */
+function keyObject(kind: "secret" | "public", raw: Uint8Array): KeyObject {
+  checkLength(raw, `${kind} key`);
+  return kind === "secret"
+    ? createPrivateKey({ key: Buffer.concat([PKCS8_PREFIX, raw]), format: "der", type: "pkcs8" })
+    : createPublicKey({ key: Buffer.concat([SPKI_PREFIX, raw]), format: "der", type: "spki" });
 }
 
 function getPublicKey(secretKey: Uint8Array): Uint8Array {
-  const spki = createPublicKey(secretKeyObject(secretKey)).export({ format: "der", type: "spki" });
+  const spki = createPublicKey(keyObject("secret", secretKey)).export({
+    format: "der",
+    type: "spki",
+  });
   return new Uint8Array(spki.subarray(SPKI_PREFIX.length));
 }
 
@@ -53,8 +46,8 @@ function getPublicKey(secretKey: Uint8Array): Uint8Array {
 function getSharedSecret(secretKey: Uint8Array, publicKey: Uint8Array): Uint8Array {
   return new Uint8Array(
     diffieHellman({
-      privateKey: secretKeyObject(secretKey),
-      publicKey: publicKeyObject(publicKey),
+      privateKey: keyObject("secret", secretKey),
+      publicKey: keyObject("public", publicKey),
     }),
   );
 }
