@@ -59,6 +59,12 @@ export function renameDurably(from: string, dir: string, name: string): void {
   fsyncDir(dir);
 }
 
+/** Removes `dir/name` durably (a missing file is no error). */
+export function removeDurably(dir: string, name: string): void {
+  rmSync(join(dir, name), { force: true });
+  fsyncDir(dir);
+}
+
 /** Removes temporary files a crash left behind in `dir`. */
 export function removeTemporaries(dir: string): number {
   let removed = 0;

@@ -5,11 +5,11 @@
  * accept_job, "failing" before fail_job, "running" before the backend sees the request) and reads
  * the job on-chain on restart to learn which side of the call the crash fell on.
  */
-import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { DeliveryReceipt } from "@gpu-market/common/src/escrow-types.ts";
 import type { FailureCode } from "@gpu-market/protocol";
-import { ensureDir, fsyncDir, removeTemporaries, writeAtomic } from "./files.ts";
+import { ensureDir, removeDurably, removeTemporaries, writeAtomic } from "./files.ts";
 
 export const LOCAL_STATES = [
   "waiting",
@@ -143,8 +143,7 @@ export class Journal {
     if (!isTerminal(record.state)) {
       throw new Error(`internal: job ${id} is ${record.state}, not finished; it cannot be removed`);
     }
-    rmSync(join(this.dir, `${id}.json`), { force: true });
-    fsyncDir(this.dir);
+    removeDurably(this.dir, `${id}.json`);
     this.#jobs.delete(id);
   }
 

@@ -5,11 +5,11 @@
  * nonce is never served twice, even across a crash), then `charged` and the signed receipt before
  * the receipt is sent (so the agent never signs for more than it can claim).
  */
-import { readdirSync, readFileSync, rmSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { SessionStatus } from "@gpu-market/common/src/escrow-types.ts";
 import type { SessionReceipt, SignedVoucher } from "@gpu-market/protocol";
-import { ensureDir, fsyncDir, removeTemporaries, writeAtomic } from "./files.ts";
+import { ensureDir, removeDurably, removeTemporaries, writeAtomic } from "./files.ts";
 
 export interface SessionRecord {
   id: string;
@@ -123,8 +123,7 @@ export class SessionStore {
     if (!isFinished(record)) {
       throw new Error(`internal: session ${id} is ${record.status}; it cannot be removed`);
     }
-    rmSync(join(this.dir, `${id}.json`), { force: true });
-    fsyncDir(this.dir);
+    removeDurably(this.dir, `${id}.json`);
     this.#sessions.delete(id);
   }
 
