@@ -52,8 +52,12 @@ function getSharedSecret(secretKey: Uint8Array, publicKey: Uint8Array): Uint8Arr
   );
 }
 
+function randomSecretKey(seed?: Uint8Array): Uint8Array {
+  return seed ?? new Uint8Array(randomBytes(KEY_BYTES));
+}
+
 function keygen(seed?: Uint8Array): { secretKey: Uint8Array; publicKey: Uint8Array } {
-  const secretKey = seed ?? new Uint8Array(randomBytes(KEY_BYTES));
+  const secretKey = randomSecretKey(seed);
   return { secretKey, publicKey: getPublicKey(secretKey) };
 }
 
@@ -62,7 +66,8 @@ export const nativeX25519: MontgomeryECDH = {
   scalarMultBase: getPublicKey,
   getSharedSecret,
   getPublicKey,
-  utils: { randomSecretKey: async (seed) => keygen(seed).secretKey },
+  // @hpke/common derives the public key itself after this: no scalar multiplication here.
+  utils: { randomSecretKey: async (seed) => randomSecretKey(seed) },
   GuBytes: BASE_POINT,
   lengths: { secretKey: KEY_BYTES, publicKey: KEY_BYTES, seed: KEY_BYTES },
   keygen,
