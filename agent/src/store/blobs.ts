@@ -18,7 +18,13 @@ import {
 } from "node:fs";
 import { join } from "node:path";
 import { sha256Hex } from "@gpu-market/protocol";
-import { ensureDir, removeTemporaries, renameDurably, writeAtomic } from "./files.ts";
+import {
+  ensureDir,
+  removeDurably,
+  removeTemporaries,
+  renameDurably,
+  writeAtomic,
+} from "./files.ts";
 
 const HASH = /^[0-9a-f]{64}$/;
 
@@ -75,10 +81,12 @@ export class Blobs {
 
   /** Removes a stored envelope or finished response; returns the bytes freed (0: none was there). */
   remove(kind: "envelope" | "response", hash: string): number {
-    const path = join(kind === "envelope" ? this.envelopes : this.responses, requireHash(hash));
+    const dir = kind === "envelope" ? this.envelopes : this.responses;
+    const path = join(dir, requireHash(hash));
     if (!existsSync(path)) return 0;
     const bytes = statSync(path).size;
-    rmSync(path, { force: true });
+    // Durable before the job's record goes (retention.ts), so no file outlives its last record.
+    removeDurably(dir, hash);
     return bytes;
   }
 
